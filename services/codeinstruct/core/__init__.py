@@ -1,0 +1,1 @@
+"""Transport-free building blocks shared by every service: errors, config, environment, records."""
