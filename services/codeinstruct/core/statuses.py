@@ -6,10 +6,10 @@ a `SANDBOX_STATUS_` prefix.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "OK"
     WRONG_ANSWER = "WRONG_ANSWER"
     RUNTIME_ERROR = "RUNTIME_ERROR"
