@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--benchmark", action="append", help="humaneval (default) or a benchmark JSONL; repeatable")
     p.add_argument("--config", help="YAML config file")
+    p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(area="scoring", func="decontaminate_command")
 
     p = sub.add_parser("dedup", help="remove duplicate records")
@@ -108,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--method", choices=("exact", "minhash", "rougel"), default="minhash")
     p.add_argument("--config", help="YAML config file")
+    p.add_argument("--threshold", type=float,
+                   help="minhash: Jaccard (default 0.8); rougel: ROUGE-L F1 (default 0.7)")
+    p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(area="scoring", func="dedup_command")
 
     p = sub.add_parser("train", help="fine-tune a model on records")

@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from codeinstruct.v1 import common_pb2 as codeinstruct_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63odeinstruct/v1/sandbox.proto\x12\x0f\x63odeinstruct.v1\x1a\x1c\x63odeinstruct/v1/common.proto\"H\n\x06Limits\x12\x11\n\ttimeout_s\x18\x01 \x01(\x01\x12\x11\n\tmemory_mb\x18\x02 \x01(\x03\x12\x18\n\x10max_output_bytes\x18\x03 \x01(\x03\"\xbd\x01\n\x0f\x45xecutionResult\x12.\n\x06status\x18\x01 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06stdout\x18\x03 \x01(\t\x12\x0e\n\x06stderr\x18\x04 \x01(\t\x12\x13\n\x0bwall_time_s\x18\x05 \x01(\x01\x12\x12\n\ncpu_time_s\x18\x06 \x01(\x01\x12\x0e\n\x06signal\x18\x07 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x08 \x01(\t\"h\n\x0e\x45xecuteRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\r\n\x05stdin\x18\x03 \x01(\t\x12\'\n\x06limits\x18\x04 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\"C\n\x0f\x45xecuteResponse\x12\x30\n\x06result\x18\x01 \x01(\x0b\x32 .codeinstruct.v1.ExecutionResult\"Y\n\x13\x45xecuteBatchRequest\x12-\n\x04runs\x18\x01 \x03(\x0b\x32\x1f.codeinstruct.v1.ExecuteRequest\x12\x13\n\x0b\x63oncurrency\x18\x02 \x01(\x05\"W\n\x14\x45xecuteBatchResponse\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x30\n\x06result\x18\x02 \x01(\x0b\x32 .codeinstruct.v1.ExecutionResult\"\xa4\x01\n\x0eTestCaseResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12\x17\n\x0f\x65xpected_output\x18\x03 \x01(\t\x12\x15\n\ractual_output\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x13\n\x0bwall_time_s\x18\x06 \x01(\x01\"\x99\x01\n\x0fRunTestsRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x13\n\x0b\x65ntry_point\x18\x03 \x01(\t\x12(\n\x05tests\x18\x04 \x03(\x0b\x32\x19.codeinstruct.v1.TestCase\x12\'\n\x06limits\x18\x05 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\"\x91\x01\n\x10RunTestsResponse\x12.\n\x06status\x18\x01 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12.\n\x05\x63\x61ses\x18\x02 \x03(\x0b\x32\x1f.codeinstruct.v1.TestCaseResult\x12\x0e\n\x06passed\x18\x03 \x01(\x05\x12\r\n\x05total\x18\x04 \x01(\x05\"\x85\x01\n\x15\x43\x61ptureOutputsRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x13\n\x0b\x65ntry_point\x18\x03 \x01(\t\x12\x0e\n\x06inputs\x18\x04 \x03(\t\x12\'\n\x06limits\x18\x05 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\"o\n\x0e\x43\x61pturedOutput\x12\r\n\x05input\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12\x0e\n\x06output\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"J\n\x16\x43\x61ptureOutputsResponse\x12\x30\n\x07outputs\x18\x01 \x03(\x0b\x32\x1f.codeinstruct.v1.CapturedOutput\"\x17\n\x15GetSandboxInfoRequest\"\xb4\x01\n\x16GetSandboxInfoResponse\x12\x11\n\tlanguages\x18\x01 \x03(\t\x12\x18\n\x10isolation_layers\x18\x02 \x03(\t\x12/\n\x0e\x64\x65\x66\x61ult_limits\x18\x03 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\x12+\n\nmax_limits\x18\x04 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\x12\x0f\n\x07workers\x18\x05 \x01(\x05\x32\xd4\x03\n\x0eSandboxService\x12L\n\x07\x45xecute\x12\x1f.codeinstruct.v1.ExecuteRequest\x1a .codeinstruct.v1.ExecuteResponse\x12]\n\x0c\x45xecuteBatch\x12$.codeinstruct.v1.ExecuteBatchRequest\x1a%.codeinstruct.v1.ExecuteBatchResponse0\x01\x12O\n\x08RunTests\x12 .codeinstruct.v1.RunTestsRequest\x1a!.codeinstruct.v1.RunTestsResponse\x12\x61\n\x0e\x43\x61ptureOutputs\x12&.codeinstruct.v1.CaptureOutputsRequest\x1a\'.codeinstruct.v1.CaptureOutputsResponse\x12\x61\n\x0eGetSandboxInfo\x12&.codeinstruct.v1.GetSandboxInfoRequest\x1a\'.codeinstruct.v1.GetSandboxInfoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63odeinstruct/v1/sandbox.proto\x12\x0f\x63odeinstruct.v1\x1a\x1c\x63odeinstruct/v1/common.proto\"H\n\x06Limits\x12\x11\n\ttimeout_s\x18\x01 \x01(\x01\x12\x11\n\tmemory_mb\x18\x02 \x01(\x03\x12\x18\n\x10max_output_bytes\x18\x03 \x01(\x03\"\xbd\x01\n\x0f\x45xecutionResult\x12.\n\x06status\x18\x01 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06stdout\x18\x03 \x01(\t\x12\x0e\n\x06stderr\x18\x04 \x01(\t\x12\x13\n\x0bwall_time_s\x18\x05 \x01(\x01\x12\x12\n\ncpu_time_s\x18\x06 \x01(\x01\x12\x0e\n\x06signal\x18\x07 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x08 \x01(\t\"h\n\x0e\x45xecuteRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\r\n\x05stdin\x18\x03 \x01(\t\x12\'\n\x06limits\x18\x04 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\"C\n\x0f\x45xecuteResponse\x12\x30\n\x06result\x18\x01 \x01(\x0b\x32 .codeinstruct.v1.ExecutionResult\"Y\n\x13\x45xecuteBatchRequest\x12-\n\x04runs\x18\x01 \x03(\x0b\x32\x1f.codeinstruct.v1.ExecuteRequest\x12\x13\n\x0b\x63oncurrency\x18\x02 \x01(\x05\"W\n\x14\x45xecuteBatchResponse\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x30\n\x06result\x18\x02 \x01(\x0b\x32 .codeinstruct.v1.ExecutionResult\"\xa4\x01\n\x0eTestCaseResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12\x17\n\x0f\x65xpected_output\x18\x03 \x01(\t\x12\x15\n\ractual_output\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x13\n\x0bwall_time_s\x18\x06 \x01(\x01\"\xc8\x01\n\x0fRunTestsRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x13\n\x0b\x65ntry_point\x18\x03 \x01(\t\x12(\n\x05tests\x18\x04 \x03(\x0b\x32\x19.codeinstruct.v1.TestCase\x12\'\n\x06limits\x18\x05 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\x12-\n\x07harness\x18\x06 \x01(\x0e\x32\x1c.codeinstruct.v1.TestHarness\"\x91\x01\n\x10RunTestsResponse\x12.\n\x06status\x18\x01 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12.\n\x05\x63\x61ses\x18\x02 \x03(\x0b\x32\x1f.codeinstruct.v1.TestCaseResult\x12\x0e\n\x06passed\x18\x03 \x01(\x05\x12\r\n\x05total\x18\x04 \x01(\x05\"\x85\x01\n\x15\x43\x61ptureOutputsRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x13\n\x0b\x65ntry_point\x18\x03 \x01(\t\x12\x0e\n\x06inputs\x18\x04 \x03(\t\x12\'\n\x06limits\x18\x05 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\"o\n\x0e\x43\x61pturedOutput\x12\r\n\x05input\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.codeinstruct.v1.SandboxStatus\x12\x0e\n\x06output\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"J\n\x16\x43\x61ptureOutputsResponse\x12\x30\n\x07outputs\x18\x01 \x03(\x0b\x32\x1f.codeinstruct.v1.CapturedOutput\"\x17\n\x15GetSandboxInfoRequest\"\xc4\x01\n\x16GetSandboxInfoResponse\x12\x11\n\tlanguages\x18\x01 \x03(\t\x12\x18\n\x10isolation_layers\x18\x02 \x03(\t\x12/\n\x0e\x64\x65\x66\x61ult_limits\x18\x03 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\x12+\n\nmax_limits\x18\x04 \x01(\x0b\x32\x17.codeinstruct.v1.Limits\x12\x0f\n\x07workers\x18\x05 \x01(\x05\x12\x0e\n\x06python\x18\x06 \x01(\t*a\n\x0bTestHarness\x12\x1c\n\x18TEST_HARNESS_UNSPECIFIED\x10\x00\x12\x18\n\x14TEST_HARNESS_DEFAULT\x10\x01\x12\x1a\n\x16TEST_HARNESS_HUMANEVAL\x10\x02\x32\xd4\x03\n\x0eSandboxService\x12L\n\x07\x45xecute\x12\x1f.codeinstruct.v1.ExecuteRequest\x1a .codeinstruct.v1.ExecuteResponse\x12]\n\x0c\x45xecuteBatch\x12$.codeinstruct.v1.ExecuteBatchRequest\x1a%.codeinstruct.v1.ExecuteBatchResponse0\x01\x12O\n\x08RunTests\x12 .codeinstruct.v1.RunTestsRequest\x1a!.codeinstruct.v1.RunTestsResponse\x12\x61\n\x0e\x43\x61ptureOutputs\x12&.codeinstruct.v1.CaptureOutputsRequest\x1a\'.codeinstruct.v1.CaptureOutputsResponse\x12\x61\n\x0eGetSandboxInfo\x12&.codeinstruct.v1.GetSandboxInfoRequest\x1a\'.codeinstruct.v1.GetSandboxInfoResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'codeinstruct.v1.sandbox_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TESTHARNESS']._serialized_start=1768
+  _globals['_TESTHARNESS']._serialized_end=1865
   _globals['_LIMITS']._serialized_start=80
   _globals['_LIMITS']._serialized_end=152
   _globals['_EXECUTIONRESULT']._serialized_start=155
@@ -47,19 +49,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TESTCASERESULT']._serialized_start=702
   _globals['_TESTCASERESULT']._serialized_end=866
   _globals['_RUNTESTSREQUEST']._serialized_start=869
-  _globals['_RUNTESTSREQUEST']._serialized_end=1022
-  _globals['_RUNTESTSRESPONSE']._serialized_start=1025
-  _globals['_RUNTESTSRESPONSE']._serialized_end=1170
-  _globals['_CAPTUREOUTPUTSREQUEST']._serialized_start=1173
-  _globals['_CAPTUREOUTPUTSREQUEST']._serialized_end=1306
-  _globals['_CAPTUREDOUTPUT']._serialized_start=1308
-  _globals['_CAPTUREDOUTPUT']._serialized_end=1419
-  _globals['_CAPTUREOUTPUTSRESPONSE']._serialized_start=1421
-  _globals['_CAPTUREOUTPUTSRESPONSE']._serialized_end=1495
-  _globals['_GETSANDBOXINFOREQUEST']._serialized_start=1497
-  _globals['_GETSANDBOXINFOREQUEST']._serialized_end=1520
-  _globals['_GETSANDBOXINFORESPONSE']._serialized_start=1523
-  _globals['_GETSANDBOXINFORESPONSE']._serialized_end=1703
-  _globals['_SANDBOXSERVICE']._serialized_start=1706
-  _globals['_SANDBOXSERVICE']._serialized_end=2174
+  _globals['_RUNTESTSREQUEST']._serialized_end=1069
+  _globals['_RUNTESTSRESPONSE']._serialized_start=1072
+  _globals['_RUNTESTSRESPONSE']._serialized_end=1217
+  _globals['_CAPTUREOUTPUTSREQUEST']._serialized_start=1220
+  _globals['_CAPTUREOUTPUTSREQUEST']._serialized_end=1353
+  _globals['_CAPTUREDOUTPUT']._serialized_start=1355
+  _globals['_CAPTUREDOUTPUT']._serialized_end=1466
+  _globals['_CAPTUREOUTPUTSRESPONSE']._serialized_start=1468
+  _globals['_CAPTUREOUTPUTSRESPONSE']._serialized_end=1542
+  _globals['_GETSANDBOXINFOREQUEST']._serialized_start=1544
+  _globals['_GETSANDBOXINFOREQUEST']._serialized_end=1567
+  _globals['_GETSANDBOXINFORESPONSE']._serialized_start=1570
+  _globals['_GETSANDBOXINFORESPONSE']._serialized_end=1766
+  _globals['_SANDBOXSERVICE']._serialized_start=1868
+  _globals['_SANDBOXSERVICE']._serialized_end=2336
 # @@protoc_insertion_point(module_scope)

@@ -1,11 +1,21 @@
 from codeinstruct.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class TestHarness(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TEST_HARNESS_UNSPECIFIED: _ClassVar[TestHarness]
+    TEST_HARNESS_DEFAULT: _ClassVar[TestHarness]
+    TEST_HARNESS_HUMANEVAL: _ClassVar[TestHarness]
+TEST_HARNESS_UNSPECIFIED: TestHarness
+TEST_HARNESS_DEFAULT: TestHarness
+TEST_HARNESS_HUMANEVAL: TestHarness
 
 class Limits(_message.Message):
     __slots__ = ("timeout_s", "memory_mb", "max_output_bytes")
@@ -88,18 +98,20 @@ class TestCaseResult(_message.Message):
     def __init__(self, index: _Optional[int] = ..., status: _Optional[_Union[_common_pb2.SandboxStatus, str]] = ..., expected_output: _Optional[str] = ..., actual_output: _Optional[str] = ..., detail: _Optional[str] = ..., wall_time_s: _Optional[float] = ...) -> None: ...
 
 class RunTestsRequest(_message.Message):
-    __slots__ = ("code", "language", "entry_point", "tests", "limits")
+    __slots__ = ("code", "language", "entry_point", "tests", "limits", "harness")
     CODE_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     ENTRY_POINT_FIELD_NUMBER: _ClassVar[int]
     TESTS_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    HARNESS_FIELD_NUMBER: _ClassVar[int]
     code: str
     language: str
     entry_point: str
     tests: _containers.RepeatedCompositeFieldContainer[_common_pb2.TestCase]
     limits: Limits
-    def __init__(self, code: _Optional[str] = ..., language: _Optional[str] = ..., entry_point: _Optional[str] = ..., tests: _Optional[_Iterable[_Union[_common_pb2.TestCase, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ...) -> None: ...
+    harness: TestHarness
+    def __init__(self, code: _Optional[str] = ..., language: _Optional[str] = ..., entry_point: _Optional[str] = ..., tests: _Optional[_Iterable[_Union[_common_pb2.TestCase, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., harness: _Optional[_Union[TestHarness, str]] = ...) -> None: ...
 
 class RunTestsResponse(_message.Message):
     __slots__ = ("status", "cases", "passed", "total")
@@ -150,15 +162,17 @@ class GetSandboxInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetSandboxInfoResponse(_message.Message):
-    __slots__ = ("languages", "isolation_layers", "default_limits", "max_limits", "workers")
+    __slots__ = ("languages", "isolation_layers", "default_limits", "max_limits", "workers", "python")
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     ISOLATION_LAYERS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_LIMITS_FIELD_NUMBER: _ClassVar[int]
     MAX_LIMITS_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
+    PYTHON_FIELD_NUMBER: _ClassVar[int]
     languages: _containers.RepeatedScalarFieldContainer[str]
     isolation_layers: _containers.RepeatedScalarFieldContainer[str]
     default_limits: Limits
     max_limits: Limits
     workers: int
-    def __init__(self, languages: _Optional[_Iterable[str]] = ..., isolation_layers: _Optional[_Iterable[str]] = ..., default_limits: _Optional[_Union[Limits, _Mapping]] = ..., max_limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[int] = ...) -> None: ...
+    python: str
+    def __init__(self, languages: _Optional[_Iterable[str]] = ..., isolation_layers: _Optional[_Iterable[str]] = ..., default_limits: _Optional[_Union[Limits, _Mapping]] = ..., max_limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[int] = ..., python: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,252 @@
+"""Typed, thin KFP components: each parses its inputs and calls one function of `steps`/`kfp_io`.
+
+Imports live inside the bodies (KFP runs a component's source alone). Components are declared with
+`install_kfp_package=False` and no `packages_to_install`: the image (the project's Dockerfile) and,
+locally, the project's own virtualenv already hold everything, which keeps a local step at a
+fraction of a second of overhead. Service targets (`inprocess` or `host:port`) are parameters;
+placement, retries and caching are set where pipelines are assembled (placement.py).
+
+Every component writes `Metrics` (counts, yield, reject reasons, pass@k) and a `Markdown` summary;
+datasets flow as JSONL `Dataset` artifacts whose metadata carries the stage ledger.
+"""
+
+
+from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
+
+# Overridden per task from PipelinesConfig.image / gpu_image (placement.py); this is only the default.
+BASE_IMAGE = "ghcr.io/codeinstruct/codeinstruct:0.1.0"
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def prepare_seeds(method: str, seeds_path: str, limit: int, num_shards: int, seeds: Output[Dataset],
+                  metrics: Output[Metrics], summary: Output[Markdown]) -> list[int]:
+    """Seeds for one method (a JSONL path readable by the step, or '' for the embedded stdlib) + shard plan."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    stats, shards = steps.prepare_seeds(method, seeds_path, seeds.path, limit=limit, num_shards=num_shards)
+    kfp_io.publish(stats, title=f"{method}: seeds", metrics=metrics, summary=summary, dataset=seeds)
+    return shards
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def generate(method: str, shard_index: int, num_shards: int, config_yaml: str, generation_target: str,
+             seeds: Input[Dataset], records: Output[Dataset], metrics: Output[Metrics],
+             summary: Output[Markdown]):
+    """One generation shard (GPU): the method's prompts over seeds shard_index, +num_shards, ..."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    kfp_io.progress(f"{method}: generating shard {shard_index + 1}/{num_shards}")
+    stats = steps.generate_shard(method, seeds.path, records.path, shard_index=shard_index, num_shards=num_shards,
+                                 file_data=steps.parse_config(config_yaml), target=generation_target)
+    kfp_io.publish(stats, title=f"{method}: generate shard {shard_index + 1}", metrics=metrics, summary=summary,
+                   dataset=records, previous=kfp_io.ledger(seeds))
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def merge_shards(parts: Input[list[Dataset]], merged: Output[Dataset], metrics: Output[Metrics],
+                 summary: Output[Markdown]):
+    """Fan-in of a ParallelFor: concatenate the shards' records and their stage ledgers."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    stats = steps.merge_datasets([p.path for p in parts], merged.path)
+    kfp_io.publish(stats, title="merge shards", metrics=metrics, summary=summary, dataset=merged,
+                   previous=steps.merge_ledgers(kfp_io.ledger(p) for p in parts))
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def merge_methods(merged: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown],
+                  semi_instruct: Input[Dataset] = None, inverse_instruct: Input[Dataset] = None,
+                  evol_instruct: Input[Dataset] = None, wavecoder: Input[Dataset] = None,
+                  self_instruct: Input[Dataset] = None):
+    """Fan-in of the methods end_to_end ran (absent methods are simply not connected)."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    parts = [p for p in (semi_instruct, inverse_instruct, evol_instruct, wavecoder, self_instruct) if p is not None]
+    stats = steps.merge_datasets([p.path for p in parts], merged.path)
+    stats["stage"] = "merge methods"
+    kfp_io.publish(stats, title="merge methods", metrics=metrics, summary=summary, dataset=merged,
+                   previous=steps.merge_ledgers(kfp_io.ledger(p) for p in parts))
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def validate_semi_instruct(label: str, config_yaml: str, sandbox_target: str, records: Input[Dataset],
+                           kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Sandbox (CPU): gold outputs from the ORIGINAL code; the refined code must reproduce all of them."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("validate_semi_instruct", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, sandbox_target=sandbox_target)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def execution_filter(label: str, config_yaml: str, sandbox_target: str, records: Input[Dataset],
+                     kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Sandbox (CPU): drop records whose code does not run or fails its tests."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("execution_filter", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, sandbox_target=sandbox_target)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def lm_score(label: str, config_yaml: str, scoring_target: str, records: Input[Dataset], kept: Output[Dataset],
+             metrics: Output[Metrics], summary: Output[Markdown]):
+    """LM-Score (GPU): score (instruction, code) pairs, keep the best instruction per snippet."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("lm_score", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, scoring_target=scoring_target)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def discriminate(label: str, config_yaml: str, scoring_target: str, records: Input[Dataset],
+                 kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """WaveCoder discriminator (GPU): an LLM judge answers a checklist per record."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("discriminate", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, scoring_target=scoring_target)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def dedup(label: str, method: str, config_yaml: str, scoring_target: str, records: Input[Dataset],
+          kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Near-duplicate removal (CPU): exact, MinHash or ROUGE-L ('' takes scoring.dedup_method)."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("dedup", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, scoring_target=scoring_target, options={"method": method} if method else {})
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def decontaminate(label: str, config_yaml: str, scoring_target: str, records: Input[Dataset],
+                  kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Benchmark decontamination (CPU): drop records overlapping HumanEval (n-grams, paraphrases)."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("decontaminate", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, scoring_target=scoring_target)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def coreset(label: str, size: int, config_yaml: str, scoring_target: str, records: Input[Dataset],
+            kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """KCenterGreedy coreset (CPU): keep `size` diverse records (0 keeps all)."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("coreset", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, scoring_target=scoring_target, options={"k": size} if size else {})
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def curriculum(label: str, by: str, config_yaml: str, records: Input[Dataset], kept: Output[Dataset],
+               metrics: Output[Metrics], summary: Output[Markdown]):
+    """Curriculum order (CPU): rank records (n_tests: more tests first = easy first; or lm_score)."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("curriculum", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, options={"by": by})
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def verify(label: str, require_tests: bool, config_yaml: str, sandbox_target: str, records: Input[Dataset],
+           kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Final check (CPU): re-run every record's own tests (and semi_instruct's source code) in the sandbox."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("verify", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml, sandbox_target=sandbox_target, options={"require_tests": require_tests})
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def train(base_model: str, config_yaml: str, training_target: str, dataset: Input[Dataset], model: Output[Model],
+          metrics: Output[Metrics], summary: Output[Markdown]):
+    """Fine-tuning (GPU): the base model ('' = training.model) on the dataset, in its curriculum order."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    kfp_io.progress("train: running")
+    stats = steps.train_model(dataset.path, model.path, file_data=steps.parse_config(config_yaml),
+                              base_model=base_model, curriculum=True, target=training_target)
+    model.metadata["losses"] = stats["losses"]
+    model.metadata["steps"] = stats["steps"]
+    kfp_io.publish(stats, title="train", metrics=metrics, summary=summary)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def evaluate_base(model_name: str, limit: int, k: list[int], n_samples: int, config_yaml: str,
+                  training_target: str, sandbox_target: str, metrics: Output[Metrics], summary: Output[Markdown]):
+    """HumanEval pass@k (GPU + sandbox) of the base model before training ('' = training.model)."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    file_data = steps.parse_config(config_yaml)
+    model_name = steps.base_model_name(file_data, model_name)
+    kfp_io.progress(f"evaluate {model_name}: running")
+    stats = steps.evaluate(model_name, file_data=file_data, limit=limit, k=k,
+                           n_samples=n_samples, label="evaluate before", target=training_target,
+                           sandbox_target=sandbox_target)
+    kfp_io.publish(stats, title="evaluate before training", metrics=metrics, summary=summary)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def evaluate_trained(limit: int, k: list[int], n_samples: int, config_yaml: str, training_target: str,
+                     sandbox_target: str, model: Input[Model], metrics: Output[Metrics], summary: Output[Markdown]):
+    """HumanEval pass@k (GPU + sandbox) of the model the train step produced."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    kfp_io.progress("evaluate trained model: running")
+    stats = steps.evaluate(model.path, file_data=steps.parse_config(config_yaml), limit=limit, k=k,
+                           n_samples=n_samples, label="evaluate after", target=training_target,
+                           sandbox_target=sandbox_target)
+    kfp_io.publish(stats, title="evaluate after training", metrics=metrics, summary=summary)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def summarize(pipeline_name: str, dataset: Input[Dataset], run_metrics: Output[Artifact],
+              metrics: Output[Metrics], summary: Output[Markdown]):
+    """A method pipeline's result: metrics.json (funnel, counts) for the dataset it produced."""
+    from codeinstruct_pipelines import kfp_io, report
+
+    data = report.run_metrics(pipeline_name, dataset.path, kfp_io.ledger(dataset))
+    kfp_io.write_json(run_metrics.path, data)
+    for name, value in report.headline_numbers(data).items():
+        metrics.log_metric(name, value)
+    with open(summary.path, "w", encoding="utf-8") as handle:
+        handle.write(report.funnel_markdown(data))
+    kfp_io.progress(f"{pipeline_name}: {data['records']} record(s) in the final dataset")
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def build_report(pipeline_name: str, config_yaml: str, dataset: Input[Dataset], model: Input[Model],
+                 before: Input[Metrics], after: Input[Metrics], run_metrics: Output[Artifact],
+                 report_html: Output[HTML], metrics: Output[Metrics], summary: Output[Markdown]):
+    """The run report: funnel, test counts, LM-Scores, loss curve, pass@k before/after, sample records."""
+    from codeinstruct_pipelines import kfp_io, report
+
+    data = report.run_metrics(pipeline_name, dataset.path, kfp_io.ledger(dataset),
+                              losses=list(model.metadata.get("losses") or []),
+                              before=dict(before.metadata), after=dict(after.metadata))
+    kfp_io.write_json(run_metrics.path, data)
+    rendered = report.render(data, dataset.path, config_yaml=config_yaml)
+    with open(report_html.path, "w", encoding="utf-8") as handle:
+        handle.write(rendered.html)
+    with open(summary.path, "w", encoding="utf-8") as handle:
+        handle.write(report.funnel_markdown(data))
+    for name, value in report.headline_numbers(data).items():
+        metrics.log_metric(name, value)
+    kfp_io.progress(f"report: {data['records']} record(s); pass@k before {data['evaluation'].get('before')} "
+                    f"after {data['evaluation'].get('after')}")
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def load_dataset(dataset_path: str, dataset: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Records JSONL (a path readable by the step) checked against the record contract."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    stats = steps.load_dataset(dataset_path, dataset.path)
+    kfp_io.publish(stats, title="load dataset", metrics=metrics, summary=summary, dataset=dataset)

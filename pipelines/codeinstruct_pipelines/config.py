@@ -1,0 +1,130 @@
+"""Pipeline settings (config section `pipelines`): images, node pools, retries, fan-out, stage knobs.
+
+Everything that differs between clusters (the component image, GPU and CPU pool labels and taints,
+accelerator type) or between runs (service targets, shard count, demo sizes) is a field here, so
+the compiled YAML never carries a cluster literal. Values come from the dataclass defaults < the
+`pipelines:` section of a YAML file < `CODEINSTRUCT_PIPELINES__<FIELD>` < flags (core.config).
+
+Example:
+    >>> from codeinstruct.core.config import build
+    >>> from codeinstruct_pipelines.config import PipelinesConfig
+    >>> build(PipelinesConfig, "pipelines", file_data={"pipelines": {"num_shards": 4}}).num_shards
+    4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from codeinstruct.core.config import build, check
+
+METHODS = ("semi_instruct", "inverse_instruct", "evol_instruct", "wavecoder", "self_instruct")
+_DURATION = re.compile(r"^\d+(s|m|h)$")
+
+
+def _default_gpu_tolerations() -> list[dict[str, str]]:
+    return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelinesConfig:
+    """Settings for compiling and running the Kubeflow pipelines (section `pipelines`)."""
+
+    image: str = dataclasses.field(default="ghcr.io/codeinstruct/codeinstruct:0.1.0", metadata={
+        "help": "container image every component runs in (the project's Dockerfile; GPU image for GPU steps "
+                "via gpu_image)"})
+    gpu_image: str = dataclasses.field(default="", metadata={
+        "help": "image for GPU steps (generation, LM-Score, training, evaluation); empty: same as image"})
+    gpu_accelerator_type: str = dataclasses.field(default="nvidia.com/gpu", metadata={
+        "help": "accelerator resource GPU steps request"})
+    gpu_accelerator_limit: int = dataclasses.field(default=1, metadata={"help": "accelerators per GPU step"})
+    gpu_node_selector: dict[str, str] = dataclasses.field(
+        default_factory=lambda: {"codeinstruct.io/pool": "gpu"},
+        metadata={"help": "node labels of the GPU pool"})
+    gpu_tolerations: list[dict[str, str]] = dataclasses.field(
+        default_factory=_default_gpu_tolerations,
+        metadata={"help": "tolerations for the GPU pool's taints: [{key, operator, value, effect}]"})
+    gpu_memory_limit: str = dataclasses.field(default="32G", metadata={"help": "memory limit of GPU steps"})
+    cpu_node_selector: dict[str, str] = dataclasses.field(
+        default_factory=lambda: {"codeinstruct.io/pool": "cpu"},
+        metadata={"help": "node labels of the CPU pool (sandbox, dedup, decontamination, merge, report)"})
+    cpu_tolerations: list[dict[str, str]] = dataclasses.field(
+        default_factory=list, metadata={"help": "tolerations for the CPU pool's taints"})
+    cpu_limit: str = dataclasses.field(default="4", metadata={"help": "CPU limit of CPU-pool steps"})
+    cpu_memory_limit: str = dataclasses.field(default="8G", metadata={"help": "memory limit of CPU-pool steps"})
+    retries: int = dataclasses.field(default=3, metadata={
+        "help": "retries of a failed step (transient failures: preemption, a service restarting)"})
+    backoff_duration: str = dataclasses.field(default="30s", metadata={"help": "first retry delay"})
+    backoff_factor: float = dataclasses.field(default=2.0, metadata={"help": "retry delay multiplier"})
+    backoff_max_duration: str = dataclasses.field(default="10m", metadata={"help": "largest retry delay"})
+    parallelism: int = dataclasses.field(default=4, metadata={
+        "help": "shards of one fan-out that run at the same time (ParallelFor parallelism)"})
+    num_shards: int = dataclasses.field(default=4, metadata={"help": "generation shards per method"})
+    generation_target: str = dataclasses.field(default="inprocess", metadata={
+        "help": "generation service host:port, or inprocess (the step hosts the service itself)"})
+    sandbox_target: str = dataclasses.field(default="inprocess", metadata={"help": "sandbox service target"})
+    scoring_target: str = dataclasses.field(default="inprocess", metadata={"help": "scoring service target"})
+    training_target: str = dataclasses.field(default="inprocess", metadata={"help": "training service target"})
+    seeds_limit: int = dataclasses.field(default=0, metadata={
+        "help": "seeds per method pipeline run (0: all seeds)"})
+    methods: tuple[str, ...] = dataclasses.field(default=METHODS, metadata={
+        "help": "methods end_to_end runs"})
+    method_seeds: dict[str, int] = dataclasses.field(default_factory=dict, metadata={
+        "help": "per-method seed count in end_to_end (overrides seeds_limit), e.g. {semi_instruct: 12}"})
+    coreset_size: int = dataclasses.field(default=0, metadata={
+        "help": "KCenterGreedy coreset size for wavecoder and end_to_end (0: keep every record)"})
+    require_tests: bool = dataclasses.field(default=True, metadata={
+        "help": "end_to_end keeps only records whose own tests pass when re-run (records without tests "
+                "are dropped)"})
+    eval_limit: int = dataclasses.field(default=10, metadata={
+        "help": "HumanEval problems evaluated before and after training (0: all 164)"})
+    eval_k: tuple[int, ...] = dataclasses.field(default=(1,), metadata={"help": "pass@k values"})
+    eval_samples: int = dataclasses.field(default=1, metadata={"help": "samples per HumanEval problem"})
+    base_model: str = dataclasses.field(default="", metadata={
+        "help": "model train_eval/end_to_end evaluate and fine-tune (a folder or 'default'); empty: training.model"})
+
+    def __post_init__(self) -> None:
+        check(bool(self.image), "pipelines.image", "must not be empty")
+        check(self.gpu_accelerator_limit >= 0, "pipelines.gpu_accelerator_limit",
+              f"must be >= 0, got {self.gpu_accelerator_limit}")
+        for name in ("gpu_tolerations", "cpu_tolerations"):
+            for item in getattr(self, name):
+                check(isinstance(item, Mapping) and set(item) <= {"key", "operator", "value", "effect"},
+                      f"pipelines.{name}", f"each toleration is a mapping of key/operator/value/effect, got {item!r}")
+                check(item.get("operator", "Equal") in ("Equal", "Exists"), f"pipelines.{name}",
+                      f"operator must be Equal or Exists, got {item.get('operator')!r}")
+        check(self.retries >= 0, "pipelines.retries", f"must be >= 0, got {self.retries}")
+        for name in ("backoff_duration", "backoff_max_duration"):
+            check(bool(_DURATION.match(getattr(self, name))), f"pipelines.{name}",
+                  f"must look like 30s, 5m or 1h, got {getattr(self, name)!r}")
+        check(self.backoff_factor >= 1.0, "pipelines.backoff_factor", f"must be >= 1, got {self.backoff_factor}")
+        check(self.parallelism >= 1, "pipelines.parallelism", f"must be >= 1, got {self.parallelism}")
+        check(self.num_shards >= 1, "pipelines.num_shards", f"must be >= 1, got {self.num_shards}")
+        check(self.seeds_limit >= 0, "pipelines.seeds_limit", f"must be >= 0, got {self.seeds_limit}")
+        unknown = [m for m in self.methods if m not in METHODS]
+        check(bool(self.methods) and not unknown, "pipelines.methods",
+              f"must be a non-empty subset of {list(METHODS)}, got {list(self.methods)}")
+        bad = [m for m in self.method_seeds if m not in METHODS]
+        check(not bad, "pipelines.method_seeds", f"unknown method(s) {bad}; known: {list(METHODS)}")
+        check(all(int(v) >= 0 for v in self.method_seeds.values()), "pipelines.method_seeds", "counts must be >= 0")
+        check(self.coreset_size >= 0, "pipelines.coreset_size", f"must be >= 0, got {self.coreset_size}")
+        check(self.eval_limit >= 0, "pipelines.eval_limit", f"must be >= 0, got {self.eval_limit}")
+        check(bool(self.eval_k) and all(k >= 1 for k in self.eval_k), "pipelines.eval_k",
+              f"values must be >= 1, got {list(self.eval_k)}")
+        check(self.eval_samples >= max(self.eval_k), "pipelines.eval_samples",
+              f"must be >= the largest k ({max(self.eval_k)}), got {self.eval_samples}")
+
+    def seeds_for(self, method: str) -> int:
+        """Seeds one method gets in end_to_end (0: all)."""
+        return int(self.method_seeds.get(method, self.seeds_limit))
+
+    @property
+    def gpu_step_image(self) -> str:
+        return self.gpu_image or self.image
+
+
+def load(file_data: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None) -> PipelinesConfig:
+    return build(PipelinesConfig, "pipelines", file_data=file_data, overrides=overrides)

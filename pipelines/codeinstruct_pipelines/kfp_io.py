@@ -1,0 +1,87 @@
+"""The KFP side of a step: artifacts in, one `steps` call, Metrics + Markdown + stage ledger out.
+
+Components (components.py) are declared with imports inside their bodies, so their shared plumbing
+lives here: read the input dataset's stage ledger (artifact metadata `stages`), call the step, log
+numbers to the step's `Metrics`, write its `Markdown` summary, and pass the ledger on in the output
+dataset's metadata. Progress lines go to stdout with a fixed prefix, which `local.py` shows on the
+terminal while it files the rest of a step's log away.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from codeinstruct_pipelines import steps
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_PREFIX = "codeinstruct-progress: "
+
+
+def progress(message: str) -> None:
+    """One line the local runner echoes to the terminal (and the Kubeflow pod log keeps)."""
+    sys.stdout.write(PROGRESS_PREFIX + message + "\n")
+    sys.stdout.flush()
+
+
+def setup_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            stream=sys.stdout)
+
+
+def _plain(value: Any) -> Any:
+    """Artifact metadata comes back through protobuf Struct: whole numbers return as floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def ledger(artifact: Any) -> list[dict[str, Any]]:
+    """The stage ledger an input artifact carries ([] when it has none)."""
+    metadata = getattr(artifact, "metadata", None) or {}
+    return [dict(entry) for entry in _plain(list(metadata.get("stages") or []))]
+
+
+def publish(stats: steps.Stats, *, title: str, metrics: Any, summary: Any, dataset: Any = None,
+            previous: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Log `stats` to Metrics and Markdown; hand the ledger (+ this stage) on in `dataset`'s metadata."""
+    for name, value in steps.metric_values(stats).items():
+        metrics.log_metric(name, value)
+    Path(summary.path).parent.mkdir(parents=True, exist_ok=True)
+    Path(summary.path).write_text(steps.markdown_summary(title, stats), encoding="utf-8")
+    if dataset is not None:
+        entries = [dict(e) for e in previous]
+        entries.append({k: v for k, v in stats.items() if k != "losses"})
+        dataset.metadata["stages"] = entries
+        dataset.metadata["records"] = stats.get("kept", 0)
+    line = f"{title}: {stats.get('kept', '')}/{stats.get('input', '')} kept in {stats.get('seconds', 0):.1f}s"
+    if stats.get("reasons"):
+        line += " (dropped: " + ", ".join(f"{k} {v}" for k, v in stats["reasons"].items()) + ")"
+    progress(line)
+
+
+def stage(stage_name: str, *, label: str, records: Any, kept: Any, metrics: Any, summary: Any, config_yaml: str,
+          sandbox_target: str = "inprocess", scoring_target: str = "inprocess",
+          options: Mapping[str, Any] | None = None) -> None:
+    """Body of every filter/ranking component."""
+    setup_logging()
+    progress(f"{label}: running")
+    stats = steps.run_stage(stage_name, records.path, kept.path, file_data=steps.parse_config(config_yaml),
+                            label=label, sandbox_target=sandbox_target, scoring_target=scoring_target,
+                            options=options)
+    publish(stats, title=label, metrics=metrics, summary=summary, dataset=kept, previous=ledger(records))
+
+
+def write_json(path: str, data: Any) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

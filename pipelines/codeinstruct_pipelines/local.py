@@ -1,0 +1,150 @@
+"""Run a pipeline on this machine with kfp.local and collect its results into an output folder.
+
+Each step runs as a subprocess of the current interpreter (`SubprocessRunner(use_venv=False)`; the
+components need nothing installed), so services run `inprocess` inside the steps. The folder gets
+`dataset.jsonl`, `metrics.json`, `report.md` (+ `plots/`), `report.html`, the full step log
+`pipeline.log` and the raw KFP artifacts under `kfp/`. The terminal shows one line per step.
+
+Example:
+    from codeinstruct_pipelines.local import run_local
+    run_local("semi_instruct", output_dir="out", file_data={"pipelines": {"seeds_limit": 4}})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from codeinstruct.core.errors import FailedPrecondition, InvalidInput
+from codeinstruct_pipelines import catalog, report
+from codeinstruct_pipelines.config import PipelinesConfig
+from codeinstruct_pipelines.config import load as load_config
+from codeinstruct_pipelines.kfp_io import PROGRESS_PREFIX
+
+logger = logging.getLogger(__name__)
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_TASK = re.compile(r"(Executing task|Task) '([^']+)'( finished with status (\w+))?")
+
+
+class _StepLog(io.TextIOBase):
+    """stdout stand-in while kfp.local runs: everything to the log file, progress lines to `echo`."""
+
+    def __init__(self, log: TextIO, echo: Callable[[str], None]):
+        self._log = log
+        self._echo = echo
+        self._pending = ""
+        self.started = time.monotonic()
+        self.failed: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._log.write(text)
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            self._line(_ANSI.sub("", line))
+        return len(text)
+
+    def flush(self) -> None:
+        self._log.flush()
+
+    def _line(self, line: str) -> None:
+        elapsed = time.monotonic() - self.started
+        if PROGRESS_PREFIX in line:
+            self._echo(f"[{elapsed:6.1f}s]   {line.split(PROGRESS_PREFIX, 1)[1]}")
+            return
+        match = _TASK.search(line)
+        if match and match.group(1) == "Task" and match.group(4) and match.group(4) != "SUCCESS":
+            self.failed.append(match.group(2))
+            self._echo(f"[{elapsed:6.1f}s] step {match.group(2)}: {match.group(4)}")
+
+
+def _stderr_echo(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _captured(log_path: Path, echo: Callable[[str], None]) -> Iterator[_StepLog]:
+    with log_path.open("a", encoding="utf-8") as log:
+        sink = _StepLog(log, echo)
+        with contextlib.redirect_stdout(sink):
+            yield sink
+        sink.flush()
+
+
+def pipeline_arguments(name: str, config: PipelinesConfig, *, seeds_path: str, config_yaml: str) -> dict[str, Any]:
+    """Parameters a local run passes (service targets come from the config: inprocess by default)."""
+    args: dict[str, Any] = {"config_yaml": config_yaml}
+    if name == "train_eval":
+        args.update(dataset_path=seeds_path, sandbox_target=config.sandbox_target,
+                    training_target=config.training_target, base_model=config.base_model,
+                    eval_limit=config.eval_limit)
+        return args
+    args.update(seeds_path=seeds_path, num_shards=config.num_shards, generation_target=config.generation_target,
+                sandbox_target=config.sandbox_target, scoring_target=config.scoring_target)
+    if name == "end_to_end":
+        args.update(training_target=config.training_target, base_model=config.base_model,
+                    eval_limit=config.eval_limit)
+    else:
+        args.update(limit=config.seeds_limit)
+    return args
+
+
+def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | None = None,
+              file_data: Mapping[str, Any] | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run pipeline `name` with kfp.local; write the run folder; return metrics.json's content."""
+    import kfp.local
+
+    if name not in catalog.PIPELINES:
+        raise InvalidInput(f"unknown pipeline {name!r}; known: {list(catalog.PIPELINES)}", field="pipeline")
+    file_data = dict(file_data or {})
+    config = load_config(file_data)
+    if name == "train_eval" and not seeds_path:
+        raise InvalidInput("train_eval trains on records: pass --seeds FILE.jsonl (a dataset, e.g. the "
+                           "dataset.jsonl of `codeinstruct run semi_instruct --local`)", field="seeds")
+    if seeds_path and not Path(seeds_path).is_file():
+        raise InvalidInput(f"seeds file {str(seeds_path)!r} does not exist", field="seeds")
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    config_yaml = yaml.safe_dump(file_data, sort_keys=True) if file_data else ""
+    arguments = pipeline_arguments(name, config, seeds_path=str(Path(seeds_path).resolve()) if seeds_path else "",
+                                   config_yaml=config_yaml)
+    pipeline = catalog.build(name, config)
+    echo = echo or _stderr_echo
+    log_path = output_dir / "pipeline.log"
+    started = time.monotonic()
+    echo(f"running {name} locally: {output_dir} (step logs: {log_path})")
+    kfp.local.init(runner=kfp.local.SubprocessRunner(use_venv=False), pipeline_root=str(output_dir / "kfp"),
+                   raise_on_error=True)
+    with _captured(log_path, echo) as sink:
+        try:
+            task = pipeline(**arguments)
+        except RuntimeError as exc:
+            failed = ", ".join(sink.failed) or "a step"
+            raise FailedPrecondition(f"pipeline {name} failed in {failed}; see {log_path} "
+                                     f"({_ANSI.sub('', str(exc)).splitlines()[0]})", reason="PIPELINE_FAILED") from None
+    outputs = task.outputs
+    seconds = round(time.monotonic() - started, 1)
+    dataset_out = output_dir / "dataset.jsonl"
+    shutil.copyfile(outputs["dataset"].path, dataset_out)
+    data = json.loads(Path(outputs["run_metrics"].path).read_text(encoding="utf-8"))
+    data["seconds"] = seconds
+    data["pipeline_log"] = str(log_path)
+    report.write_report(output_dir, data, dataset_out, config_yaml=config_yaml)
+    echo(f"{name}: {data['records']} record(s) in {seconds:.0f}s -> {dataset_out}")
+    return data

@@ -1,0 +1,97 @@
+"""One pipeline per method (DESIGN section 1): seeds -> sharded generation -> the method's own checks.
+
+`add_method` puts one method's steps into the pipeline being built (end_to_end reuses it for every
+method); `method_pipeline` wraps it into a standalone pipeline that ends with a summary step.
+
+| method           | after generation (fan-out over shards, fan-in)                      |
+|------------------|---------------------------------------------------------------------|
+| semi_instruct    | validate in the sandbox -> rank by #tests (easy first) -> ROUGE-L dedup |
+| inverse_instruct | execution filter -> LM-Score (best instruction per snippet)          |
+| evol_instruct    | execution filter                                                    |
+| wavecoder        | execution filter -> discriminator -> KCenterGreedy coreset          |
+| self_instruct    | ROUGE-L dedup -> execution filter                                   |
+
+Compile one:  python -m codeinstruct_pipelines.catalog semi_instruct -o semi_instruct.yaml
+"""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from kfp import dsl
+
+from codeinstruct_pipelines import components as c
+from codeinstruct_pipelines.config import PipelinesConfig
+from codeinstruct_pipelines.placement import step
+
+
+def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: Any, num_shards: Any,
+               config_yaml: Any, generation_target: Any, sandbox_target: Any, scoring_target: Any) -> Any:
+    """Add `method`'s steps to the current pipeline; returns the channel of its filtered dataset."""
+    seeds = step(c.prepare_seeds(method=method, seeds_path=seeds_path, limit=limit, num_shards=num_shards),
+                 config, pool="cpu", name=f"{method}: seeds", side_effect=True, retries=False)
+    with dsl.ParallelFor(seeds.outputs["Output"], parallelism=config.parallelism, name=f"{method}-shards") as shard:
+        gen = step(c.generate(method=method, shard_index=shard, num_shards=num_shards, config_yaml=config_yaml,
+                              generation_target=generation_target, seeds=seeds.outputs["seeds"]),
+                   config, pool="gpu", name=f"{method}: generate", side_effect=True)
+    merged = step(c.merge_shards(parts=dsl.Collected(gen.outputs["records"])), config, pool="cpu",
+                  name=f"{method}: merge shards", side_effect=False, retries=False)
+    data = merged.outputs["merged"]
+
+    def sandbox_stage(op: Callable[..., dsl.PipelineTask], what: str) -> Any:
+        task = step(op(label=f"{method}/{what}", config_yaml=config_yaml, sandbox_target=sandbox_target,
+                       records=data), config, pool="cpu", name=f"{method}: {what}", side_effect=True)
+        return task.outputs["kept"]
+
+    def scoring_stage(op: Callable[..., dsl.PipelineTask], what: str, pool: str, **kwargs: Any) -> Any:
+        task = step(op(label=f"{method}/{what}", config_yaml=config_yaml, scoring_target=scoring_target,
+                       records=data, **kwargs), config, pool=pool, name=f"{method}: {what}",  # type: ignore[arg-type]
+                    side_effect=pool == "gpu")
+        return task.outputs["kept"]
+
+    if method == "semi_instruct":
+        data = sandbox_stage(c.validate_semi_instruct, "validate")
+        data = step(c.curriculum(label=f"{method}/rank", by="n_tests", config_yaml=config_yaml, records=data),
+                    config, pool="cpu", name=f"{method}: rank by tests", side_effect=False,
+                    retries=False).outputs["kept"]
+        data = scoring_stage(c.dedup, "dedup", "cpu", method="rougel")
+    elif method == "inverse_instruct":
+        data = sandbox_stage(c.execution_filter, "execute")
+        data = scoring_stage(c.lm_score, "lm-score", "gpu")
+    elif method == "evol_instruct":
+        data = sandbox_stage(c.execution_filter, "execute")
+    elif method == "wavecoder":
+        data = sandbox_stage(c.execution_filter, "execute")
+        data = scoring_stage(c.discriminate, "discriminate", "gpu")
+        data = scoring_stage(c.coreset, "coreset", "cpu", size=config.coreset_size)
+    elif method == "self_instruct":
+        data = scoring_stage(c.dedup, "dedup", "cpu", method="rougel")
+        data = sandbox_stage(c.execution_filter, "execute")
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    return data
+
+
+class MethodOutputs(NamedTuple):
+    """What a method pipeline hands back: its dataset (JSONL) and metrics.json."""
+
+    dataset: dsl.Dataset
+    run_metrics: dsl.Artifact
+
+
+def method_pipeline(method: str, config: PipelinesConfig) -> Callable[..., Any]:
+    """The standalone pipeline for `method`, with parameter defaults from `config`."""
+
+    @dsl.pipeline(name=method.replace("_", "-"),
+                  description=f"codeinstruct {method}: seeds -> generation shards -> execution checks -> dataset")
+    def pipeline(seeds_path: str = "", limit: int = config.seeds_limit, num_shards: int = config.num_shards,
+                 config_yaml: str = "", generation_target: str = config.generation_target,
+                 sandbox_target: str = config.sandbox_target,
+                 scoring_target: str = config.scoring_target) -> MethodOutputs:
+        data = add_method(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards,
+                          config_yaml=config_yaml, generation_target=generation_target,
+                          sandbox_target=sandbox_target, scoring_target=scoring_target)
+        summary = step(c.summarize(pipeline_name=method, dataset=data), config, pool="cpu", name="summary",
+                       side_effect=False, retries=False)
+        return MethodOutputs(dataset=data, run_metrics=summary.outputs["run_metrics"])
+
+    return pipeline

@@ -1,0 +1,292 @@
+"""Run reports: metrics.json, report.md (+ PNG plots) and a self-contained report.html.
+
+`run_metrics` condenses a run (stage ledger, final dataset, losses, pass@k) into the metrics.json
+dict; `render` draws the plots (matplotlib, Agg) and writes Markdown and HTML from it;
+`write_report` puts all of it into a run folder. The same code runs inside the `build_report`
+pipeline step (the Kubeflow UI shows its HTML artifact) and in `codeinstruct demo`.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import io
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from codeinstruct.core.records import Record, read_records, write_text_atomic
+
+MODEL_NOTE = """\
+The embedded model (SmolLM2-135M-Instruct on CPU) is deliberately tiny so the whole platform runs on
+a laptop in minutes: it writes weak instructions, few of its programs survive the execution checks,
+and a 20-step LoRA run on a few records will not move HumanEval. The numbers here show that every
+stage works and what it filtered, not what the method achieves. Point the same run at a real code
+model on a GPU with a config file:"""
+
+REAL_MODEL_CONFIG = """\
+# real-model.yaml  ->  codeinstruct demo --config real-model.yaml   (or: codeinstruct run end_to_end --local ...)
+generation:
+  engine: {engine: vllm, model: /models/deepseek-coder-6.7b-instruct}   # or a HF id cached on the node
+  max_tokens: 1024
+scoring:
+  engine: {engine: vllm, model: /models/deepseek-coder-6.7b-instruct}
+training:
+  model: /models/deepseek-coder-6.7b-base
+  max_steps: 2000
+pipelines:
+  base_model: /models/deepseek-coder-6.7b-base
+  method_seeds: {semi_instruct: 2000, inverse_instruct: 2000, evol_instruct: 1000, wavecoder: 1000, self_instruct: 1000}
+  eval_limit: 0          # all 164 HumanEval problems
+  eval_k: [1, 10]
+  eval_samples: 20
+"""
+
+
+# --- metrics.json -----------------------------------------------------------------------------------
+
+def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[Mapping[str, Any]], *,
+                losses: Sequence[float] | None = None, before: Mapping[str, Any] | None = None,
+                after: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a report shows, as one JSON-able dict (metrics.json)."""
+    records = list(read_records(dataset_path))
+    test_counts = [len(r.tests) for r in records]
+    lm_scores = [float(r.scores["lm_score"]) for r in records if isinstance(r.scores.get("lm_score"), (int, float))]
+    data: dict[str, Any] = {
+        "pipeline": pipeline_name,
+        "records": len(records),
+        "by_method": dict(Counter(r.method for r in records)),
+        "stages": [dict(entry) for entry in ledger],
+        "tests": {"per_record": dict(sorted(Counter(test_counts).items())),
+                  "total": sum(test_counts),
+                  "mean": round(sum(test_counts) / len(test_counts), 3) if test_counts else 0.0},
+        "lm_score": {"values": [round(s, 5) for s in lm_scores],
+                     "mean": round(sum(lm_scores) / len(lm_scores), 5) if lm_scores else None},
+    }
+    if losses is not None:
+        values = [float(x) for x in losses]
+        data["training"] = {"losses": values, "steps": len(values), "final_loss": values[-1] if values else None}
+    if before is not None or after is not None:
+        data["evaluation"] = {"before": _pass_at(before or {}), "after": _pass_at(after or {})}
+    else:
+        data["evaluation"] = {}
+    return data
+
+
+def _pass_at(metrics: Mapping[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if str(k).startswith("pass@")}
+
+
+def headline_numbers(data: Mapping[str, Any]) -> dict[str, float]:
+    """A few numbers for the Kubeflow run list: records, tests, pass@k before/after, final loss."""
+    out = {"records": float(data["records"]), "tests_mean": float(data["tests"]["mean"])}
+    for when in ("before", "after"):
+        for key, value in (data.get("evaluation") or {}).get(when, {}).items():
+            out[f"{key}_{when}"] = float(value)
+    final = (data.get("training") or {}).get("final_loss")
+    if final is not None:
+        out["final_loss"] = float(final)
+    return out
+
+
+def funnel_markdown(data: Mapping[str, Any]) -> str:
+    lines = [f"## {data['pipeline']}: {data['records']} record(s)", "",
+             "| stage | in | kept | dropped | yield | reject reasons |", "|---|---:|---:|---:|---:|---|"]
+    for entry in data["stages"]:
+        n_in, kept = int(entry.get("input", 0)), int(entry.get("kept", 0))
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted((entry.get("reasons") or {}).items(), key=lambda kv: -kv[1]))
+        rate = f"{kept / n_in:.0%}" if n_in else "-"
+        lines.append(f"| {entry.get('stage')} | {n_in} | {kept} | {int(entry.get('dropped', 0))} | {rate} | "
+                     f"{reasons} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- plots ------------------------------------------------------------------------------------------
+
+def _figure_png(draw: Any, size: tuple[float, float] = (7.0, 3.6)) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size)
+    try:
+        draw(ax)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def plots(data: Mapping[str, Any]) -> dict[str, bytes]:
+    """name -> PNG bytes of every plot the data supports."""
+    out: dict[str, bytes] = {}
+    stages = data["stages"]
+    if stages:
+        def funnel(ax: Any) -> None:
+            names = [str(e.get("stage")) for e in stages][::-1]
+            kept = [int(e.get("kept", 0)) for e in stages][::-1]
+            dropped = [int(e.get("dropped", 0)) for e in stages][::-1]
+            ax.barh(names, kept, color="#3a7d44", label="kept")
+            ax.barh(names, dropped, left=kept, color="#c8553d", label="dropped")
+            ax.set_xlabel("records")
+            ax.set_title("stage funnel")
+            ax.legend(loc="lower right")
+        out["funnel"] = _figure_png(funnel, (8.0, max(3.0, 0.32 * len(stages) + 1.2)))
+    per_record = {int(k): int(v) for k, v in data["tests"]["per_record"].items()}
+    if per_record:
+        def tests(ax: Any) -> None:
+            ax.bar(list(per_record), list(per_record.values()), color="#2f6690")
+            ax.set_xlabel("tests per record")
+            ax.set_ylabel("records")
+            ax.set_title("test-count distribution (final dataset)")
+        out["tests"] = _figure_png(tests)
+    scores = data["lm_score"]["values"]
+    if scores:
+        def lm(ax: Any) -> None:
+            ax.hist(scores, bins=min(20, max(5, len(scores))), color="#7a5195")
+            ax.set_xlabel("LM-Score")
+            ax.set_ylabel("records")
+            ax.set_title("LM-Score histogram")
+        out["lm_score"] = _figure_png(lm)
+    losses = (data.get("training") or {}).get("losses") or []
+    if losses:
+        def loss(ax: Any) -> None:
+            ax.plot(range(1, len(losses) + 1), losses, marker="o", markersize=3, color="#ef8a17")
+            ax.set_xlabel("optimizer step")
+            ax.set_ylabel("training loss")
+            ax.set_title("loss curve")
+        out["loss"] = _figure_png(loss)
+    evaluation = data.get("evaluation") or {}
+    keys = sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {})))
+    if keys:
+        def passk(ax: Any) -> None:
+            width = 0.38
+            xs = range(len(keys))
+            ax.bar([x - width / 2 for x in xs], [evaluation.get("before", {}).get(k, 0.0) for k in keys], width,
+                   label="before training", color="#8d99ae")
+            ax.bar([x + width / 2 for x in xs], [evaluation.get("after", {}).get(k, 0.0) for k in keys], width,
+                   label="after training", color="#2b2d42")
+            ax.set_xticks(list(xs), keys)
+            ax.set_ylim(0, 1)
+            ax.set_ylabel("HumanEval")
+            ax.set_title("pass@k before / after training")
+            ax.legend()
+        out["pass_at_k"] = _figure_png(passk, (5.0, 3.4))
+    return out
+
+
+# --- documents --------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Rendered:
+    markdown: str
+    html: str
+    images: dict[str, bytes]
+
+
+_CAPTIONS = {"funnel": "Stage funnel", "tests": "Tests per record", "lm_score": "LM-Score histogram",
+             "loss": "Loss curve", "pass_at_k": "pass@k before and after training"}
+
+
+def _samples(dataset_path: str | Path, n: int = 3) -> list[Record]:
+    return list(read_records(dataset_path))[:n]
+
+
+def render(data: Mapping[str, Any], dataset_path: str | Path, *, config_yaml: str = "",
+           image_dir: str = "plots") -> Rendered:
+    images = plots(data)
+    samples = _samples(dataset_path)
+    evaluation = data.get("evaluation") or {}
+    md = [f"# codeinstruct run: {data['pipeline']}", "",
+          f"**{data['records']} record(s)** in the final dataset "
+          f"({', '.join(f'{m}: {n}' for m, n in data['by_method'].items()) or 'none'}); "
+          f"{data['tests']['total']} test case(s), {data['tests']['mean']} per record.", ""]
+    if evaluation:
+        md += ["| HumanEval | before | after |", "|---|---:|---:|"]
+        for key in sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {}))):
+            md.append(f"| {key} | {evaluation.get('before', {}).get(key, float('nan')):.3f} | "
+                      f"{evaluation.get('after', {}).get(key, float('nan')):.3f} |")
+        md.append("")
+    md += ["## About the model", "", MODEL_NOTE, "", "```yaml", REAL_MODEL_CONFIG.rstrip(), "```", "",
+           "## Stage funnel", "", funnel_markdown(data).split("\n", 2)[2]]
+    for name in images:
+        md += [f"### {_CAPTIONS[name]}", "", f"![{_CAPTIONS[name]}]({image_dir}/{name}.png)", ""]
+    md += ["## Sample records", ""]
+    for record in samples:
+        md += [f"### {record.method} / {record.task} `{record.id}`", "", f"**Instruction.** {record.instruction}",
+               "", "```" + record.language, record.code.rstrip(), "```", "",
+               "Tests: " + "; ".join(f"`{t['input']}` -> `{t['output']}`" for t in record.tests[:4])
+               + (" ..." if len(record.tests) > 4 else ""), ""]
+    if config_yaml.strip():
+        md += ["## Configuration of this run", "", "```yaml", config_yaml.rstrip(), "```", ""]
+    markdown = "\n".join(md) + "\n"
+    return Rendered(markdown=markdown, html=_html(data, images=images, samples=samples,
+                                                  config_yaml=config_yaml), images=images)
+
+
+def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
+          samples: Sequence[Record], config_yaml: str) -> str:
+    esc = html.escape
+    evaluation = data.get("evaluation") or {}
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>",
+             f"<title>codeinstruct run: {esc(data['pipeline'])}</title>",
+             "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+             "td:first-child,th:first-child,td:last-child{text-align:left}pre{background:#f5f5f5;padding:8px;"
+             "overflow-x:auto}.note{background:#fff6e0;border-left:4px solid #f0a500;padding:8px 12px}</style>",
+             "</head><body>", f"<h1>codeinstruct run: {esc(data['pipeline'])}</h1>",
+             f"<p><b>{data['records']} record(s)</b> in the final dataset; {data['tests']['total']} test case(s), "
+             f"{data['tests']['mean']} per record.</p>"]
+    if evaluation:
+        parts.append("<table><tr><th>HumanEval</th><th>before</th><th>after</th></tr>")
+        for key in sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {}))):
+            parts.append(f"<tr><td>{esc(key)}</td><td>{evaluation.get('before', {}).get(key, float('nan')):.3f}</td>"
+                         f"<td>{evaluation.get('after', {}).get(key, float('nan')):.3f}</td></tr>")
+        parts.append("</table>")
+    parts += ["<h2>About the model</h2>", f"<div class='note'><p>{esc(MODEL_NOTE)}</p>",
+              f"<pre>{esc(REAL_MODEL_CONFIG)}</pre></div>", "<h2>Stage funnel</h2>",
+              "<table><tr><th>stage</th><th>in</th><th>kept</th><th>dropped</th><th>yield</th>"
+              "<th>reject reasons</th></tr>"]
+    for entry in data["stages"]:
+        n_in, kept = int(entry.get("input", 0)), int(entry.get("kept", 0))
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted((entry.get("reasons") or {}).items(), key=lambda kv: -kv[1]))
+        parts.append(f"<tr><td>{esc(str(entry.get('stage')))}</td><td>{n_in}</td><td>{kept}</td>"
+                     f"<td>{int(entry.get('dropped', 0))}</td><td>{f'{kept / n_in:.0%}' if n_in else '-'}</td>"
+                     f"<td>{esc(reasons)}</td></tr>")
+    parts.append("</table>")
+    for name, png in images.items():
+        parts.append(f"<h3>{esc(_CAPTIONS[name])}</h3><img alt='{esc(_CAPTIONS[name])}' "
+                     f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    parts.append("<h2>Sample records</h2>")
+    for record in samples:
+        tests = "".join(f"<li><code>{esc(t['input'])}</code> &rarr; <code>{esc(t['output'])}</code></li>"
+                        for t in record.tests[:4])
+        parts.append(f"<h3>{esc(record.method)} / {esc(record.task)} <code>{esc(record.id)}</code></h3>"
+                     f"<p><b>Instruction.</b> {esc(record.instruction)}</p><pre>{esc(record.code)}</pre>"
+                     f"<ul>{tests}</ul>")
+    if config_yaml.strip():
+        parts.append(f"<h2>Configuration of this run</h2><pre>{esc(config_yaml)}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(run_dir: str | Path, data: Mapping[str, Any], dataset_path: str | Path, *,
+                 config_yaml: str = "") -> dict[str, Path]:
+    """Write metrics.json, report.md, plots/*.png and report.html into `run_dir`."""
+    run_dir = Path(run_dir)
+    rendered = render(data, dataset_path, config_yaml=config_yaml)
+    for name, png in rendered.images.items():
+        (run_dir / "plots").mkdir(parents=True, exist_ok=True)
+        (run_dir / "plots" / f"{name}.png").write_bytes(png)
+    paths = {"metrics": run_dir / "metrics.json", "report_md": run_dir / "report.md",
+             "report_html": run_dir / "report.html"}
+    write_text_atomic(paths["metrics"], json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(paths["report_md"], rendered.markdown)
+    write_text_atomic(paths["report_html"], rendered.html)
+    return paths

@@ -1,0 +1,330 @@
+"""What each pipeline step does, in plain Python over JSONL files: the core the KFP components call.
+
+Every function reads records (DESIGN section 4) from a JSONL path, writes the survivors to another
+and returns `Stats`, a small JSON-able dict the component logs as Metrics and Markdown and appends
+to the dataset's stage ledger (artifact metadata `stages`), from which reports draw the funnel:
+
+    {"stage": "semi_instruct/validate", "input": 12, "kept": 7, "dropped": 5,
+     "reasons": {"WRONG_ANSWER": 3, "no_tests": 2}, "seconds": 4.1, ...extra figures}
+
+Tests call these functions directly; nothing here imports KFP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.records import Record, read_jsonl, read_records, write_jsonl_atomic
+from codeinstruct_pipelines import services
+
+logger = logging.getLogger(__name__)
+
+Stats = dict[str, Any]
+
+# Stages a filter step can run (scoring functions, plus `verify`, the final re-run of every test).
+STAGES = ("validate_semi_instruct", "execution_filter", "lm_score", "discriminate", "dedup", "decontaminate",
+          "coreset", "curriculum", "verify")
+
+
+def parse_config(config_yaml: str) -> dict[str, Any]:
+    """The YAML config text a pipeline carries as a parameter, as the `file_data` mapping core.config reads."""
+    if not config_yaml.strip():
+        return {}
+    try:
+        data = yaml.safe_load(config_yaml) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"pipeline parameter config_yaml is not valid YAML: {exc}", field="config_yaml") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("pipeline parameter config_yaml must hold a mapping of sections", field="config_yaml")
+    return data
+
+
+def _stats(stage: str, n_in: int, kept: int, reasons: Mapping[str, int], started: float, **extra: Any) -> Stats:
+    out: Stats = {"stage": stage, "input": n_in, "kept": kept, "dropped": max(n_in - kept, 0),
+                  "reasons": dict(reasons), "seconds": round(time.monotonic() - started, 3)}
+    out.update(extra)
+    return out
+
+
+def _read(path: str | Path) -> list[Record]:
+    return list(read_records(path))
+
+
+# --- seeds and fan-out ---------------------------------------------------------------------------
+
+def prepare_seeds(method: str, seeds_path: str, output_path: str | Path, *, limit: int = 0,
+                  num_shards: int = 1) -> tuple[Stats, list[int]]:
+    """Write the seeds one method run uses (a file, or the embedded stdlib functions) and plan its shards."""
+    started = time.monotonic()
+    if seeds_path:
+        seeds = list(read_jsonl(seeds_path))
+        for number, seed in enumerate(seeds, 1):
+            if not (seed.get("code") or seed.get("instruction")):
+                raise InvalidInput(f"{seeds_path}: seed {number} has neither 'code' nor 'instruction'", field="seeds")
+        origin = str(seeds_path)
+    else:
+        from codeinstruct.generation.seeds import stdlib_seeds
+
+        seeds = stdlib_seeds(limit=limit or None)
+        origin = "embedded stdlib"
+    if limit:
+        seeds = seeds[:limit]
+    write_jsonl_atomic(output_path, seeds)
+    shards = list(range(max(1, min(num_shards, len(seeds)))))
+    logger.info("%s: %d seed(s) from %s in %d shard(s)", method, len(seeds), origin, len(shards))
+    return _stats(f"{method}/seeds", len(seeds), len(seeds), {}, started, method=method, origin=origin,
+                  shards=len(shards)), shards
+
+
+def shard_of(items: Sequence[Any], shard_index: int, num_shards: int) -> list[Any]:
+    """Round-robin slice: shard i gets items i, i+n, i+2n ... (balanced when items vary in size)."""
+    if not 0 <= shard_index < num_shards:
+        raise InvalidInput(f"shard_index must be 0..{num_shards - 1}, got {shard_index}", field="shard_index")
+    return list(items[shard_index::num_shards])
+
+
+def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path, *, shard_index: int,
+                   num_shards: int, file_data: Mapping[str, Any], target: str = services.INPROCESS) -> Stats:
+    """Run one method's generation over one shard of the seeds."""
+    started = time.monotonic()
+    seeds = shard_of(list(read_jsonl(seeds_path)), shard_index, num_shards)
+    output_path = Path(output_path)
+    shard_seeds = output_path.with_name(output_path.name + ".seeds.jsonl")
+    write_jsonl_atomic(shard_seeds, seeds)
+    summary = services.generate(method, shard_seeds, output_path, file_data, target)
+    shard_seeds.unlink(missing_ok=True)
+    if not output_path.exists():
+        write_jsonl_atomic(output_path, [])
+    kept = sum(1 for _ in read_jsonl(output_path))
+    reasons = {str(k): int(v) for k, v in (summary.get("reasons") or summary.get("rejected") or {}).items()
+               if isinstance(v, int)}
+    return _stats(f"{method}/generate", len(seeds), kept, reasons, started, method=method, shard=shard_index,
+                  seeds=len(seeds), records=kept)
+
+
+def merge_datasets(paths: Iterable[str | Path], output_path: str | Path) -> Stats:
+    """Fan-in: concatenate shard (or method) outputs, keeping the first copy of a repeated id."""
+    started = time.monotonic()
+    seen: set[str] = set()
+    merged: list[Record] = []
+    total = 0
+    for path in paths:
+        for record in read_records(path):
+            total += 1
+            if record.id not in seen:
+                seen.add(record.id)
+                merged.append(record)
+    write_jsonl_atomic(output_path, merged)
+    return _stats("merge", total, len(merged), {"duplicate_id": total - len(merged)} if total > len(merged) else {},
+                  started)
+
+
+# --- filter stages -------------------------------------------------------------------------------
+
+def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, file_data: Mapping[str, Any],
+              label: str = "", sandbox_target: str = services.INPROCESS,
+              scoring_target: str = services.INPROCESS, options: Mapping[str, Any] | None = None) -> Stats:
+    """Run one filter/ranking stage over a dataset; `options` are the stage's own knobs."""
+    if stage not in STAGES:
+        raise InvalidInput(f"unknown stage {stage!r}; known: {list(STAGES)}", field="stage")
+    started = time.monotonic()
+    records = _read(input_path)
+    options = dict(options or {})
+    if stage == "verify":
+        with services.sandbox(sandbox_target, file_data) as box:
+            kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)))
+        extra: dict[str, Any] = {}
+    elif stage == "curriculum":
+        kept = services.rank(records, by=str(options.get("by", "n_tests")), file_data=file_data,
+                             target=scoring_target)
+        reasons, extra = {}, {"by": options.get("by", "n_tests")}
+    elif not records:
+        kept, reasons, extra = [], {}, {}
+    else:
+        report = services.score(stage, records, file_data=file_data, sandbox_target=sandbox_target,
+                                scoring_target=scoring_target, options=options)
+        kept = list(report.kept)
+        counts = report.counts()
+        reasons = dict(counts.get("reasons") or {})
+        extra = {k: v for k, v in counts.items() if k not in {"stage", "kept", "dropped", "reasons"}
+                 and _jsonable(v)}
+    write_jsonl_atomic(output_path, kept)
+    return _stats(label or stage, len(records), len(kept), reasons, started, **extra)
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def verify_records(records: Iterable[Record], sandbox: Any, *, require_tests: bool = True
+                   ) -> tuple[list[Record], dict[str, int]]:
+    """Re-run every record's own tests on its `code` (and on `source.code` for semi_instruct).
+
+    This is the dataset's final guarantee (DESIGN section 4): what a run publishes passes its tests.
+    """
+    kept: list[Record] = []
+    reasons: Counter[str] = Counter()
+    for record in records:
+        if not record.tests:
+            if require_tests:
+                reasons["no_tests"] += 1
+            else:
+                kept.append(record)
+            continue
+        verdict = check_record(record, sandbox)
+        if verdict:
+            reasons[verdict] += 1
+        else:
+            kept.append(record)
+    return kept, dict(reasons)
+
+
+def check_record(record: Record, sandbox: Any) -> str:
+    """"" when the record's tests pass on its code (and its source code for semi_instruct), else a reason."""
+    codes = [("code", record.code)]
+    if record.method == "semi_instruct":
+        codes.append(("source", str(record.source.get("code") or "")))
+    for which, code in codes:
+        if not code.strip():
+            return f"{which}_missing"
+        result = sandbox.run_tests(code, record.language, record.entry_point, record.tests)
+        status = getattr(result.status, "value", str(result.status))
+        if status != "OK" or result.passed != result.total:
+            return status if which == "code" else f"source_{status}"
+    return ""
+
+
+# --- training and evaluation ---------------------------------------------------------------------
+
+def with_training_overrides(file_data: Mapping[str, Any], **values: Any) -> dict[str, Any]:
+    """`file_data` with `training.<key>` set for every value that is not None/''."""
+    data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in file_data.items()}
+    section = dict(data.get("training") or {})
+    section.update({k: v for k, v in values.items() if v not in (None, "")})
+    data["training"] = section
+    return data
+
+
+def base_model_name(file_data: Mapping[str, Any], base_model: str = "") -> str:
+    """The model a run starts from: the pipeline's base_model, else training.model, else 'default'."""
+    return base_model or str((file_data.get("training") or {}).get("model") or "default")
+
+
+def train_model(dataset_path: str | Path, output_dir: str | Path, *, file_data: Mapping[str, Any],
+                base_model: str = "", curriculum: bool = True, target: str = services.INPROCESS) -> Stats:
+    """Fine-tune the base model on the dataset, in its (curriculum) order; losses per step."""
+    started = time.monotonic()
+    records = _read(dataset_path)
+    if not records:
+        raise InvalidInput(f"{dataset_path}: no records to train on (every stage upstream dropped them all)",
+                           field="dataset")
+    file_data = with_training_overrides(file_data, model=base_model, curriculum=curriculum or None)
+    result = services.train(records, output_dir, file_data=file_data, target=target)
+    # The trainer reports one entry per optimizer step: a number, or a dict with "loss" (and step, stage ...).
+    losses = [float(x["loss"] if isinstance(x, Mapping) else x) for x in (result.get("losses") or [])]
+    return _stats("train", len(records), len(records), {}, started, steps=len(losses), losses=losses,
+                  final_loss=losses[-1] if losses else None, model_dir=str(result.get("model_dir") or output_dir))
+
+
+def evaluate(model: str, *, file_data: Mapping[str, Any], limit: int, k: Sequence[int], n_samples: int,
+             label: str = "evaluate", target: str = services.INPROCESS,
+             sandbox_target: str = services.INPROCESS) -> Stats:
+    """pass@k of `model` (a folder, or `default`) on the first `limit` HumanEval problems."""
+    started = time.monotonic()
+    result = services.evaluate(model, file_data=file_data, limit=limit or None, k=tuple(k), n_samples=n_samples,
+                               target=target, sandbox_target=sandbox_target)
+    scores = {key: float(value) for key, value in result.items() if key.startswith("pass@")}
+    problems = int(result.get("problems", result.get("n_problems", limit)) or 0)
+    return _stats(label, problems, problems, {}, started, model=model, **scores)
+
+
+# --- stage ledger ----------------------------------------------------------------------------------
+
+def merge_ledgers(ledgers: Iterable[Sequence[Stats]]) -> list[Stats]:
+    """Combine the stage ledgers of fan-in inputs: equal entries once, per-shard entries summed."""
+    order: list[str] = []
+    groups: dict[str, list[Stats]] = {}
+    for ledger in ledgers:
+        for entry in ledger:
+            name = str(entry.get("stage"))
+            if name not in groups:
+                order.append(name)
+                groups[name] = []
+            if entry not in groups[name]:
+                groups[name].append(entry)
+    return [_sum_entries(groups[name]) for name in order]
+
+
+def _sum_entries(entries: list[Stats]) -> Stats:
+    if len(entries) == 1:
+        return dict(entries[0])
+    total: Stats = {"stage": entries[0]["stage"]}
+    reasons: Counter[str] = Counter()
+    for entry in entries:
+        reasons.update(entry.get("reasons") or {})
+        for key, value in entry.items():
+            if key in {"stage", "reasons", "shard"}:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+            else:
+                total.setdefault(key, value)
+    total["reasons"] = dict(reasons)
+    total["shards"] = len(entries)
+    if "seconds" in total:
+        total["seconds"] = round(total["seconds"], 3)
+    return total
+
+
+def markdown_summary(title: str, stats: Stats) -> str:
+    """The Markdown the Kubeflow UI shows for one step."""
+    lines = [f"## {title}", ""]
+    if "input" in stats:
+        rate = stats["kept"] / stats["input"] if stats["input"] else 0.0
+        lines += ["| in | kept | dropped | yield | seconds |", "|---:|---:|---:|---:|---:|",
+                  f"| {stats['input']} | {stats['kept']} | {stats['dropped']} | {rate:.0%} | {stats['seconds']} |", ""]
+    if stats.get("reasons"):
+        lines += ["**Reject reasons**", "", "| reason | records |", "|---|---:|"]
+        lines += [f"| {reason} | {n} |" for reason, n in sorted(stats["reasons"].items(), key=lambda kv: -kv[1])]
+        lines.append("")
+    scalars = {k: v for k, v in stats.items() if k not in {"stage", "input", "kept", "dropped", "reasons", "seconds",
+                                                           "losses"} and isinstance(v, (int, float, str))}
+    if scalars:
+        lines += [f"- **{k}**: {v}" for k, v in scalars.items()]
+    return "\n".join(lines) + "\n"
+
+
+def metric_values(stats: Stats) -> dict[str, float]:
+    """Numbers for a Metrics artifact: counts, yield, reject reasons, pass@k, final loss."""
+    out: dict[str, float] = {}
+    for key, value in stats.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = float(value)
+    if stats.get("input"):
+        out["yield"] = round(stats["kept"] / stats["input"], 4)
+    for reason, n in (stats.get("reasons") or {}).items():
+        out[f"reject.{reason}"] = float(n)
+    return out
+
+
+def load_dataset(dataset_path: str, output_path: str | Path) -> Stats:
+    """Copy a records JSONL into the pipeline, validating every record (DESIGN section 4)."""
+    started = time.monotonic()
+    if not dataset_path:
+        raise InvalidInput("train_eval needs a records JSONL (dataset_path / --seeds)", field="dataset_path")
+    records = _read(dataset_path)
+    write_jsonl_atomic(output_path, records)
+    return _stats("load dataset", len(records), len(records), {}, started, origin=str(dataset_path))

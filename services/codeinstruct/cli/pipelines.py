@@ -1,0 +1,108 @@
+"""`codeinstruct demo | run | compile | submit`: the pipelines area of the command line (DESIGN section 6).
+
+`run PIPELINE --local` and `demo` execute with kfp.local on this machine; `compile` writes KFP IR
+YAML; `submit` sends a compiled pipeline to a Kubeflow Pipelines endpoint with `kfp.Client` (it
+needs a reachable KFP API, so it cannot run on a machine without one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from codeinstruct.core import config as config_mod
+from codeinstruct.core.errors import InvalidInput, Unavailable
+
+logger = logging.getLogger(__name__)
+
+
+def _echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def demo(args: argparse.Namespace) -> int:
+    from codeinstruct_pipelines.demo import run_demo
+
+    file_data = config_mod.load_file(args.config)
+    run_dir, data = run_demo(output_dir=args.output, file_data=file_data, echo=_echo)
+    evaluation = data.get("evaluation") or {}
+    print(f"\ndemo finished in {data.get('seconds', 0):.0f}s: {data['records']} record(s), every one re-verified "
+          f"by its own tests")
+    for when in ("before", "after"):
+        if evaluation.get(when):
+            print(f"  HumanEval {when} training: " + ", ".join(f"{k} {v:.3f}" for k, v in evaluation[when].items()))
+    for name in ("dataset.jsonl", "metrics.json", "report.md", "report.html"):
+        print(f"  {run_dir / name}")
+    return 0
+
+
+def _output_dir(args: argparse.Namespace) -> Path:
+    if args.output:
+        return Path(args.output)
+    from codeinstruct_pipelines.demo import default_run_dir
+
+    return default_run_dir() / args.pipeline
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if not args.local:
+        raise InvalidInput("only local runs are started from here: add --local, or compile the pipeline and "
+                           "`codeinstruct submit` it to a Kubeflow Pipelines endpoint", field="local")
+    from codeinstruct_pipelines.local import run_local
+
+    file_data = config_mod.load_file(args.config)
+    output = _output_dir(args)
+    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, file_data=file_data, echo=_echo)
+    print(json.dumps({"records": data["records"], "dataset": str(output / "dataset.jsonl"),
+                      "metrics": str(output / "metrics.json"), "seconds": data.get("seconds")}))
+    return 0
+
+
+def _pipelines_config(config_path: str | None) -> Any:
+    from codeinstruct_pipelines.config import load
+
+    return load(config_mod.load_file(config_path))
+
+
+def compile_command(args: argparse.Namespace) -> int:
+    from codeinstruct_pipelines.catalog import compile_to
+
+    path = compile_to(args.pipeline, args.output, _pipelines_config(args.config))
+    print(path)
+    return 0
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"--param must be NAME=VALUE, got {pair!r}", field="param")
+        params[name] = value
+    return params
+
+
+def submit_command(args: argparse.Namespace) -> int:
+    """Compile with the config's pools/images and create a run on a Kubeflow Pipelines endpoint."""
+    import kfp
+
+    from codeinstruct_pipelines.catalog import compile_to
+
+    params: dict[str, Any] = _parameters(args.param)
+    if args.config and "config_yaml" not in params:
+        params["config_yaml"] = Path(args.config).read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        package = compile_to(args.pipeline, Path(tmp) / f"{args.pipeline}.yaml", _pipelines_config(args.config))
+        try:
+            client = kfp.Client(host=args.host)
+            run = client.create_run_from_pipeline_package(str(package), arguments=params,
+                                                          experiment_name=args.experiment,
+                                                          run_name=f"codeinstruct-{args.pipeline}")
+        except Exception as exc:  # kfp raises transport-specific errors (urllib3, ApiException, ...)
+            raise Unavailable(f"could not submit to the Kubeflow Pipelines API at {args.host}: {exc}") from exc
+    print(json.dumps({"run_id": run.run_id, "host": args.host, "pipeline": args.pipeline}))
+    return 0

@@ -1,0 +1,1 @@
+"""Benchmarks scored on the sandbox: HumanEval pass@k (`evaluation.humaneval`)."""

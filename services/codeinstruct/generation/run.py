@@ -1,0 +1,166 @@
+"""Run a method's generation stage: in memory (`generate`) or as a resumable batch job (`run_generation`).
+
+Resuming: records go through `JsonlWriter` (`<output>.partial`, fsynced per record) and a journal
+`<output>.seeds.jsonl` gets one line per FINISHED seed (its id, the fingerprint, kept and rejected
+counts) after that seed's records are on disk. A rerun skips journaled seeds and first drops
+records of seeds missing from the journal (interrupted half-way), so a kill -9 at any point loses
+nothing and duplicates nothing. An output made with other settings (another fingerprint) is
+refused rather than mixed.
+
+Example:
+    codeinstruct generate inverse_instruct --seeds seeds.jsonl --output out.jsonl --limit 4
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from codeinstruct.core.errors import FailedPrecondition, InvalidInput
+from codeinstruct.core.records import JsonlWriter, Record, write_text_atomic
+from codeinstruct.engines import Engine, engine_config, load_engine
+from codeinstruct.generation import seeds as seeds_mod
+from codeinstruct.generation.common import Context, SeedOutcome, make_fingerprint
+from codeinstruct.generation.config import GenerationConfig, generation_config
+from codeinstruct.generation.methods import evol_instruct, inverse_instruct, self_instruct, semi_instruct, wavecoder
+
+logger = logging.getLogger(__name__)
+
+MethodRun = Callable[[Sequence[dict[str, Any]], Context], Iterator[SeedOutcome]]
+METHODS: dict[str, MethodRun] = {
+    "semi_instruct": semi_instruct.run,
+    "inverse_instruct": inverse_instruct.run,
+    "evol_instruct": evol_instruct.run,
+    "wavecoder": wavecoder.run,
+    "self_instruct": self_instruct.run,
+}
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise InvalidInput(f"unknown method {method!r}; methods: {sorted(METHODS)}", field="method")
+
+
+def context(method: str, engine: Engine, config: GenerationConfig,
+            engine_settings: Mapping[str, Any] | None = None) -> Context:
+    check_method(method)
+    settings = dict(engine_settings or {})
+    info = engine.info()
+    settings.setdefault("batch_size", info.get("batch_size", 8))
+    settings.setdefault("dtype", info.get("dtype", ""))
+    return Context(engine=engine, config=config, method=method,
+                   fingerprint=make_fingerprint(method, config, engine, settings), engine_settings=settings)
+
+
+def generate_outcomes(method: str, seeds: Sequence[Mapping[str, Any]], engine: Engine,
+                      config: GenerationConfig | None = None, limit: int | None = None) -> Iterator[SeedOutcome]:
+    """Per-seed outcomes (kept records, rejection reasons) in seed order."""
+    ctx = context(method, engine, config or GenerationConfig())
+    normalized = [seeds_mod.normalize_seed(s, where=f"seed {i}") for i, s in enumerate(seeds)]
+    yield from METHODS[method](normalized[:limit] if limit is not None else normalized, ctx)
+
+
+def generate(method: str, seeds: Sequence[Mapping[str, Any]], engine: Engine, config: GenerationConfig | None = None,
+             limit: int | None = None) -> Iterator[Record]:
+    """The records `method` makes from `seeds` (at most `limit` seeds), as they finish."""
+    for outcome in generate_outcomes(method, seeds, engine, config, limit):
+        yield from outcome.records
+
+
+def journal_path(output: Path) -> Path:
+    return output.with_name(output.name + ".seeds.jsonl")
+
+
+def _read_journal(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
+    done: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by a kill: that seed is not done
+        if entry.get("fingerprint") != fingerprint:
+            raise FailedPrecondition(
+                f"{path} was made with other settings (fingerprint {entry.get('fingerprint')}, now {fingerprint}): "
+                "use another --output or delete the old output and its .seeds.jsonl journal",
+                reason="FINGERPRINT_MISMATCH")
+        done[entry["seed_id"]] = entry
+    return done
+
+
+def _drop_unfinished(output: Path, done: Mapping[str, Any]) -> int:
+    """Remove records of seeds the journal does not list as finished (a run killed mid-seed)."""
+    dropped = 0
+    for path in (output, output.with_name(output.name + ".partial")):
+        if not path.exists():
+            continue
+        kept = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                parent = json.loads(line).get("source", {}).get("parent_id")
+            except json.JSONDecodeError:
+                dropped += 1
+                continue
+            if parent in done:
+                kept.append(line)
+            else:
+                dropped += 1
+        write_text_atomic(path, "".join(line + "\n" for line in kept))
+    return dropped
+
+
+def run_generation(method: str, seeds_path: str | Path | None, output_path: str | Path,
+                   file_data: Mapping[str, Any] | None = None, limit: int | None = None,
+                   engine: Engine | None = None, progress: Callable[[dict[str, Any]], None] | None = None
+                   ) -> dict[str, Any]:
+    """Resumable batch job: seeds (default: the stdlib seeds) -> records JSONL. Returns a summary."""
+    check_method(method)
+    started = time.monotonic()
+    config = generation_config(file_data)
+    seeds = seeds_mod.load_seeds(seeds_path, limit) if seeds_path else seeds_mod.stdlib_seeds(limit)
+    output = Path(output_path)
+    own_engine = engine is None
+    engine_cfg = engine_config(file_data)
+    engine = engine or load_engine(engine_cfg)
+    try:
+        ctx = context(method, engine, config, engine_cfg.public_dict())
+        journal = journal_path(output)
+        done = _read_journal(journal, ctx.fingerprint)
+        dropped = _drop_unfinished(output, done)
+        if dropped:
+            logger.info("%s: dropped %d record(s) of seeds an interrupted run did not finish", output, dropped)
+        todo = [s for s in seeds if s["id"] not in done]
+        rejected: collections.Counter[str] = collections.Counter()
+        for entry in done.values():
+            rejected.update(entry.get("rejected", {}))
+        written = 0
+        with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log:
+            for number, outcome in enumerate(METHODS[method](todo, ctx), 1):
+                for record in outcome.records:
+                    written += writer.write(record)
+                entry = {"seed_id": outcome.seed_id, "fingerprint": ctx.fingerprint,
+                         "kept": len(outcome.records), "rejected": dict(outcome.rejected)}
+                log.write(json.dumps(entry) + "\n")
+                log.flush()
+                os.fsync(log.fileno())
+                rejected.update(outcome.rejected)
+                if progress is not None:
+                    progress({"seeds_done": number, "seeds_total": len(todo), "records": written})
+                logger.info("%s: seed %d/%d -> %d record(s)%s", method, number, len(todo), len(outcome.records),
+                            f", rejected {dict(outcome.rejected)}" if outcome.rejected else "")
+            total = len(writer)
+        return {"method": method, "output": str(output), "fingerprint": ctx.fingerprint,
+                "model": engine.model_name, "engine": engine.engine_name,
+                "seeds": len(seeds), "seeds_resumed": len(seeds) - len(todo), "seeds_run": len(todo),
+                "records_written": written, "records_total": total,
+                "rejected": dict(sorted(rejected.items())), "elapsed_s": round(time.monotonic() - started, 2)}
+    finally:
+        if own_engine:
+            engine.close()

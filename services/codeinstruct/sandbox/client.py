@@ -1,0 +1,79 @@
+"""`SandboxClient`: the `Sandbox` methods through gRPC, against a deployed service or one started in-process.
+
+Example:
+    with SandboxClient("inprocess") as sandbox:      # or SandboxClient("sandbox.ns.svc:50052")
+        print(sandbox.execute("print(1)").status)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from codeinstruct.core.config import build
+from codeinstruct.core.errors import InvalidInput
+from codeinstruct.sandbox import messages
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.sandbox.types import CapturedOutput, ExecutionResult, Limits, TestsResult
+from codeinstruct.server.client import call, connect, stream
+from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
+
+
+class SandboxClient:
+    """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `inprocess`."""
+
+    def __init__(self, target: str = "inprocess", file_data: dict | None = None, *, auth_token: str | None = None):
+        from codeinstruct.sandbox.service import make_spec
+
+        self.target = target
+        self._stack = contextlib.ExitStack()
+        channel = self._stack.enter_context(connect(
+            target, lambda: make_spec(config=build(SandboxConfig, "sandbox", file_data=file_data or {})),
+            auth_token=auth_token))
+        self._stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
+
+    def __enter__(self) -> SandboxClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def execute(self, code: str, language: str = "python", stdin: str = "",
+                limits: Limits | dict | None = None) -> ExecutionResult:
+        request = sandbox_pb2.ExecuteRequest(code=code, language=language, stdin=stdin,
+                                             limits=messages.limits_to_proto(limits))
+        return messages.result_from_proto(call(self._stub.Execute, request).result)
+
+    def execute_batch(self, runs: list[dict], concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
+        request = sandbox_pb2.ExecuteBatchRequest(concurrency=concurrency or 0, runs=[
+            sandbox_pb2.ExecuteRequest(code=r["code"], language=r.get("language") or "python", stdin=r.get("stdin", ""),
+                                       limits=messages.limits_to_proto(r.get("limits")))
+            for r in runs])
+        for item in stream(self._stub.ExecuteBatch, request):
+            yield item.index, messages.result_from_proto(item.result)
+
+    def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
+                  limits: Limits | dict | None = None, harness: str = "default") -> TestsResult:
+        if harness not in messages.HARNESS_TO_PROTO:
+            raise InvalidInput(f"harness must be one of {sorted(messages.HARNESS_TO_PROTO)}, got {harness!r}",
+                               field="harness")
+        request = sandbox_pb2.RunTestsRequest(
+            code=code, language=language, entry_point=entry_point, tests=messages.test_cases_to_proto(tests),
+            limits=messages.limits_to_proto(limits), harness=messages.HARNESS_TO_PROTO.get(harness, 0))
+        return messages.tests_from_proto(call(self._stub.RunTests, request))
+
+    def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
+                        limits: Limits | dict | None = None) -> list[CapturedOutput]:
+        request = sandbox_pb2.CaptureOutputsRequest(code=code, language=language, entry_point=entry_point,
+                                                    inputs=inputs, limits=messages.limits_to_proto(limits))
+        return messages.captured_from_proto(call(self._stub.CaptureOutputs, request))
+
+    def info(self) -> dict:
+        response = call(self._stub.GetSandboxInfo, sandbox_pb2.GetSandboxInfoRequest())
+        return {"languages": list(response.languages), "isolation_layers": list(response.isolation_layers),
+                "default_limits": messages.limits_from_proto(response.default_limits),
+                "max_limits": messages.limits_from_proto(response.max_limits), "workers": response.workers,
+                "python": response.python}

@@ -1,0 +1,74 @@
+"""gRPC `SandboxService`: a thin servicer over `Sandbox` plus `make_spec` for `codeinstruct serve sandbox`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import grpc
+
+from codeinstruct.core.config import build
+from codeinstruct.sandbox import messages
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.sandbox.core import Sandbox
+from codeinstruct.server.bootstrap import ServiceSpec
+from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
+
+logger = logging.getLogger(__name__)
+
+FULL_NAME = "codeinstruct.v1.SandboxService"
+
+
+class SandboxServicer(sandbox_pb2_grpc.SandboxServiceServicer):
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+
+    def Execute(self, request: sandbox_pb2.ExecuteRequest, context: grpc.ServicerContext) -> sandbox_pb2.ExecuteResponse:
+        result = self.sandbox.execute(request.code, request.language or "python", request.stdin,
+                                      messages.limits_from_proto(request.limits))
+        return sandbox_pb2.ExecuteResponse(result=messages.result_to_proto(result))
+
+    def ExecuteBatch(self, request: sandbox_pb2.ExecuteBatchRequest,
+                     context: grpc.ServicerContext) -> Iterator[sandbox_pb2.ExecuteBatchResponse]:
+        runs = [{"code": r.code, "language": r.language or "python", "stdin": r.stdin,
+                 "limits": messages.limits_from_proto(r.limits)} for r in request.runs]
+        for index, result in self.sandbox.execute_batch(runs, request.concurrency or None):
+            yield sandbox_pb2.ExecuteBatchResponse(index=index, result=messages.result_to_proto(result))
+
+    def RunTests(self, request: sandbox_pb2.RunTestsRequest, context: grpc.ServicerContext) -> sandbox_pb2.RunTestsResponse:
+        tests = [{"input": t.input, "output": t.output} for t in request.tests]
+        result = self.sandbox.run_tests(request.code, request.language or "python", request.entry_point, tests,
+                                        messages.limits_from_proto(request.limits),
+                                        harness=messages.HARNESS_FROM_PROTO.get(request.harness, "default"))
+        return messages.tests_to_proto(result)
+
+    def CaptureOutputs(self, request: sandbox_pb2.CaptureOutputsRequest,
+                       context: grpc.ServicerContext) -> sandbox_pb2.CaptureOutputsResponse:
+        outputs = self.sandbox.capture_outputs(request.code, request.language or "python", request.entry_point,
+                                               list(request.inputs), messages.limits_from_proto(request.limits))
+        return messages.captured_to_proto(outputs)
+
+    def GetSandboxInfo(self, request: sandbox_pb2.GetSandboxInfoRequest,
+                       context: grpc.ServicerContext) -> sandbox_pb2.GetSandboxInfoResponse:
+        info = self.sandbox.info()
+        return sandbox_pb2.GetSandboxInfoResponse(
+            languages=info["languages"], isolation_layers=info["isolation_layers"],
+            default_limits=messages.limits_to_proto(info["default_limits"]),
+            max_limits=messages.limits_to_proto(info["max_limits"]), workers=info["workers"], python=info["python"])
+
+
+def make_spec(file_data: dict | None = None, *, config: SandboxConfig | None = None,
+              sandbox: Sandbox | None = None) -> ServiceSpec:
+    """The sandbox service for a server: builds (and self-checks) a Sandbox from the `sandbox` section.
+
+    Pass `sandbox` to serve an existing instance (it is then not closed with the server).
+    """
+    owned = sandbox is None
+    if sandbox is None:
+        sandbox = Sandbox(config or build(SandboxConfig, "sandbox", file_data=file_data or {}))
+    servicer = SandboxServicer(sandbox)
+
+    def register(server: grpc.Server) -> None:
+        sandbox_pb2_grpc.add_SandboxServiceServicer_to_server(servicer, server)
+
+    return ServiceSpec(FULL_NAME, register, close=sandbox.close if owned else None, extra={"sandbox": sandbox})

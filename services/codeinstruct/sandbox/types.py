@@ -1,0 +1,87 @@
+"""Values the sandbox takes and returns: limits and results (plain frozen dataclasses, no gRPC types)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeinstruct.core.statuses import Status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits; None means the service default. Values above the service maxima are rejected."""
+
+    timeout_s: float | None = None
+    memory_mb: int | None = None
+    max_output_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """The outcome of one run. `signal` names a fatal signal ("SIGSEGV"); `detail` holds the
+    traceback, the compiler message or an infrastructure explanation."""
+
+    status: Status
+    exit_code: int = 0
+    stdout: str = ""
+    stderr: str = ""
+    wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
+    signal: str = ""
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["status"] = str(self.status)
+        return data
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Verdict of one test case (DESIGN section 4 format)."""
+
+    index: int
+    status: Status
+    expected_output: str = ""
+    actual_output: str = ""
+    detail: str = ""
+    wall_time_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["status"] = str(self.status)
+        return data
+
+
+@dataclass(frozen=True)
+class TestsResult:
+    """All cases of one `run_tests` call. `status` is OK only when every case passed, otherwise the
+    status of the first failing case."""
+
+    __test__ = False  # not a pytest class
+
+    status: Status
+    cases: list[CaseResult] = field(default_factory=list)
+    passed: int = 0
+    total: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": str(self.status), "passed": self.passed, "total": self.total,
+                "cases": [case.to_dict() for case in self.cases]}
+
+
+@dataclass(frozen=True)
+class CapturedOutput:
+    """What code produced for one input: repr() of the entry point's value, or the exact stdout."""
+
+    input: str
+    status: Status
+    output: str = ""
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["status"] = str(self.status)
+        return data

@@ -1,0 +1,122 @@
+"""`ScoringClient`: the scoring stages through gRPC, against a deployed service or one started in-process.
+
+Methods mirror the core functions and return the same `StageReport`s (ranking returns records).
+Records travel in bounded chunks both ways.
+
+Example:
+    with ScoringClient("inprocess") as scoring:        # or ScoringClient("scoring.ns.svc:50053")
+        report = scoring.dedup(records, method="minhash")
+        print(report.counts())
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from codeinstruct.core.records import Record
+from codeinstruct.scoring.config import scoring_config
+from codeinstruct.scoring.decontamination import Benchmark, load_benchmark_file
+from codeinstruct.scoring.messages import (
+    chunks,
+    record_bytes,
+    record_from_proto,
+    record_to_proto,
+    report_from_responses,
+)
+from codeinstruct.scoring.types import StageReport
+from codeinstruct.server.client import connect, stream
+from codeinstruct.v1 import scoring_pb2, scoring_pb2_grpc
+
+DEDUP_METHODS = {"exact": scoring_pb2.DEDUP_METHOD_EXACT, "minhash": scoring_pb2.DEDUP_METHOD_MINHASH,
+                 "rougel": scoring_pb2.DEDUP_METHOD_ROUGEL}
+RANK_KEYS = {"n_tests": scoring_pb2.RANK_KEY_N_TESTS, "lm_score": scoring_pb2.RANK_KEY_LM_SCORE}
+
+
+class ScoringClient:
+    """`target` is `host:port` or `inprocess` (the service runs inside this process)."""
+
+    def __init__(self, target: str = "inprocess", file_data: dict | None = None, *, auth_token: str | None = None):
+        from codeinstruct.scoring.service import make_spec
+
+        self.target = target
+        self.file_data = dict(file_data or {})
+        self.config = scoring_config(self.file_data)
+        self._stack = contextlib.ExitStack()
+        channel = self._stack.enter_context(connect(target, lambda: make_spec(self.file_data),
+                                                    auth_token=auth_token))
+        self._stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+
+    def __enter__(self) -> ScoringClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def _requests(self, request_cls: Any, records: Sequence[Record], **options: Any) -> Iterator[Any]:
+        first = True
+        for batch in chunks(list(records), self.config.stream_chunk, record_bytes):
+            yield request_cls(records=[record_to_proto(r) for r in batch], **(options if first else {}))
+            first = False
+        if first:
+            yield request_cls(**options)
+
+    def _run(self, rpc: Any, request_cls: Any, records: Sequence[Record], **options: Any) -> StageReport:
+        return report_from_responses(stream(rpc, self._requests(request_cls, records, **options)))
+
+    def validate_semi_instruct(self, records: Sequence[Record]) -> StageReport:
+        return self._run(self._stub.ValidateSemiInstruct, scoring_pb2.ValidateSemiInstructRequest, records)
+
+    def execution_filter(self, records: Sequence[Record]) -> StageReport:
+        return self._run(self._stub.FilterByExecution, scoring_pb2.FilterByExecutionRequest, records)
+
+    def select_by_lm_score(self, records: Sequence[Record]) -> StageReport:
+        return self._run(self._stub.SelectByLmScore, scoring_pb2.SelectByLmScoreRequest, records)
+
+    def discriminate(self, records: Sequence[Record], *, use_llm: bool = True) -> StageReport:
+        return self._run(self._stub.Discriminate, scoring_pb2.DiscriminateRequest, records, rules_only=not use_llm)
+
+    def dedup(self, records: Sequence[Record], method: str = "minhash", threshold: float | None = None) -> StageReport:
+        from codeinstruct.core.errors import InvalidInput
+
+        if method not in DEDUP_METHODS:
+            raise InvalidInput(f"dedup method must be one of {list(DEDUP_METHODS)}, got {method!r}", field="method")
+        return self._run(self._stub.Dedup, scoring_pb2.DedupRequest, records, method=DEDUP_METHODS[method],
+                         threshold=threshold or 0.0)
+
+    def decontaminate(self, records: Sequence[Record],
+                      benchmarks: Sequence[str | Path | Benchmark] = ("humaneval",)) -> StageReport:
+        """`benchmarks`: "humaneval", benchmark JSONL paths (read here and sent) or loaded Benchmarks."""
+        names: list[str] = []
+        problems: list[scoring_pb2.BenchmarkProblem] = []
+        for spec in benchmarks:
+            if isinstance(spec, str) and spec.lower() == "humaneval":
+                names.append("humaneval")
+                continue
+            bench = spec if isinstance(spec, Benchmark) else load_benchmark_file(spec)
+            problems += [scoring_pb2.BenchmarkProblem(benchmark=bench.name, id=item.id, texts=list(item.texts),
+                                                      question=item.question) for item in bench.items]
+
+        def requests() -> Iterator[scoring_pb2.DecontaminateRequest]:
+            yield from self._requests(scoring_pb2.DecontaminateRequest, records, benchmarks=names)
+            for batch in chunks(problems, self.config.stream_chunk,
+                                lambda p: sum(len(t) for t in p.texts) + len(p.question) + 64):
+                yield scoring_pb2.DecontaminateRequest(problems=batch)
+
+        return report_from_responses(stream(self._stub.Decontaminate, requests()))
+
+    def coreset(self, records: Sequence[Record], k: int, seed: int = 0) -> StageReport:
+        return self._run(self._stub.SelectCoreset, scoring_pb2.SelectCoresetRequest, records, k=k, seed=seed)
+
+    def rank(self, records: Sequence[Record], by: str = "n_tests") -> list[Record]:
+        from codeinstruct.core.errors import InvalidInput
+
+        if by not in RANK_KEYS:
+            raise InvalidInput(f"rank by must be one of {list(RANK_KEYS)}, got {by!r}", field="by")
+        responses = stream(self._stub.Rank, self._requests(scoring_pb2.RankRequest, records, by=RANK_KEYS[by]))
+        return [record_from_proto(r) for message in responses for r in message.records]

@@ -1,0 +1,164 @@
+"""Execution checks through the sandbox: Semi-Instruct validation and the execution filter.
+
+Semi-Instruct validation (DESIGN section 4): the ORIGINAL human code (`source.code`) is run on every
+generated test input to get the gold output; inputs it cannot answer (error, timeout, an output
+that is not repeatable such as `<object at 0x...>`) are dropped with their reason (counted in
+`extra["dropped_inputs"]`); then the refined `code` runs on the remaining inputs and the record is
+kept only if every output matches. Kept records get `tests` = the gold cases and
+`scores.n_tests` = their number.
+
+The execution filter (other methods): a code answer that does not run is dropped; when the record
+carries tests, all of them must pass.
+
+Both take a `Sandbox` or a `SandboxClient` and check several records at once
+(`scoring.sandbox_concurrency`).
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from codeinstruct.core import deadline
+from codeinstruct.core.records import Record
+from codeinstruct.core.statuses import Status
+from codeinstruct.scoring.config import ScoringConfig
+from codeinstruct.scoring.types import SandboxLike, StageReport
+
+logger = logging.getLogger(__name__)
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+_READS_STDIN = re.compile(r"\binput\s*\(|\bsys\.stdin\b|\bfileinput\b")
+CODE_TASKS = ("generation", "translation", "repair")
+
+Outcome = tuple[Record | None, str, Counter[str]]  # (kept record or None, drop reason, dropped inputs)
+
+
+def _limits(config: ScoringConfig) -> Any:
+    if not config.test_timeout_s:
+        return None
+    from codeinstruct.sandbox.types import Limits
+
+    return Limits(timeout_s=config.test_timeout_s)
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = next((part for part in reversed(text.strip().splitlines()) if part.strip()), "")
+    return line[:limit]
+
+
+def _status(value: Any) -> str:
+    return str(getattr(value, "value", value)).lower()
+
+
+def _validate_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
+    dropped_inputs: Counter[str] = Counter()
+    original = str(record.source.get("code", "") or "")
+    if not original.strip():
+        return None, "no_source_code: source.code is empty", dropped_inputs
+    if not record.code.strip():
+        return None, "no_code: the record has no refined code", dropped_inputs
+    inputs = list(dict.fromkeys(t.get("input", "") for t in record.tests))
+    if not inputs:
+        return None, "no_test_inputs: the record has no test inputs", dropped_inputs
+    captured = sandbox.capture_outputs(original, record.language, record.entry_point, inputs, limits)
+    gold: list[dict[str, str]] = []
+    for item in captured:
+        status = Status(str(getattr(item.status, "value", item.status)))
+        if status is Status.SANDBOX_ERROR:
+            return None, f"sandbox_error: {_first_line(item.detail)}", dropped_inputs
+        if status is not Status.OK:
+            dropped_inputs[f"original_{_status(status)}"] += 1
+        elif _ADDRESS.search(item.output):
+            dropped_inputs["original_unrepeatable_output"] += 1
+        else:
+            gold.append({"input": item.input, "output": item.output})
+    if not gold:
+        detail = ", ".join(f"{k} x{v}" for k, v in dropped_inputs.items())
+        return None, f"no_valid_inputs: the original code answers none of them ({detail})", dropped_inputs
+    result = sandbox.run_tests(record.code, record.language, record.entry_point, gold, limits)
+    if result.passed != result.total or result.total != len(gold):
+        case = next(c for c in result.cases if Status(str(getattr(c.status, "value", c.status))) is not Status.OK)
+        status = Status(str(getattr(case.status, "value", case.status)))
+        test_input = gold[case.index]["input"]
+        if status is Status.WRONG_ANSWER:
+            return None, (f"output_mismatch: {test_input[:80]!r} gave {case.actual_output[:80]!r}, "
+                          f"the original {case.expected_output[:80]!r}"), dropped_inputs
+        if status is Status.SANDBOX_ERROR:
+            return None, f"sandbox_error: {_first_line(case.detail)}", dropped_inputs
+        return None, f"refined_{_status(status)}: {test_input[:80]!r}: {_first_line(case.detail)}", dropped_inputs
+    record.tests = gold
+    record.scores["n_tests"] = len(gold)
+    return record, "", dropped_inputs
+
+
+def _run_all(records: Iterable[Record], work: Callable[[Record], Outcome], stage: str,
+             concurrency: int) -> StageReport:
+    report = StageReport(stage)
+    dropped_inputs: Counter[str] = Counter()
+    records = list(records)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=stage) as pool:
+        # Submit in windows so a cancelled request stops within one window of work.
+        window = concurrency * 4
+        for start in range(0, len(records), window):
+            deadline.check()
+            batch = records[start:start + window]
+            for record, (kept, reason, inputs) in zip(batch, pool.map(work, batch), strict=True):
+                dropped_inputs.update(inputs)
+                if kept is None:
+                    report.drop(record, reason)
+                else:
+                    report.keep(kept)
+    if stage == "validate_semi_instruct":
+        report.extra["dropped_inputs"] = dict(dropped_inputs.most_common())
+        report.extra["kept_tests"] = sum(int(r.scores.get("n_tests", 0)) for r in report.kept)
+    logger.info("%s: kept %d, dropped %d %s", stage, len(report.kept), len(report.dropped), report.reasons())
+    return report
+
+
+def validate_semi_instruct(records: Iterable[Record], sandbox: SandboxLike, *,
+                           config: ScoringConfig | None = None) -> StageReport:
+    """Semi-Instruct validation (see module docstring)."""
+    config = config or ScoringConfig()
+    limits = _limits(config)
+    return _run_all(records, lambda r: _validate_one(r, sandbox, limits), "validate_semi_instruct",
+                    config.sandbox_concurrency)
+
+
+def _filter_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
+    none: Counter[str] = Counter()
+    if not record.code.strip():
+        if record.task in CODE_TASKS:
+            return None, "no_code: a code answer is expected", none
+        return record, "", none
+    if record.tests:
+        result = sandbox.run_tests(record.code, record.language, record.entry_point, record.tests, limits)
+        if result.passed == result.total:
+            return record, "", none
+        return None, f"tests_{_status(result.status)}: passed {result.passed}/{result.total}", none
+    if record.language == "python" and not record.entry_point and _READS_STDIN.search(record.code):
+        # A stdin program without tests cannot be run meaningfully (it would read EOF): parse only.
+        try:
+            ast.parse(record.code)
+        except SyntaxError as exc:
+            return None, f"syntax_error: line {exc.lineno}: {exc.msg}", none
+        return record, "", none
+    result = sandbox.execute(record.code, record.language, "", limits)
+    status = Status(str(getattr(result.status, "value", result.status)))
+    if status is Status.OK:
+        return record, "", none
+    return None, f"{_status(status)}: {_first_line(result.detail or result.stderr)}", none
+
+
+def execution_filter(records: Iterable[Record], sandbox: SandboxLike, *,
+                     config: ScoringConfig | None = None) -> StageReport:
+    """Drop records whose code does not run, or whose tests do not all pass."""
+    config = config or ScoringConfig()
+    limits = _limits(config)
+    return _run_all(records, lambda r: _filter_one(r, sandbox, limits), "execution_filter",
+                    config.sandbox_concurrency)

@@ -1,0 +1,122 @@
+"""Client of the TrainingService: a deployed service (`host:port`) or one started in-process.
+
+Jobs come back as `JobInfo` (the same dataclass the core uses), so callers do not touch protos.
+
+Example:
+    with TrainingClient("inprocess") as client:
+        job = client.create_training_job(data_path="data.jsonl", output_dir="out", config={"max_steps": 3})
+        for snapshot in client.watch_job(job.name):
+            print(snapshot.state.value, snapshot.message)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+
+from codeinstruct.core.records import Record
+from codeinstruct.server.client import INPROCESS, call, connect, stream
+from codeinstruct.training.jobs import JobInfo, JobState
+from codeinstruct.v1 import common_pb2, training_pb2, training_pb2_grpc
+
+
+def job_from_proto(message: common_pb2.Job) -> JobInfo:
+    def plain(struct: struct_pb2.Struct) -> dict[str, Any]:
+        return json_format.MessageToDict(struct) if struct.fields else {}
+
+    return JobInfo(id=message.name.removeprefix("jobs/"), kind=message.kind,
+                   state=JobState(common_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")),
+                   progress=message.progress, message=message.message, spec=plain(message.spec),
+                   result=plain(message.result), error=message.error, metrics=plain(message.metrics),
+                   create_time=message.create_time.ToNanoseconds() / 1e9,
+                   update_time=message.update_time.ToNanoseconds() / 1e9)
+
+
+def _record_to_proto(record: Record | Mapping[str, Any]) -> common_pb2.Record:
+    data = record.to_dict() if isinstance(record, Record) else dict(record)
+    message = common_pb2.Record()
+    data = {**data, "source": {k: str(v) for k, v in (data.get("source") or {}).items()},
+            "generator": {k: str(v) for k, v in (data.get("generator") or {}).items()}}
+    json_format.ParseDict(data, message)
+    return message
+
+
+class TrainingClient:
+    """Typed access to the TrainingService; use as a context manager."""
+
+    def __init__(self, target: str = INPROCESS, file_data: dict | None = None):
+        self.target = target
+        self.file_data = file_data or {}
+        self._stack = contextlib.ExitStack()
+        self._stub: training_pb2_grpc.TrainingServiceStub | None = None
+
+    def __enter__(self) -> TrainingClient:
+        from codeinstruct.training.service import make_spec
+
+        channel = self._stack.enter_context(connect(self.target, lambda: make_spec(self.file_data)))
+        self._stub = training_pb2_grpc.TrainingServiceStub(channel)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+        self._stub = None
+
+    @property
+    def stub(self) -> training_pb2_grpc.TrainingServiceStub:
+        if self._stub is None:
+            raise RuntimeError("use TrainingClient as a context manager (with TrainingClient(...) as client:)")
+        return self._stub
+
+    def create_training_job(self, *, output_dir: str, data_path: str = "",
+                            records: Iterable[Record | Mapping[str, Any]] = (),
+                            config: Mapping[str, Any] | None = None, stages: Sequence[Mapping[str, Any]] = (),
+                            backend: str = "") -> JobInfo:
+        request = training_pb2.CreateTrainingJobRequest(
+            data_path=str(data_path), records=[_record_to_proto(r) for r in records], output_dir=str(output_dir),
+            backend=backend,
+            stages=[training_pb2.TrainingStage(name=s.get("name", ""), data_path=str(s.get("data") or ""),
+                                               epochs=float(s.get("epochs") or 0),
+                                               learning_rate=float(s.get("learning_rate") or 0)) for s in stages])
+        if config:
+            json_format.ParseDict(dict(config), request.config)
+        return job_from_proto(call(self.stub.CreateTrainingJob, request).job)
+
+    def create_evaluation_job(self, model: str, *, limit: int | None = None, k: Sequence[int] = (1,),
+                              n_samples: int | None = None, output_path: str = "") -> JobInfo:
+        request = training_pb2.CreateEvaluationJobRequest(model=model, limit=limit or 0, k=list(k),
+                                                          samples_per_problem=n_samples or 0, output_path=output_path)
+        return job_from_proto(call(self.stub.CreateEvaluationJob, request).job)
+
+    def get_job(self, name: str) -> JobInfo:
+        return job_from_proto(call(self.stub.GetJob, training_pb2.GetJobRequest(name=name)).job)
+
+    def list_jobs(self, kind: str = "", state: str = "") -> list[JobInfo]:
+        jobs, token = [], ""
+        state_value = common_pb2.JobState.Value(f"JOB_STATE_{state}") if state else 0
+        while True:
+            response = call(self.stub.ListJobs, training_pb2.ListJobsRequest(kind=kind, state=state_value,
+                                                                            page_token=token))
+            jobs.extend(job_from_proto(j) for j in response.jobs)
+            token = response.next_page_token
+            if not token:
+                return jobs
+
+    def cancel_job(self, name: str) -> JobInfo:
+        return job_from_proto(call(self.stub.CancelJob, training_pb2.CancelJobRequest(name=name)).job)
+
+    def watch_job(self, name: str, timeout: float | None = None) -> Iterator[JobInfo]:
+        for response in stream(self.stub.WatchJob, training_pb2.WatchJobRequest(name=name), timeout=timeout):
+            yield job_from_proto(response.job)
+
+    def wait(self, name: str, timeout: float | None = None) -> JobInfo:
+        """Follow a job until it ends; returns the final snapshot."""
+        last = None
+        for last in self.watch_job(name, timeout=timeout):
+            pass
+        return last if last is not None else self.get_job(name)

@@ -1,0 +1,204 @@
+"""Training configuration (section `training`) and training stages.
+
+One frozen dataclass holds everything that changes a training run (model, LoRA or full fine-tuning,
+prompt format, optimisation, checkpoints), the job backend (local subprocess or Kubeflow Trainer)
+and evaluation defaults. Stages describe schedules such as InverseCoder's "new data for 1 epoch,
+then the original data for 2 epochs" or Magicoder's two stages: each stage has its own data,
+epochs and learning rate, and falls back to the run-level values for what it leaves out.
+
+Example (YAML):
+    training:
+      mode: lora
+      max_steps: 20
+      stages:
+        - {name: inverse, data: runs/inverse.jsonl, epochs: 1, learning_rate: 2.0e-4}
+        - {name: original, data: runs/original.jsonl, epochs: 2, learning_rate: 1.0e-4}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from codeinstruct.core import env
+from codeinstruct.core.config import build, check
+from codeinstruct.core.errors import InvalidInput
+
+SECTION = "training"
+
+PromptFormat = Literal["chat", "alpaca", "magicoder"]
+
+
+def _f(default: Any, help: str) -> Any:
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Settings of the training service and of one training run (section `training`)."""
+
+    # --- model and method
+    model: str = _f("default", "base model: a local Hugging Face folder, or 'default' for the embedded SmolLM2")
+    mode: Literal["lora", "full"] = _f("lora", "LoRA adapters (default) or full fine-tuning")
+    dtype: Literal["float32", "bfloat16"] = _f("float32", "training dtype of the weights")
+    lora_r: int = _f(16, "LoRA rank")
+    lora_alpha: int = _f(32, "LoRA scaling alpha")
+    lora_dropout: float = _f(0.0, "dropout on the LoRA path")
+    lora_target_modules: tuple[str, ...] = _f(
+        ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+        "module names that get LoRA adapters (those missing in the model are skipped)")
+    merge_lora: bool = _f(False, "write the LoRA-merged full model as the output folder (adapter kept in adapter/)")
+    # --- data
+    prompt_format: PromptFormat = _f("chat", "chat (the model's chat template), alpaca or magicoder")
+    max_length: int = _f(1024, "tokens per example; longer examples are truncated")
+    dynamic_padding: bool = _f(True, "pad each batch to its longest example (off: pad to max_length)")
+    curriculum: bool = _f(False, "keep the dataset order (e.g. ranked easy-first); disables shuffling")
+    shuffle: bool = _f(True, "shuffle examples every epoch (seeded) when curriculum is off")
+    # --- optimisation
+    epochs: float = _f(1.0, "epochs when there is a single stage (fractions allowed)")
+    batch_size: int = _f(4, "examples per micro-batch")
+    gradient_accumulation_steps: int = _f(1, "micro-batches per optimizer step")
+    learning_rate: float = _f(2e-4, "peak learning rate (per stage unless the stage sets its own)")
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = _f(
+        "linear", "learning-rate schedule over each stage's planned steps")
+    warmup_ratio: float = _f(0.0, "fraction of each stage's steps spent warming up")
+    weight_decay: float = _f(0.0, "AdamW weight decay")
+    max_grad_norm: float = _f(1.0, "gradient clipping norm; 0 disables")
+    max_steps: int | None = _f(None, "stop after this many optimizer steps in total (the schedule is not shortened)")
+    seed: int = _f(0, "seed of weights init (LoRA), shuffling and dropout")
+    num_threads: int = _f(0, "torch CPU threads; 0 keeps torch's default")
+    # --- checkpoints and output
+    save_every_steps: int = _f(50, "checkpoint every N optimizer steps (and at the end)")
+    keep_checkpoints: int = _f(2, "most recent checkpoints kept on disk")
+    resume: bool = _f(True, "resume from the latest checkpoint in the output folder")
+    stages: tuple[dict[str, Any], ...] = _f((), "training stages: {name, data, epochs, learning_rate}; "
+                                                "empty: one stage on the given data")
+    # --- jobs
+    backend: Literal["local", "kubernetes"] = _f("local", "where jobs run: a local subprocess or a Kubeflow TrainJob")
+    jobs_dir: Path | None = _f(None, "persistent job store (default CODEINSTRUCT_DATA_DIR/training-jobs)")
+    cancel_grace_s: float = _f(15.0, "seconds a cancelled job gets to stop before it is killed")
+    max_concurrent_jobs: int = _f(1, "local jobs running at once; more wait QUEUED")
+    # --- kubernetes backend (Kubeflow Trainer TrainJob)
+    k8s_namespace: str = _f("default", "namespace of TrainJobs")
+    k8s_runtime: str = _f("torch-distributed", "ClusterTrainingRuntime the TrainJob refers to")
+    k8s_image: str = _f("ghcr.io/codeinstruct/codeinstruct:latest", "trainer image (the project image)")
+    k8s_num_nodes: int = _f(1, "TrainJob numNodes")
+    k8s_num_proc_per_node: str = _f("auto", "TrainJob numProcPerNode: 'auto', 'cpu', 'gpu' or a number")
+    k8s_cpu: str = _f("4", "CPU request and limit per node")
+    k8s_memory: str = _f("32Gi", "memory request and limit per node")
+    k8s_gpus: int = _f(1, "nvidia.com/gpu per node; 0 for CPU nodes")
+    k8s_node_selector: dict[str, str] = dataclasses.field(
+        default_factory=dict, metadata={"help": "nodeSelector of the GPU pool, e.g. {pool: gpu}"})
+    k8s_tolerations: tuple[dict[str, Any], ...] = _f((), "tolerations of the GPU pool")
+    k8s_pvc: str = _f("codeinstruct-data", "PersistentVolumeClaim holding data and outputs, mounted at k8s_mount_path")
+    k8s_mount_path: str = _f("/data", "where the PVC is mounted in the trainer pods")
+    # --- evaluation defaults
+    eval_max_tokens: int = _f(256, "new tokens per HumanEval completion")
+    eval_prompt_style: Literal["chat", "completion"] = _f(
+        "chat", "HumanEval prompt: chat (the request in the chat template, the answer pre-filled with the "
+                "function header so the model writes its body) or completion (the raw function header)")
+    eval_temperature: float = _f(0.8, "sampling temperature when n_samples > 1 (greedy for a single sample)")
+    eval_batch_size: int = _f(8, "prompts generated together")
+
+    def __post_init__(self) -> None:
+        check(self.lora_r >= 1, "training.lora_r", f"must be >= 1, got {self.lora_r}")
+        check(self.lora_alpha >= 1, "training.lora_alpha", f"must be >= 1, got {self.lora_alpha}")
+        check(0.0 <= self.lora_dropout < 1.0, "training.lora_dropout", f"must be in [0, 1), got {self.lora_dropout}")
+        check(bool(self.lora_target_modules), "training.lora_target_modules", "must name at least one module")
+        check(16 <= self.max_length <= 131072, "training.max_length", f"must be 16..131072, got {self.max_length}")
+        check(self.epochs > 0, "training.epochs", f"must be > 0, got {self.epochs}")
+        check(self.batch_size >= 1, "training.batch_size", f"must be >= 1, got {self.batch_size}")
+        check(self.gradient_accumulation_steps >= 1, "training.gradient_accumulation_steps",
+              f"must be >= 1, got {self.gradient_accumulation_steps}")
+        check(self.learning_rate > 0, "training.learning_rate", f"must be > 0, got {self.learning_rate}")
+        check(0.0 <= self.warmup_ratio < 1.0, "training.warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}")
+        check(self.weight_decay >= 0, "training.weight_decay", f"must be >= 0, got {self.weight_decay}")
+        check(self.max_grad_norm >= 0, "training.max_grad_norm", f"must be >= 0, got {self.max_grad_norm}")
+        check(self.max_steps is None or self.max_steps >= 1, "training.max_steps",
+              f"must be >= 1 when set, got {self.max_steps}")
+        check(self.num_threads >= 0, "training.num_threads", f"must be >= 0, got {self.num_threads}")
+        check(self.save_every_steps >= 1, "training.save_every_steps", f"must be >= 1, got {self.save_every_steps}")
+        check(self.keep_checkpoints >= 1, "training.keep_checkpoints", f"must be >= 1, got {self.keep_checkpoints}")
+        check(self.cancel_grace_s >= 0, "training.cancel_grace_s", f"must be >= 0, got {self.cancel_grace_s}")
+        check(self.max_concurrent_jobs >= 1, "training.max_concurrent_jobs",
+              f"must be >= 1, got {self.max_concurrent_jobs}")
+        check(self.k8s_num_nodes >= 1, "training.k8s_num_nodes", f"must be >= 1, got {self.k8s_num_nodes}")
+        check(self.k8s_num_proc_per_node in {"auto", "cpu", "gpu"} or self.k8s_num_proc_per_node.isdigit()
+              and int(self.k8s_num_proc_per_node) >= 1, "training.k8s_num_proc_per_node",
+              f"must be auto, cpu, gpu or a number >= 1, got {self.k8s_num_proc_per_node!r}")
+        check(self.k8s_gpus >= 0, "training.k8s_gpus", f"must be >= 0, got {self.k8s_gpus}")
+        check(self.k8s_mount_path.startswith("/"), "training.k8s_mount_path",
+              f"must be an absolute path, got {self.k8s_mount_path!r}")
+        check(self.eval_max_tokens >= 1, "training.eval_max_tokens", f"must be >= 1, got {self.eval_max_tokens}")
+        check(self.eval_temperature >= 0, "training.eval_temperature", f"must be >= 0, got {self.eval_temperature}")
+        check(self.eval_batch_size >= 1, "training.eval_batch_size", f"must be >= 1, got {self.eval_batch_size}")
+        stages_from(self)  # validates the stage entries
+
+    @property
+    def job_store(self) -> Path:
+        return Path(self.jobs_dir) if self.jobs_dir else env.data_dir() / "training-jobs"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly values (paths as strings, tuples as lists): what a worker is handed."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = [dict(v) if isinstance(v, Mapping) else v for v in value]
+            out[f.name] = value
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One step of a schedule: its own data, epochs and learning rate.
+
+    `data` is a path to a records JSONL or the records themselves (a list of Record).
+    """
+
+    name: str
+    data: Any = None
+    epochs: float | None = None
+    learning_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        where = f"training.stages[{self.name}]"
+        check(bool(self.name), where, "a stage needs a name")
+        check(self.epochs is None or self.epochs > 0, f"{where}.epochs", f"must be > 0, got {self.epochs}")
+        check(self.learning_rate is None or self.learning_rate > 0, f"{where}.learning_rate",
+              f"must be > 0, got {self.learning_rate}")
+
+
+_STAGE_KEYS = {"name", "data", "epochs", "learning_rate"}
+
+
+def stages_from(config: TrainingConfig) -> list[Stage]:
+    """The configured stages as Stage values (data given as paths); [] when none are configured."""
+    stages = []
+    for index, raw in enumerate(config.stages):
+        where = f"training.stages[{index}]"
+        if not isinstance(raw, Mapping):
+            raise InvalidInput(f"{where} must be a mapping with name, data, epochs, learning_rate", field=where)
+        unknown = sorted(set(raw) - _STAGE_KEYS)
+        if unknown:
+            raise InvalidInput(f"{where} has unknown key(s) {unknown}; known: {sorted(_STAGE_KEYS)}", field=where)
+        try:
+            epochs = None if raw.get("epochs") is None else float(raw["epochs"])
+            lr = None if raw.get("learning_rate") is None else float(raw["learning_rate"])
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{where}: epochs and learning_rate must be numbers", field=where) from None
+        stages.append(Stage(name=str(raw.get("name") or f"stage{index + 1}"), data=raw.get("data"),
+                            epochs=epochs, learning_rate=lr))
+    names = [s.name for s in stages]
+    check(len(names) == len(set(names)), "training.stages", f"stage names must be unique, got {names}")
+    return stages
+
+
+def load_config(file_data: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None,
+                use_env: bool = True) -> TrainingConfig:
+    """TrainingConfig from defaults < YAML `training:` section < environment < overrides."""
+    return build(TrainingConfig, SECTION, file_data=file_data, overrides=overrides, use_env=use_env)

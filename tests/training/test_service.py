@@ -1,0 +1,52 @@
+"""TrainingService over gRPC (in-process server on 127.0.0.1): jobs as long-running operations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
+from codeinstruct.training.client import TrainingClient
+from codeinstruct.training.jobs import JobState
+from tests.training.conftest import make_records
+
+
+@pytest.fixture
+def file_data(tmp_path: Path, tiny_model: Path) -> dict:
+    return {"training": {"jobs_dir": str(tmp_path / "jobs"), "model": str(tiny_model), "num_threads": 1}}
+
+
+def test_training_job_with_inline_records_streams_progress_to_success(file_data: dict, tmp_path: Path) -> None:
+    with TrainingClient("inprocess", file_data) as client:
+        job = client.create_training_job(records=make_records(8), output_dir=str(tmp_path / "out"),
+                                         config={"epochs": 2, "batch_size": 4, "learning_rate": 0.01})
+        assert job.name.startswith("jobs/") and job.kind == "train"
+        assert job.state in (JobState.QUEUED, JobState.RUNNING)
+        snapshots = list(client.watch_job(job.name, timeout=120))
+        final = snapshots[-1]
+        assert final.state == JobState.SUCCEEDED, final.error
+        assert final.result["steps"] == 4 and final.result["model_dir"] == str(tmp_path / "out")
+        assert final.spec["config"]["learning_rate"] == 0.01
+        assert (tmp_path / "out" / "adapter_model.safetensors").is_file()
+        assert len(snapshots) >= 2 and snapshots[0].state != JobState.SUCCEEDED
+        assert client.get_job(job.name).state == JobState.SUCCEEDED
+        assert [j.name for j in client.list_jobs(kind="train", state="SUCCEEDED")] == [job.name]
+        assert client.list_jobs(kind="evaluate") == []
+        with pytest.raises(FailedPrecondition, match="already ended"):
+            client.cancel_job(job.name)
+
+
+def test_errors_map_to_statuses_naming_the_field(file_data: dict, tmp_path: Path) -> None:
+    with TrainingClient("inprocess", file_data) as client:
+        with pytest.raises(NotFound):
+            client.get_job("jobs/does-not-exist")
+        with pytest.raises(InvalidInput) as bad:
+            client.create_training_job(data_path="x.jsonl", output_dir=str(tmp_path / "o"),
+                                       config={"lora_r": 0})
+        assert bad.value.field == "training.lora_r"
+        with pytest.raises(InvalidInput) as missing:
+            client.create_training_job(output_dir=str(tmp_path / "o"))
+        assert missing.value.field == "data_path"
+        with pytest.raises(InvalidInput):
+            client.create_evaluation_job("default", k=[0])
