@@ -84,6 +84,9 @@ def test_gpu_scenario_pools_gpu_counts_and_service_overrides(rendered) -> None:
     assert objects.container("training")["resources"]["limits"][GPU] == 8
     for service in ("generation", "scoring", "training"):
         assert pod(objects, service)["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    in_place = {"maxSurge": 0, "maxUnavailable": 1}
+    assert rendered("cpu-only").deployment("training")["spec"]["strategy"]["rollingUpdate"] == in_place  # its PVC
+    assert rendered("cpu-only").deployment("scoring")["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert GPU not in yaml.safe_dump(objects.container("sandbox")["resources"])
     spread = pod(objects, "generation")["topologySpreadConstraints"][0]
     assert spread["topologyKey"] == "kubernetes.io/hostname"
