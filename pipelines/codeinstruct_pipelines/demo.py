@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 DEMO_CONFIG: dict[str, Any] = {
     "pipelines": {
         "num_shards": 2,
-        "parallelism": 2,
+        # Shards take turns on a 2-core machine (two models decoding at once only contend for cores).
+        "parallelism": 1,
         "method_seeds": {"semi_instruct": 10, "inverse_instruct": 3, "evol_instruct": 3, "wavecoder": 3,
                          "self_instruct": 3},
         "eval_limit": 8,

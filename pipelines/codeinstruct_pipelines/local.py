@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -20,6 +21,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -73,15 +75,30 @@ class _StepLog(io.TextIOBase):
             self._echo(f"[{elapsed:6.1f}s] step {match.group(2)}: {match.group(4)}")
 
 
-def _stderr_echo(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+def terminal_echo(line: str) -> None:
+    """Default progress sink: one line on stdout (the stdout in effect when the run started)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @contextlib.contextmanager
 def _captured(log_path: Path, echo: Callable[[str], None]) -> Iterator[_StepLog]:
-    with log_path.open("a", encoding="utf-8") as log:
-        sink = _StepLog(log, echo)
+    """Send stdout (kfp.local's own log and every step's output) to `log_path`; echo progress lines.
+
+    `echo` still writes to the terminal: it runs with the stdout this function found.
+    """
+    terminal = sys.stdout
+
+    def to_terminal(line: str) -> None:
+        # kfp.local patches builtins.print while a step runs: write to the stream, not through print.
+        with contextlib.redirect_stdout(terminal):
+            echo(line)
+
+    with log_path.open("a", encoding="utf-8") as log, warnings.catch_warnings():
+        # Kubernetes settings (pools, accelerators) and the image are meaningless to the local runner.
+        warnings.filterwarnings("ignore", message=r".*have no effect in the current local runner.*")
+        warnings.filterwarnings("ignore", message=r".*non-Python base image.*")
+        sink = _StepLog(log, to_terminal)
         with contextlib.redirect_stdout(sink):
             yield sink
         sink.flush()
@@ -124,8 +141,9 @@ def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | Non
     config_yaml = yaml.safe_dump(file_data, sort_keys=True) if file_data else ""
     arguments = pipeline_arguments(name, config, seeds_path=str(Path(seeds_path).resolve()) if seeds_path else "",
                                    config_yaml=config_yaml)
-    pipeline = catalog.build(name, config)
-    echo = echo or _stderr_echo
+    # Locally a failed step is a bug or bad input, not a preempted node: fail fast instead of backing off.
+    pipeline = catalog.build(name, dataclasses.replace(config, retries=0))
+    echo = echo or terminal_echo
     log_path = output_dir / "pipeline.log"
     started = time.monotonic()
     echo(f"running {name} locally: {output_dir} (step logs: {log_path})")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -98,10 +99,10 @@ def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path,
     started = time.monotonic()
     seeds = shard_of(list(read_jsonl(seeds_path)), shard_index, num_shards)
     output_path = Path(output_path)
-    shard_seeds = output_path.with_name(output_path.name + ".seeds.jsonl")
-    write_jsonl_atomic(shard_seeds, seeds)
-    summary = services.generate(method, shard_seeds, output_path, file_data, target)
-    shard_seeds.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="codeinstruct-shard-") as tmp:
+        shard_seeds = Path(tmp) / "seeds.jsonl"
+        write_jsonl_atomic(shard_seeds, seeds)
+        summary = services.generate(method, shard_seeds, output_path, file_data, target)
     if not output_path.exists():
         write_jsonl_atomic(output_path, [])
     kept = sum(1 for _ in read_jsonl(output_path))

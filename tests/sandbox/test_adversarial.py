@@ -278,3 +278,24 @@ def test_environment_is_clean(sandbox: Sandbox) -> None:
         del os.environ["CODEINSTRUCT_TEST_SECRET"]
     assert "CODEINSTRUCT_TEST_SECRET" not in result.stdout
     assert "'OMP_NUM_THREADS'" in result.stdout
+
+
+X86_64_DENIED = {"ptrace": 101, "mount": 165, "unshare": 272, "setns": 308, "bpf": 321, "perf_event_open": 298,
+                 "keyctl": 250, "io_uring_setup": 425, "userfaultfd": 323, "process_vm_readv": 310,
+                 "pidfd_open": 434, "kexec_load": 246}
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="syscall numbers below are x86_64's")
+def test_seccomp_denies_the_dangerous_syscalls(sandbox: Sandbox) -> None:
+    code = ("import ctypes, json\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "out = {}\n"
+            f"for name, number in {X86_64_DENIED!r}.items():\n"
+            "    ctypes.set_errno(0)\n"
+            "    ret = libc.syscall(number, 0, 0, 0, 0, 0, 0)\n"
+            "    out[name] = (ret, ctypes.get_errno())\n"
+            "print(json.dumps(out))\n")
+    result = run_bounded(sandbox, code)
+    assert result.status is Status.OK, result
+    outcome = json.loads(result.stdout)
+    assert {name: tuple(value) for name, value in outcome.items()} == {name: (-1, 1) for name in X86_64_DENIED}

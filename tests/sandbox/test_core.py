@@ -8,7 +8,7 @@ import pytest
 
 from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.core.statuses import Status
-from codeinstruct.sandbox import pool
+from codeinstruct.sandbox import pool, seccomp
 from codeinstruct.sandbox.core import Sandbox
 from codeinstruct.sandbox.types import Limits
 from tests.sandbox.conftest import sandbox_config
@@ -78,7 +78,8 @@ def test_capture_outputs(sandbox: Sandbox) -> None:
 
 def test_limits_are_validated(sandbox: Sandbox) -> None:
     for limits, field in [({"timeout_s": 1000}, "limits.timeout_s"), ({"memory_mb": 10 ** 6}, "limits.memory_mb"),
-                          ({"max_output_bytes": 10}, "limits.max_output_bytes"), ({"timeout_s": -1}, "limits.timeout_s"),
+                          ({"max_output_bytes": 10}, "limits.max_output_bytes"),
+                          ({"timeout_s": -1}, "limits.timeout_s"),
                           ({"cpu": 1}, "limits")]:
         with pytest.raises(InvalidInput) as caught:
             sandbox.execute("print(1)", limits=limits)
@@ -119,11 +120,23 @@ def test_info(sandbox: Sandbox) -> None:
 
 
 def test_refuses_to_start_when_a_layer_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pool, "_pyseccomp_file", lambda: None)  # the worker cannot load the seccomp filter
-    with pytest.raises(Unavailable):
-        Sandbox(sandbox_config(workers=1, uid_base=sandbox_config().uid_base + 2))
-    with pytest.raises(Unavailable):
-        Sandbox(sandbox_config(workers=1, bwrap="/nonexistent/bwrap"))
+    spare = sandbox_config().uid_base + 2
+    with pytest.raises(Unavailable, match="install bubblewrap"):
+        Sandbox(sandbox_config(workers=1, uid_base=spare, bwrap="/nonexistent/bwrap"))
+
+    def no_seccomp() -> bytes:
+        raise ImportError("no libseccomp")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(seccomp, "program", no_seccomp)
+        with pytest.raises(Unavailable, match="seccomp"):
+            Sandbox(sandbox_config(workers=1, uid_base=spare))
+    # A namespace that silently does not happen (here: the network one) is caught by the self-check.
+    command = pool.WorkerHandle.command
+    monkeypatch.setattr(pool.WorkerHandle, "command",
+                        lambda self, fd: [part for part in command(self, fd) if part != "--unshare-net"])
+    with pytest.raises(Unavailable, match="network namespace"):
+        Sandbox(sandbox_config(workers=1, uid_base=spare))
 
 
 def test_isolation_none_is_explicit_and_still_limited() -> None:

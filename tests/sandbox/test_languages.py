@@ -7,7 +7,8 @@ import pytest
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox.core import Sandbox
 
-CPP_ECHO = "#include <iostream>\n#include <string>\nint main() { std::string s; std::cin >> s; std::cout << s << s << '\\n'; }\n"
+CPP_ECHO = ("#include <iostream>\n#include <string>\n"
+            "int main() { std::string s; std::cin >> s; std::cout << s << s << '\\n'; }\n")
 JAVA_ECHO = ("import java.util.Scanner;\npublic class Echo {\n  public static void main(String[] a) {\n"
              "    System.out.println(new Scanner(System.in).next() + \"!\");\n  }\n}\n")
 JS_ECHO = "const s = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log(s.toUpperCase());\n"

@@ -63,7 +63,8 @@ def test_user_benchmark_jsonl_substring_and_hits(tmp_path: Path) -> None:
                                             "of the odd ones and the cubes of the even ones.",
              "solution": "def checksum(xs): ..."}]
     bench.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    copied = make("Sort the items.", "def f(values):\n    return sorted(set(values), key=lambda item: (len(item), item))\n")
+    copied = make("Sort the items.",
+                  "def f(values):\n    return sorted(set(values), key=lambda item: (len(item), item))\n")
     restated = make("Compute the checksum of a list of numbers by summing the squares of the odd ones and the "
                     "cubes of the even ones, in Python.", "def c(xs):\n    return 0\n")
     report = decontaminate([copied, *UNRELATED, restated], ["humaneval", str(bench)], config=LEXICAL)

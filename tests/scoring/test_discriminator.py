@@ -52,6 +52,8 @@ def test_parse_judgment_formats() -> None:
     assert parse_judgment("Overall - no").verdict == "no"
     assert parse_judgment("The code is nice.").verdict is None
     assert parse_judgment("language: yes\nrelated: yes").verdict is None
+    # the format echoed back is not an answer
+    assert parse_judgment("1. language: yes|no - reason\n2. related: yes|no\nOverall: yes|no").verdict is None
 
 
 def test_prompt_uses_recent_pool_examples() -> None:

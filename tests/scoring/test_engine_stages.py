@@ -51,19 +51,21 @@ def test_lm_score_selection_keeps_the_best_instruction_per_snippet(engine: Any) 
 
 
 def test_llm_discriminator_judges_and_fills_pools(engine: Any) -> None:
-    config = ScoringConfig(discriminator_max_tokens=48, discriminator_pool_size=2, discriminator_shots=1)
+    # Few tokens: CPU time is scarce in CI; the verdict then usually comes from the follow-up question.
+    config = ScoringConfig(discriminator_max_tokens=16, discriminator_pool_size=2, discriminator_shots=1)
     judge = Discriminator(engine, config)
     code = "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n    return a + b\n"
     records = [make("Write a Python function that adds two numbers.", code, method="wavecoder"),
-               make("Write a Python function that reverses a string.", REV, method="wavecoder"),
                make("Write a function.", "def f(:\n", method="wavecoder")]  # fails the rules: never judged
-    report = discriminate(records, engine, config=config, discriminator=judge, batch_size=2)
-    assert len(report.kept) + len(report.dropped) == 3
+    report = discriminate(records, engine, config=config, discriminator=judge)
+    assert len(report.kept) + len(report.dropped) == 2
     reasons = report.counts()["reasons"]
     assert reasons.get("rule_language") == 1
     assert set(reasons) <= {"rule_language", "judged_no", "judgment_unparsable"}
-    for record in report.kept:
-        assert record.scores["discriminator"] == "yes"
-    readable = sum(1 for r, why in report.dropped if why.startswith("judged_no")) + len(report.kept)
-    assert len(judge.good) + len(judge.bad) == min(readable, 2 * 2) or readable > 2
+    judged_no = reasons.get("judged_no", 0)
+    assert all(r.scores["discriminator"] == "yes" for r in report.kept)
+    # readable judgments join the pools; an unreadable one joins neither
+    assert (len(judge.good), len(judge.bad)) == (len(report.kept), judged_no)
     assert report.extra["pools"] == {"good": len(judge.good), "bad": len(judge.bad)}
+    if judge.good or judge.bad:  # the next prompt shows the judged sample as an example
+        assert len(judge.conversation(records[0])) == 1 + 2 * (len(judge.good) + len(judge.bad)) + 1

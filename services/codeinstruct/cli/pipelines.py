@@ -20,15 +20,11 @@ from codeinstruct.core.errors import InvalidInput, Unavailable
 logger = logging.getLogger(__name__)
 
 
-def _echo(line: str) -> None:
-    print(line, flush=True)
-
-
 def demo(args: argparse.Namespace) -> int:
     from codeinstruct_pipelines.demo import run_demo
 
     file_data = config_mod.load_file(args.config)
-    run_dir, data = run_demo(output_dir=args.output, file_data=file_data, echo=_echo)
+    run_dir, data = run_demo(output_dir=args.output, file_data=file_data)
     evaluation = data.get("evaluation") or {}
     print(f"\ndemo finished in {data.get('seconds', 0):.0f}s: {data['records']} record(s), every one re-verified "
           f"by its own tests")
@@ -56,7 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     file_data = config_mod.load_file(args.config)
     output = _output_dir(args)
-    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, file_data=file_data, echo=_echo)
+    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, file_data=file_data)
     print(json.dumps({"records": data["records"], "dataset": str(output / "dataset.jsonl"),
                       "metrics": str(output / "metrics.json"), "seconds": data.get("seconds")}))
     return 0

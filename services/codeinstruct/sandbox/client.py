@@ -62,7 +62,7 @@ class SandboxClient:
                                field="harness")
         request = sandbox_pb2.RunTestsRequest(
             code=code, language=language, entry_point=entry_point, tests=messages.test_cases_to_proto(tests),
-            limits=messages.limits_to_proto(limits), harness=messages.HARNESS_TO_PROTO.get(harness, 0))
+            limits=messages.limits_to_proto(limits), harness=messages.HARNESS_TO_PROTO[harness])
         return messages.tests_from_proto(call(self._stub.RunTests, request))
 
     def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],

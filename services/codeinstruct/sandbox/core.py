@@ -17,7 +17,7 @@ import math
 import signal
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
@@ -25,16 +25,11 @@ from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import languages, selfcheck
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.languages import MIB, Recipe
-from codeinstruct.sandbox.pool import RawRun, WorkerHandle, WorkerPool
+from codeinstruct.sandbox.pool import RUN_ENV, RawRun, WorkerHandle, WorkerPool
 from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, TestsResult
 
 logger = logging.getLogger(__name__)
 
-ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-       "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
-       # Single-threaded numeric libraries: a run gets one core's worth of threads.
-       "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-       "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
 HARNESSES = ("default", "humaneval")
 
 
@@ -107,13 +102,15 @@ class Sandbox:
             limits = Limits(**limits)
         limits = limits or Limits()
         c = self.config
-        timeout = c.default_timeout_s if limits.timeout_s in (None, 0) else float(limits.timeout_s)  # type: ignore[arg-type]
-        memory = c.default_memory_mb if limits.memory_mb in (None, 0) else int(limits.memory_mb)  # type: ignore[arg-type]
-        output = c.default_max_output_bytes if limits.max_output_bytes in (None, 0) else int(limits.max_output_bytes)  # type: ignore[arg-type]
+        timeout = float(limits.timeout_s or c.default_timeout_s)
+        memory = int(limits.memory_mb or c.default_memory_mb)
+        output = int(limits.max_output_bytes or c.default_max_output_bytes)
         if not 0 < timeout <= c.max_timeout_s or math.isnan(timeout):
-            raise InvalidInput(f"timeout_s must be in (0, {c.max_timeout_s}], got {timeout}", field=f"{field}.timeout_s")
+            raise InvalidInput(f"timeout_s must be in (0, {c.max_timeout_s}], got {timeout}",
+                               field=f"{field}.timeout_s")
         if not 16 <= memory <= c.max_memory_mb:
-            raise InvalidInput(f"memory_mb must be in [16, {c.max_memory_mb}], got {memory}", field=f"{field}.memory_mb")
+            raise InvalidInput(f"memory_mb must be in [16, {c.max_memory_mb}], got {memory}",
+                               field=f"{field}.memory_mb")
         if not 1024 <= output <= c.max_output_bytes:
             raise InvalidInput(f"max_output_bytes must be in [1024, {c.max_output_bytes}], got {output}",
                                field=f"{field}.max_output_bytes")
@@ -152,7 +149,7 @@ class Sandbox:
             "open_files": c.max_open_files,
             "processes": c.max_processes + recipe.extra_processes + (32 if compile_step else 0),
         }
-        request: dict = {"dir": "run", "fresh": fresh, "limits": run_limits, "env": dict(ENV)}
+        request: dict = {"dir": "run", "fresh": fresh, "limits": run_limits, "env": dict(RUN_ENV)}
         if with_files:
             request["files"] = {recipe.source_file(code): code}
         if recipe.name == "python":
@@ -188,29 +185,33 @@ class Sandbox:
         """Map what the supervisor saw to a DESIGN section 5 status."""
         stdout, stderr = _text(raw.stdout), _text(raw.stderr)
         sig = _signal_name(raw.signal) if raw.signal else ""
-        base = {"exit_code": raw.exit_code if not raw.signal else -raw.signal, "stdout": stdout, "stderr": stderr,
-                "wall_time_s": round(raw.wall_time_s, 6), "cpu_time_s": round(raw.cpu_time_s, 6), "signal": sig}
+        base = ExecutionResult(Status.OK, exit_code=raw.exit_code if not raw.signal else -raw.signal, stdout=stdout,
+                               stderr=stderr, wall_time_s=round(raw.wall_time_s, 6),
+                               cpu_time_s=round(raw.cpu_time_s, 6), signal=sig)
         events = {event.get("event"): event for event in raw.reports}
+
+        def verdict(status: Status, detail: str = "") -> ExecutionResult:
+            return replace(base, status=status, detail=detail)
+
         if raw.worker_lost or raw.error:
-            return ExecutionResult(Status.SANDBOX_ERROR, detail=raw.error or "the sandbox worker failed", **base)
+            return verdict(Status.SANDBOX_ERROR, raw.error or "the sandbox worker failed")
         if "setup_error" in events:
-            return ExecutionResult(Status.SANDBOX_ERROR, detail=str(events["setup_error"].get("detail", "")), **base)
+            return verdict(Status.SANDBOX_ERROR, str(events["setup_error"].get("detail", "")))
         if raw.truncated:
-            return ExecutionResult(Status.OUTPUT_TRUNCATED, detail="output went over the cap", **base)
+            return verdict(Status.OUTPUT_TRUNCATED, "output went over the cap")
         if raw.timed_out or raw.signal == signal.SIGXCPU:
-            return ExecutionResult(Status.TIMEOUT, detail="time limit exceeded", **base)
+            return verdict(Status.TIMEOUT, "time limit exceeded")
         if "syntax" in events:
-            return ExecutionResult(Status.SYNTAX_ERROR, detail=str(events["syntax"].get("detail", "")), **base)
+            return verdict(Status.SYNTAX_ERROR, str(events["syntax"].get("detail", "")))
         if "memory" in events or (
                 (raw.signal or raw.exit_code) and any(marker in stderr for marker in recipe.oom_markers)):
             detail = str(events["memory"].get("detail", "")) if "memory" in events else _tail(stderr, 1000)
-            return ExecutionResult(Status.MEMORY_EXCEEDED, detail=detail or "memory limit exceeded", **base)
+            return verdict(Status.MEMORY_EXCEEDED, detail or "memory limit exceeded")
         if raw.signal:
-            return ExecutionResult(Status.RUNTIME_ERROR, detail=f"killed by {sig}", **base)
+            return verdict(Status.RUNTIME_ERROR, f"killed by {sig}")
         if raw.exit_code != 0:
-            detail = _tail(stderr) or f"exit status {raw.exit_code}"
-            return ExecutionResult(Status.RUNTIME_ERROR, detail=detail, **base)
-        return ExecutionResult(Status.OK, **base)
+            return verdict(Status.RUNTIME_ERROR, _tail(stderr) or f"exit status {raw.exit_code}")
+        return base
 
     # -- public API --------------------------------------------------------------------------------
     def execute(self, code: str, language: str = "python", stdin: str = "",
@@ -238,12 +239,9 @@ class Sandbox:
             result = self.classify(compiled, recipe)
             if result.status is not Status.OK:
                 if result.status in (Status.RUNTIME_ERROR, Status.OUTPUT_TRUNCATED):
-                    result = ExecutionResult(Status.SYNTAX_ERROR, exit_code=result.exit_code, stdout=result.stdout,
-                                             stderr=result.stderr, wall_time_s=result.wall_time_s,
-                                             cpu_time_s=result.cpu_time_s, detail=_tail(result.stderr))
+                    result = replace(result, status=Status.SYNTAX_ERROR, detail=_tail(result.stderr))
                 elif result.status is Status.TIMEOUT:
-                    result = ExecutionResult(Status.TIMEOUT, exit_code=result.exit_code, stderr=result.stderr,
-                                             wall_time_s=result.wall_time_s, detail="compilation timed out")
+                    result = replace(result, detail="compilation timed out")
                 return [result]
             raws = then(worker)  # type: ignore[operator]
             broken = any(raw.worker_lost for raw in raws)
@@ -382,13 +380,12 @@ class Sandbox:
         if result.status is not Status.OK:
             if result.status is Status.RUNTIME_ERROR and "exception" in events:
                 detail = str(events["exception"].get("detail", ""))
-                result = ExecutionResult(**{**result.__dict__, "detail": detail or result.detail})
+                result = replace(result, detail=detail or result.detail)
             if result.status is Status.RUNTIME_ERROR and "input_error" in events:
-                result = ExecutionResult(**{**result.__dict__,
-                                            "detail": f"test input: {events['input_error'].get('detail', '')}"})
+                result = replace(result, detail=f"test input: {events['input_error'].get('detail', '')}")
             return result, ""
         if "value" not in events:
             # Exit status 0 without the harness's signal: the program ended the process itself.
-            return ExecutionResult(**{**result.__dict__, "status": Status.RUNTIME_ERROR,
-                                      "detail": "the program exited before the test harness finished"}), ""
+            return replace(result, status=Status.RUNTIME_ERROR,
+                           detail="the program exited before the test harness finished"), ""
         return result, str(events["value"].get("repr", ""))

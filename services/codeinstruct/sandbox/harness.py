@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import traceback
+import types
 
 REPORT_FD = 3
 
@@ -75,13 +76,12 @@ class _DiscardingIO(io.StringIO):
 
 def _fresh_stdio() -> None:
     """New text streams over fds 0-2 with empty buffers, as a freshly started interpreter has."""
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding="utf-8")
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding="utf-8")
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-                                                   encoding="utf-8", errors="backslashreplace",
-                                                   line_buffering=True)
+    stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
+    stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
+    stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8",
+                              errors="backslashreplace", line_buffering=True)
+    sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = stdin, stdout, stderr  # type: ignore[misc]
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -93,7 +93,7 @@ def _exit_code(exc: SystemExit) -> int:
     if isinstance(code, bool):
         return int(code)
     try:
-        print(code, file=sys.stderr)
+        sys.stderr.write(f"{code}\n")
     except Exception:
         pass
     return 1
@@ -171,7 +171,7 @@ def run(spec: dict, token: str) -> None:
     _finish(0)
 
 
-def _run_code(code: object, namespace: dict, reporter: _Reporter) -> int | None:
+def _run_code(code: types.CodeType, namespace: dict, reporter: _Reporter) -> int | None:
     """Exec the module body; None when it completed, else the exit status to leave with."""
     try:
         exec(code, namespace)
@@ -199,7 +199,7 @@ def _report_exception(exc: BaseException, reporter: _Reporter) -> None:
     reporter.send(kind, type=type(exc).__name__, detail=detail[-2000:])
 
 
-def _run_humaneval(code: object, expression: str, reporter: _Reporter) -> None:
+def _run_humaneval(code: types.CodeType, expression: str, reporter: _Reporter) -> None:
     sink = _DiscardingIO()
     _disable_like_humaneval()
     namespace: dict = {}

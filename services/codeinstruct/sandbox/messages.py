@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from codeinstruct.core.statuses import from_proto, to_proto
+from typing import Any
+
+from codeinstruct.core.statuses import Status, from_proto, to_proto
 from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, TestsResult
 from codeinstruct.v1 import common_pb2, sandbox_pb2
+
+
+def _status(status: Status) -> Any:
+    """The proto enum value (typed loosely: the generated stubs want the enum's own value type)."""
+    return to_proto(status)
+
 
 HARNESS_TO_PROTO = {"default": sandbox_pb2.TEST_HARNESS_DEFAULT, "humaneval": sandbox_pb2.TEST_HARNESS_HUMANEVAL}
 HARNESS_FROM_PROTO = {sandbox_pb2.TEST_HARNESS_UNSPECIFIED: "default", **{v: k for k, v in HARNESS_TO_PROTO.items()}}
@@ -25,7 +33,7 @@ def limits_from_proto(message: sandbox_pb2.Limits) -> Limits:
 
 def result_to_proto(result: ExecutionResult) -> sandbox_pb2.ExecutionResult:
     return sandbox_pb2.ExecutionResult(
-        status=to_proto(result.status), exit_code=result.exit_code, stdout=result.stdout, stderr=result.stderr,
+        status=_status(result.status), exit_code=result.exit_code, stdout=result.stdout, stderr=result.stderr,
         wall_time_s=result.wall_time_s, cpu_time_s=result.cpu_time_s, signal=result.signal, detail=result.detail)
 
 
@@ -37,10 +45,10 @@ def result_from_proto(message: sandbox_pb2.ExecutionResult) -> ExecutionResult:
 
 
 def tests_to_proto(result: TestsResult) -> sandbox_pb2.RunTestsResponse:
-    cases = [sandbox_pb2.TestCaseResult(index=c.index, status=to_proto(c.status), expected_output=c.expected_output,
+    cases = [sandbox_pb2.TestCaseResult(index=c.index, status=_status(c.status), expected_output=c.expected_output,
                                         actual_output=c.actual_output, detail=c.detail, wall_time_s=c.wall_time_s)
              for c in result.cases]
-    return sandbox_pb2.RunTestsResponse(status=to_proto(result.status), cases=cases, passed=result.passed,
+    return sandbox_pb2.RunTestsResponse(status=_status(result.status), cases=cases, passed=result.passed,
                                         total=result.total)
 
 
@@ -56,7 +64,7 @@ def test_cases_to_proto(tests: list[dict[str, str]]) -> list[common_pb2.TestCase
 
 def captured_to_proto(outputs: list[CapturedOutput]) -> sandbox_pb2.CaptureOutputsResponse:
     return sandbox_pb2.CaptureOutputsResponse(outputs=[
-        sandbox_pb2.CapturedOutput(input=o.input, status=to_proto(o.status), output=o.output, detail=o.detail)
+        sandbox_pb2.CapturedOutput(input=o.input, status=_status(o.status), output=o.output, detail=o.detail)
         for o in outputs])
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeinstruct.core.errors import Unavailable
+from codeinstruct.sandbox import seccomp
 from codeinstruct.sandbox.config import SandboxConfig
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf",
                 "java-17-openjdk", "java-21-openjdk", "ssl/certs", "mime.types")
 _READ_CHUNK = 65536
+# The whole environment of a run, built from scratch (nothing of the service's own leaks in).
+RUN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
+           # Single-threaded numeric libraries: a run gets one core's worth of threads.
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
 
 
 @dataclass
@@ -85,14 +92,6 @@ def choose_python(config: SandboxConfig, as_other_uid: bool) -> Path:
     raise Unavailable(f"no {version} interpreter readable by the sandbox uid; set sandbox.python")
 
 
-def _pyseccomp_file() -> Path | None:
-    try:
-        import pyseccomp
-    except (ImportError, RuntimeError):
-        return None
-    return Path(pyseccomp.__file__).resolve()
-
-
 class WorkerHandle:
     """One warm worker process and its control socket. Used by one run at a time."""
 
@@ -110,7 +109,15 @@ class WorkerHandle:
     # -- lifecycle ---------------------------------------------------------------------------------
     def command(self, control_fd: int) -> list[str]:
         isolated = self.config.isolation == "full"
-        options = {"seccomp": isolated, "pid_namespace": isolated, "run_root": "/tmp"}
+        options: dict = {"pid_namespace": isolated, "run_root": "/tmp"}
+        if isolated:
+            try:
+                options["seccomp"] = seccomp.program().hex()
+                options["seccomp_worker_pid"] = seccomp.WORKER_PID
+                options["seccomp_worker_pgid"] = seccomp.WORKER_PGID
+            except (ImportError, RuntimeError, OSError) as exc:
+                raise Unavailable(f"cannot build the seccomp filter ({exc}); install libseccomp2 and "
+                                  "pyseccomp (scripts/setup/10-sandbox.sh)") from None
         worker = [str(self.python), "-I", "-B"]
         if not isolated:
             # No private tmpfs without a sandbox: runs get a dedicated directory, removed on stop.
@@ -138,12 +145,10 @@ class WorkerHandle:
                  "--size", str(64 << 20), "--tmpfs", "/dev/shm",
                  "--ro-bind", str(HERE / "worker.py"), f"{SANDBOX_DIR}/worker.py",
                  "--ro-bind", str(HERE / "harness.py"), f"{SANDBOX_DIR}/harness.py"]
-        seccomp_file = _pyseccomp_file()
-        if seccomp_file is not None:
-            args += ["--ro-bind", str(seccomp_file), f"{SANDBOX_DIR}/pyseccomp.py"]
-        args += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv",
-                 "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp",
-                 "--setenv", "LANG", "C.UTF-8", "--"]
+        args += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
+        for key, value in RUN_ENV.items():  # the worker starts with exactly the runs' environment
+            args += ["--setenv", key, value]
+        args.append("--")
         return [*args, *worker, f"{SANDBOX_DIR}/worker.py", str(control_fd), json.dumps(options)]
 
     def start(self) -> None:

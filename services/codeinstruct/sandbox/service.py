@@ -23,7 +23,8 @@ class SandboxServicer(sandbox_pb2_grpc.SandboxServiceServicer):
     def __init__(self, sandbox: Sandbox):
         self.sandbox = sandbox
 
-    def Execute(self, request: sandbox_pb2.ExecuteRequest, context: grpc.ServicerContext) -> sandbox_pb2.ExecuteResponse:
+    def Execute(self, request: sandbox_pb2.ExecuteRequest,
+                context: grpc.ServicerContext) -> sandbox_pb2.ExecuteResponse:
         result = self.sandbox.execute(request.code, request.language or "python", request.stdin,
                                       messages.limits_from_proto(request.limits))
         return sandbox_pb2.ExecuteResponse(result=messages.result_to_proto(result))
@@ -35,7 +36,8 @@ class SandboxServicer(sandbox_pb2_grpc.SandboxServiceServicer):
         for index, result in self.sandbox.execute_batch(runs, request.concurrency or None):
             yield sandbox_pb2.ExecuteBatchResponse(index=index, result=messages.result_to_proto(result))
 
-    def RunTests(self, request: sandbox_pb2.RunTestsRequest, context: grpc.ServicerContext) -> sandbox_pb2.RunTestsResponse:
+    def RunTests(self, request: sandbox_pb2.RunTestsRequest,
+                 context: grpc.ServicerContext) -> sandbox_pb2.RunTestsResponse:
         tests = [{"input": t.input, "output": t.output} for t in request.tests]
         result = self.sandbox.run_tests(request.code, request.language or "python", request.entry_point, tests,
                                         messages.limits_from_proto(request.limits),

@@ -12,15 +12,14 @@ control socket), enters a fresh run dir, sets rlimits, loads the seccomp deny li
 execs a binary or runs Python in-process through harness.py (already imported: no interpreter start).
 When the child is done (or the supervisor says "kill") every process of the run is killed.
 
-Standard library only (+ pyseccomp, bound next to this file, when seccomp is on).
+Standard library only; it imports little, since everything it imports is shared with (and
+after fork partly copied into) every run child.
 """
 
 from __future__ import annotations
 
 import array
 import ctypes
-import ctypes.util
-import errno
 import gc
 import json
 import os
@@ -33,64 +32,48 @@ import sys
 import time
 
 MAX_FDS = 4
-# Namespace-creating clone flags a run may not use.
-_CLONE_NS_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000,
-                   0x00000080)  # NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
-_DENIED_SYSCALLS = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot",
-    "unshare", "setns", "bpf", "perf_event_open", "keyctl", "add_key", "request_key", "io_uring_setup",
-    "io_uring_enter", "io_uring_register", "userfaultfd", "kexec_load", "kexec_file_load", "init_module",
-    "finit_module", "delete_module", "swapon", "swapoff", "reboot", "acct", "quotactl", "name_to_handle_at",
-    "open_by_handle_at", "lookup_dcookie", "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "fanotify_init",
-    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "syslog",
-    "vhangup", "iopl", "ioperm", "settimeofday", "clock_settime", "adjtimex", "clock_adjtime",
-    "sethostname", "setdomainname", "kcmp", "process_madvise", "uselib", "personality",
-)
-
-
 def _send(sock: socket.socket, message: dict) -> None:
     sock.send(json.dumps(message).encode())
 
 
+_BUFFER = bytearray(1 << 22)  # one receive buffer for the worker's life: no 4 MiB allocation per message
+
+
 def _recv(sock: socket.socket) -> tuple[dict | None, list[int]]:
     fds = array.array("i")
-    data, ancdata, _flags, _addr = sock.recvmsg(1 << 22, socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
+    size, ancdata, _flags, _addr = sock.recvmsg_into([_BUFFER], socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
     for level, kind, payload in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
-    if not data:
+    if not size:
         return None, list(fds)
-    return json.loads(data), list(fds)
+    return json.loads(_BUFFER[:size]), list(fds)
 
 
-def _build_seccomp(worker_pid: int) -> object:
-    """The deny list, built once per worker and loaded by each run child after fork."""
-    real_find = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: "libseccomp.so.2" if name == "seccomp" else real_find(name)
-    import pyseccomp as sc  # bound next to this file by the supervisor
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    filt = sc.SyscallFilter(sc.ALLOW)
-    eperm = sc.ERRNO(errno.EPERM)
-    for name in _DENIED_SYSCALLS:
-        try:
-            filt.add_rule(eperm, name)
-        except (OSError, ValueError, RuntimeError):
-            pass  # not a syscall on this architecture
-    # Sockets: only AF_UNIX (pipes between a program's own processes); no network of any kind.
-    filt.add_rule(eperm, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
-    filt.add_rule(eperm, "socketpair", sc.Arg(0, sc.NE, socket.AF_UNIX))
-    # clone3 passes flags in memory seccomp cannot read: make libc fall back to clone.
-    filt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    for flag in _CLONE_NS_FLAGS:
-        filt.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
-    # The run may signal its own processes, never the worker, the namespace init or everything.
-    low = 0xFFFFFFFF
-    for pid in (worker_pid, 1, -1 & low, -worker_pid & low, -os.getpgrp() & low):
-        filt.add_rule(eperm, "kill", sc.Arg(0, sc.MASKED_EQ, low, pid))
-    for pid in (worker_pid, 1):
-        filt.add_rule(eperm, "tkill", sc.Arg(0, sc.MASKED_EQ, low, pid))
-        filt.add_rule(eperm, "tgkill", sc.Arg(0, sc.MASKED_EQ, low, pid))
-    return filt
+
+class _CompiledFilter:
+    """The deny list as a BPF program (compiled by the supervisor, see seccomp.py); each run child
+    loads it with two prctl calls."""
+
+    _PR_SET_NO_NEW_PRIVS = 38
+    _PR_SET_SECCOMP = 22
+    _SECCOMP_MODE_FILTER = 2
+
+    def __init__(self, program: bytes):
+        if not program or len(program) % 8:
+            raise SystemExit(f"bad seccomp program of {len(program)} bytes")
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._program = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
+        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
+        self._prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong)
+
+    def load(self) -> None:
+        if self._prctl(self._PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0 or self._prctl(
+                self._PR_SET_SECCOMP, self._SECCOMP_MODE_FILTER, ctypes.addressof(self._program), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "could not load the seccomp filter")
 
 
 def _wipe(roots: tuple[str, ...]) -> None:
@@ -116,7 +99,8 @@ def _address_space_in_use() -> int:
         return int(handle.read().split()[0]) * resource.getpagesize()
 
 
-def _child(request: dict, fds: list[int], run_dir: str, seccomp: object | None) -> None:
+def _child(request: dict, fds: list[int], run_dir: str, seccomp: _CompiledFilter | None,
+           base_address_space: int) -> None:
     """In the forked child: confine and start the program. Never returns."""
     token = request["token"]
     try:
@@ -131,7 +115,7 @@ def _child(request: dict, fds: list[int], run_dir: str, seccomp: object | None) 
         limits = request["limits"]
         memory = int(limits["memory_bytes"])
         if request["kind"] == "python":
-            memory += _address_space_in_use()
+            memory += base_address_space
         if memory > 0:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         cpu = int(limits["cpu_s"])
@@ -141,10 +125,11 @@ def _child(request: dict, fds: list[int], run_dir: str, seccomp: object | None) 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if limits.get("processes"):
             resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
-        os.environ.clear()
-        os.environ.update(request["env"])
+        if os.environ != request["env"]:  # the worker starts with the run environment; usually equal
+            os.environ.clear()
+            os.environ.update(request["env"])
         if seccomp is not None:
-            seccomp.load()  # type: ignore[attr-defined]
+            seccomp.load()
         if request["kind"] == "exec":
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
@@ -169,7 +154,14 @@ class Worker:
         # kill(-1) only reaches this run's processes when we are alone in a pid namespace (bwrap's
         # init is pid 1 and we are pid 2); without one it would hit every process of the uid.
         self.own_pid_namespace = bool(options.get("pid_namespace")) and self.pid == 2 and os.getppid() == 1
-        self.seccomp = _build_seccomp(self.pid) if options.get("seccomp") else None
+        self.seccomp: _CompiledFilter | None = None
+        if options.get("seccomp"):
+            # The program denies signals to the worker's pid and process group: make sure they are ours.
+            expected = (options["seccomp_worker_pid"], options["seccomp_worker_pgid"])
+            if (self.pid, os.getpgrp()) != tuple(expected):
+                raise SystemExit(f"worker is pid {self.pid} in group {os.getpgrp()}, not the "
+                                 f"{tuple(expected)} the seccomp program protects")
+            self.seccomp = _CompiledFilter(bytes.fromhex(options["seccomp"]))
         # Run dirs live under run_root, which the worker empties between runs. Inside the sandbox that
         # is the private tmpfs /tmp (and /dev/shm); without a pid namespace it must be a dedicated
         # directory the supervisor created, never a shared one.
@@ -200,17 +192,29 @@ class Worker:
                 for fd in fds:
                     os.close(fd)
 
-    def _run(self, request: dict, fds: list[int]) -> None:
-        self._t0 = time.perf_counter()
-        run_dir = os.path.join(self.run_root, request.get("dir", "run"))
+    def _pristine(self, run_name: str, files: dict) -> bool:
+        """True when the roots hold nothing but the run dir with (at most) the files about to be rewritten."""
         try:
-            if request.get("fresh", True):
+            if os.listdir(self.run_root) != [run_name]:
+                return False
+            if not set(os.listdir(os.path.join(self.run_root, run_name))) <= set(files):
+                return False
+            return all(not os.listdir(root) for root in self.wipe_roots[1:])
+        except OSError:
+            return False
+
+    def _run(self, request: dict, fds: list[int]) -> None:
+        run_name = request.get("dir", "run")
+        run_dir = os.path.join(self.run_root, run_name)
+        files = request.get("files", {})
+        try:
+            if request.get("fresh", True) and not self._pristine(run_name, files):
                 _wipe(self.wipe_roots)
             os.makedirs(run_dir, exist_ok=True)
-            for name, content in request.get("files", {}).items():
+            for name, content in files.items():
                 with open(os.path.join(run_dir, name), "w", encoding="utf-8", errors="surrogateescape") as handle:
                     handle.write(content)
-            self._t1 = time.perf_counter()
+            base_address_space = _address_space_in_use()  # read here, not in the child (copy-on-write)
             pid = os.fork()
         except OSError as exc:
             for fd in fds:
@@ -219,7 +223,7 @@ class Worker:
             return
         if pid == 0:
             self.sock.close()
-            _child(request, fds, run_dir, self.seccomp)
+            _child(request, fds, run_dir, self.seccomp, base_address_space)
         for fd in fds:
             os.close(fd)
         self._wait(request["id"], pid)
@@ -247,13 +251,10 @@ class Worker:
                         self._kill_run(pid, sweep=False)  # the sweep follows once the child is reaped
         finally:
             os.close(pidfd)
-        t2 = time.perf_counter()
         _, status, usage = os.wait4(pid, 0)
         self._kill_run(pid)
-        t3 = time.perf_counter()
         event = {"event": "exited", "id": run_id, "cpu_s": usage.ru_utime + usage.ru_stime,
-                 "max_rss_kb": usage.ru_maxrss, "killed": killed,
-                 "timing": [self._t1 - self._t0, t2 - self._t1, t3 - t2]}
+                 "max_rss_kb": usage.ru_maxrss, "killed": killed}
         if os.WIFSIGNALED(status):
             event["signal"] = os.WTERMSIG(status)
         else:
@@ -293,6 +294,7 @@ def main() -> None:
     for extra in options.get("python_path", []):
         sys.path.append(extra)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    os.environ.pop("PWD", None)  # set by bwrap --chdir; runs start in their own dir
     sock = socket.socket(fileno=control_fd)
     Worker(sock, options).serve()
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 from rouge_score import rouge_scorer
 from rouge_score import tokenize as rouge_tokenize
@@ -101,6 +103,9 @@ class RougeLFilter:
 
     `document_frequency` (token -> count over the whole set) orders prefixes rarest first; without
     it the order is built from what has been seen, which is still exact but filters less.
+    Candidates come from the prefix index; their bag overlap is counted per candidate in Python when
+    they are few, or for all kept texts at once from per-token postings (numpy) when they are many
+    (small vocabularies, template-like instructions).
     """
 
     def __init__(self, threshold: float = 0.7, document_frequency: Counter[str] | None = None):
@@ -108,9 +113,10 @@ class RougeLFilter:
         self._df = document_frequency or Counter()
         self._scorer = rouge_scorer.RougeScorer(["rougeL"])
         self._texts: list[str] = []
-        self._lengths: list[int] = []
+        self._lengths = array("i")
         self._bags: list[Counter[str]] = []
-        self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
+        self._index: dict[tuple[str, int], array[int]] = defaultdict(lambda: array("i"))
+        self._postings: dict[str, tuple[array[int], array[int]]] = {}
         self.lcs_computed = 0
 
     @staticmethod
@@ -129,26 +135,35 @@ class RougeLFilter:
         required = math.ceil(self.threshold * length / (2.0 - self.threshold) - 1e-9)
         return elements[:max(1, length - required + 1)]
 
+    def _overlaps(self, bag: Counter[str], candidates: np.ndarray) -> np.ndarray:
+        """Bag overlap of `bag` with each candidate's tokens."""
+        postings = [self._postings[t] + (n,) for t, n in bag.items() if t in self._postings]
+        scanned = sum(len(ids) for ids, _, _ in postings)
+        if scanned > 40 * len(candidates) * len(bag):  # few candidates: count them one by one
+            return np.array([sum((bag & self._bags[c]).values()) for c in candidates.tolist()], dtype=np.int64)
+        ids = np.concatenate([np.frombuffer(i, dtype=np.int32) for i, _, _ in postings])
+        weights = np.concatenate([np.minimum(np.frombuffer(c, dtype=np.int32), n) for _, c, n in postings])
+        return np.bincount(ids, weights=weights, minlength=len(self._texts)).astype(np.int64)[candidates]
+
     def best_match(self, text: str, tokens: list[str] | None = None) -> tuple[float, int]:
         """(highest ROUGE-L F1 >= threshold among kept texts, its index), or (0.0, -1)."""
         tokens = self.tokens(text) if tokens is None else tokens
         length = len(tokens)
-        if not length:
+        lists = [self._index[e] for e in self._prefix(tokens) if e in self._index] if length else []
+        if not lists:
             return 0.0, -1
-        low = self.threshold * length / (2.0 - self.threshold)
-        high = (2.0 - self.threshold) * length / self.threshold
-        candidates: set[int] = set()
-        for element in self._prefix(tokens):
-            candidates.update(self._index.get(element, ()))
-        bag = Counter(tokens)
+        candidates = np.unique(np.concatenate([np.frombuffer(ids, dtype=np.int32) for ids in lists]))
+        lengths = np.frombuffer(self._lengths, dtype=np.int32)[candidates]
+        low = self.threshold * length / (2.0 - self.threshold) - 1e-9
+        high = (2.0 - self.threshold) * length / self.threshold + 1e-9
+        near = (lengths >= low) & (lengths <= high)
+        candidates, lengths = candidates[near], lengths[near]
+        if not len(candidates):
+            return 0.0, -1
+        overlap = self._overlaps(Counter(tokens), candidates)
+        bound = 2.0 * overlap / (length + lengths) >= self.threshold - 1e-9
         best, best_index = 0.0, -1
-        for other in sorted(candidates):
-            other_length = self._lengths[other]
-            if not low - 1e-9 <= other_length <= high + 1e-9:
-                continue
-            overlap = sum((bag & self._bags[other]).values())
-            if 2.0 * overlap / (length + other_length) < self.threshold - 1e-9:
-                continue
+        for other in candidates[bound].tolist():
             self.lcs_computed += 1
             score = self._scorer.score(self._texts[other], text)["rougeL"].fmeasure
             if score >= self.threshold and score > best:
@@ -162,12 +177,17 @@ class RougeLFilter:
         if match >= 0:
             return False, best, match
         position = len(self._texts)
+        bag = Counter(tokens)
         self._texts.append(text)
         self._lengths.append(len(tokens))
-        self._bags.append(Counter(tokens))
+        self._bags.append(bag)
         if tokens:
             for element in self._prefix(tokens):
                 self._index[element].append(position)
+            for token, count in bag.items():
+                ids, counts = self._postings.setdefault(token, (array("i"), array("i")))
+                ids.append(position)
+                counts.append(count)
         return True, 0.0, -1
 
 

@@ -39,10 +39,11 @@ LANGUAGE_NAMES = {
 }
 _FENCE = re.compile(r"```[^\n]*\n.*?(?:```|\Z)", re.S)
 _CRYPTIC = re.compile(r"^(?:_*[a-z]{1,2}\d*|func\d*|helper\d*|foo|bar|baz|do_it|process\d*|tmp\d*)$", re.I)
-_VERDICT = re.compile(r"\b(yes|no)\b", re.I)
+_VERDICT = re.compile(r"\b(yes|no)\b(?!\s*[|/])", re.I)
 _ITEM = re.compile(r"^[ \t>*-]*(?:\d+[.)][ \t]*)?\**[ \t]*(" + "|".join(CHECKLIST) + r")[ \t]*\**[ \t]*[:\-][ \t]*"
-                   r"\**[ \t]*(yes|no)\b\**[ \t\-–:,.]*(.*)$", re.I | re.M)
-_OVERALL = re.compile(r"overall\s*\**\s*[:\-]?\s*\**\s*(yes|no)\b", re.I)
+                   r"\**[ \t]*(yes|no)\b(?![ \t]*[|/])\**[ \t\-–:,.]*(.*)$", re.I | re.M)
+# "yes|no" / "yes/no" is the template echoed back, not an answer.
+_OVERALL = re.compile(r"overall\s*\**\s*[:\-]?\s*\**\s*(yes|no)\b(?!\s*[|/])", re.I)
 
 
 def _template(name: str) -> str:

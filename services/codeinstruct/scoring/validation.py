@@ -17,6 +17,7 @@ Both take a `Sandbox` or a `SandboxClient` and check several records at once
 from __future__ import annotations
 
 import ast
+import contextvars
 import logging
 import re
 from collections import Counter
@@ -108,7 +109,10 @@ def _run_all(records: Iterable[Record], work: Callable[[Record], Outcome], stage
         for start in range(0, len(records), window):
             deadline.check()
             batch = records[start:start + window]
-            for record, (kept, reason, inputs) in zip(batch, pool.map(work, batch), strict=True):
+            # Each task runs in a copy of this context, so the request deadline reaches sandbox calls.
+            futures = [pool.submit(contextvars.copy_context().run, work, record) for record in batch]
+            for record, future in zip(batch, futures, strict=True):
+                kept, reason, inputs = future.result()
                 dropped_inputs.update(inputs)
                 if kept is None:
                     report.drop(record, reason)

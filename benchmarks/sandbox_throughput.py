@@ -1,0 +1,213 @@
+"""Sandbox throughput on tiny Python snippets, against two baselines measured in the same run.
+
+    .venv/bin/python benchmarks/sandbox_throughput.py [--runs 400] [--json]
+
+Modes, all at concurrency = CPU cores:
+  fresh        a fresh interpreter per run (`python -I file.py`, the human-eval way)
+  fork-bare    the fork-server ceiling: warm worker processes fork a child per run; no isolation, no RPC
+  ours         Sandbox.execute with full isolation (bwrap namespaces, uid, seccomp, rlimits), in-process
+  ours-grpc    the same through SandboxService (a real server on 127.0.0.1, unary Execute calls)
+Prints runs/s, latency p50/p99 (as the caller sees it), worker RSS and the ratios the issue targets:
+ours >= 4x fresh, ours >= 0.6x fork-bare, ours-grpc >= 0.8x ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+SNIPPET = "print(sum(i * i for i in range(100)))\n"
+EXPECTED = f"{sum(i * i for i in range(100))}\n"
+
+FORK_SERVER = r'''
+import os, sys, struct
+code_cache = {}
+def read_exact(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    return data
+while True:
+    size = struct.unpack("!I", read_exact(4))[0]
+    source = read_exact(size).decode()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(w, 1)
+        os.close(r); os.close(w)
+        exec(compile(source, "main.py", "exec"), {"__name__": "__main__"})
+        sys.stdout.flush()
+        os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        out += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    os.write(1, struct.pack("!I", len(out)) + out)
+'''
+
+
+def rss_kb(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def measure(name: str, one: Callable[[], str], runs: int, workers: int) -> dict:
+    for _ in range(workers * 3):  # warm up
+        assert one() == EXPECTED, name
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def timed(_: int) -> None:
+        started = time.perf_counter()
+        out = one()
+        elapsed = time.perf_counter() - started
+        if out != EXPECTED:
+            raise AssertionError(f"{name}: unexpected output {out!r}")
+        with lock:
+            latencies.append(elapsed)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(timed, range(runs)))
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {"mode": name, "runs": runs, "runs_per_s": runs / wall,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000}
+
+
+def fresh_interpreter(folder: Path) -> Callable[[], str]:
+    script = folder / "snippet.py"
+    script.write_text(SNIPPET)
+
+    def one() -> str:
+        return subprocess.run([sys.executable, "-I", str(script)], capture_output=True, text=True, check=True).stdout
+    return one
+
+
+class ForkServers:
+    def __init__(self, count: int):
+        self.procs = [subprocess.Popen([sys.executable, "-I", "-c", FORK_SERVER], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE) for _ in range(count)]
+        self.free: list[subprocess.Popen[bytes]] = list(self.procs)
+        self.lock = threading.Lock()
+        self.ready = threading.Semaphore(count)
+
+    def one(self) -> str:
+        import struct
+
+        self.ready.acquire()
+        with self.lock:
+            proc = self.free.pop()
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            data = SNIPPET.encode()
+            proc.stdin.write(struct.pack("!I", len(data)) + data)
+            proc.stdin.flush()
+            size = struct.unpack("!I", proc.stdout.read(4))[0]
+            return proc.stdout.read(size).decode()
+        finally:
+            with self.lock:
+                self.free.append(proc)
+            self.ready.release()
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    args = parser.parse_args()
+    workers = os.cpu_count() or 2
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
+    from codeinstruct.core.config import ServerConfig
+    from codeinstruct.sandbox.client import SandboxClient
+    from codeinstruct.sandbox.config import SandboxConfig
+    from codeinstruct.sandbox.core import Sandbox
+    from codeinstruct.sandbox.service import make_spec
+    from codeinstruct.server.bootstrap import GrpcServer
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        rows.append(measure("fresh", fresh_interpreter(Path(folder)), max(50, args.runs // 4), workers))
+    servers = ForkServers(workers)
+    try:
+        row = measure("fork-bare", servers.one, args.runs, workers)
+        row["rss_mb"] = rss_kb([p.pid for p in servers.procs]) / 1024
+        rows.append(row)
+    finally:
+        servers.close()
+    with Sandbox(SandboxConfig(workers=workers, uid_base=65000)) as sandbox:
+        def ours() -> str:
+            return sandbox.execute(SNIPPET).stdout
+
+        row = measure("ours", ours, args.runs, workers)
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        row["rss_mb"] = rss_kb([p for p in pids if _uid(p) in range(65000, 65000 + workers)]) / 1024
+        rows.append(row)
+        server = GrpcServer(ServerConfig(host="127.0.0.1", port=0, reflection=False), [make_spec(sandbox=sandbox)])
+        server.start()
+        try:
+            with SandboxClient(server.address) as client:
+                rows.append(measure("ours-grpc", lambda: client.execute(SNIPPET).stdout, args.runs, workers))
+        finally:
+            server.stop(grace=1.0)
+    by = {row["mode"]: row for row in rows}
+    print(f"{'mode':<10} {'runs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>8}   (concurrency {workers})")
+    for row in rows:
+        rss = f"{row['rss_mb']:.0f}" if "rss_mb" in row else "-"
+        print(f"{row['mode']:<10} {row['runs_per_s']:>8.1f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {rss:>8}")
+    ratios = {
+        "ours/fresh": by["ours"]["runs_per_s"] / by["fresh"]["runs_per_s"],
+        "ours/fork-bare": by["ours"]["runs_per_s"] / by["fork-bare"]["runs_per_s"],
+        "grpc/ours": by["ours-grpc"]["runs_per_s"] / by["ours"]["runs_per_s"],
+    }
+    targets = {"ours/fresh": 4.0, "ours/fork-bare": 0.6, "grpc/ours": 0.8}
+    for key, value in ratios.items():
+        verdict = "meets" if value >= targets[key] else "BELOW"
+        print(f"{key:<15} {value:6.2f}x  ({verdict} target {targets[key]}x)")
+    if args.json:
+        print(json.dumps({"rows": rows, "ratios": ratios}))
+
+
+def _uid(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""`GenerationClient`: the generation service through gRPC, deployed (`host:port`) or `inprocess`.
+
+Example:
+    with GenerationClient("inprocess") as client:              # loads the embedded model here
+        for outcome in client.outcomes("inverse_instruct", stdlib_seeds(2), settings={"inverse_samples": 2}):
+            print(outcome.seed_id, len(outcome.records), dict(outcome.rejected))
+        engine = client.as_engine()   # an Engine for scoring stages (LM-Score over the wire)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.records import Record
+from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt
+from codeinstruct.generation import messages
+from codeinstruct.generation.common import SeedOutcome
+from codeinstruct.generation.seeds import normalize_seed
+from codeinstruct.server.client import INPROCESS, call, connect, stream
+from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
+
+RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
+        "evol_instruct": ("EvolveInstructions", generation_pb2.EvolveInstructionsRequest),
+        "semi_instruct": ("DraftSemiInstruct", generation_pb2.DraftSemiInstructRequest),
+        "wavecoder": ("GenerateWaveCoderTasks", generation_pb2.GenerateWaveCoderTasksRequest),
+        "self_instruct": ("SelfInstruct", generation_pb2.SelfInstructRequest)}
+
+
+class GenerationClient:
+    def __init__(self, target: str = INPROCESS, file_data: Mapping[str, Any] | None = None, *,
+                 engine: Engine | None = None, timeout_s: float | None = None):
+        from codeinstruct.generation.service import make_spec
+
+        self.target = target
+        self.timeout_s = timeout_s
+        self._stack = contextlib.ExitStack()
+        channel = self._stack.enter_context(connect(target, lambda: make_spec(dict(file_data or {}), engine=engine)))
+        self.stub = generation_pb2_grpc.GenerationServiceStub(channel)
+
+    def __enter__(self) -> GenerationClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def info(self) -> dict[str, Any]:
+        reply = call(self.stub.GetEngineInfo, generation_pb2.GetEngineInfoRequest(), timeout=self.timeout_s)
+        return {"engine": reply.engine, "model": reply.model, **messages.from_struct(reply.details)}
+
+    def generate(self, prompts: list[str], params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        plist = per_prompt(params, len(prompts))
+        request = generation_pb2.GenerateRequest(prompts=prompts, sampling=[messages.sampling_to_proto(p) for p in plist])
+        out: list[list[str]] = [[] for _ in prompts]
+        for reply in stream(self.stub.Generate, request, timeout=self.timeout_s):
+            out[reply.index] = list(reply.completions)
+        return out
+
+    def chat(self, conversations: list[Conversation],
+             params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        plist = per_prompt(params, len(conversations))
+        request = generation_pb2.ChatRequest(conversations=[messages.conversation_to_proto(c) for c in conversations],
+                                             sampling=[messages.sampling_to_proto(p) for p in plist])
+        out: list[list[str]] = [[] for _ in conversations]
+        for reply in stream(self.stub.Chat, request, timeout=self.timeout_s):
+            out[reply.index] = list(reply.completions)
+        return out
+
+    def lm_score(self, instructions: list[str], codes: list[str]) -> list[float]:
+        request = generation_pb2.ScoreAnswersRequest(instructions=instructions, codes=codes)
+        return list(call(self.stub.ScoreAnswers, request, timeout=self.timeout_s).scores)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        request = generation_pb2.CountTokensRequest(texts=texts)
+        return list(call(self.stub.CountTokens, request, timeout=self.timeout_s).counts)
+
+    def apply_chat_template(self, conversation: Conversation, add_generation_prompt: bool = True) -> str:
+        request = generation_pb2.ApplyChatTemplateRequest(conversation=messages.conversation_to_proto(conversation),
+                                                          add_generation_prompt=add_generation_prompt)
+        return call(self.stub.ApplyChatTemplate, request, timeout=self.timeout_s).text
+
+    def outcomes(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
+                 settings: Mapping[str, Any] | None = None) -> Iterator[SeedOutcome]:
+        """Per-seed outcomes of `method`'s generation stage, streamed as seeds finish."""
+        if method not in RPCS:
+            raise InvalidInput(f"unknown method {method!r}; methods: {sorted(RPCS)}", field="method")
+        name, request_type = RPCS[method]
+        request = request_type(
+            seeds=[messages.record_to_proto(normalize_seed(s, where=f"seed {i}")) for i, s in enumerate(seeds)],
+            options=generation_pb2.MethodOptions(limit=limit or 0, settings=messages.to_struct(dict(settings or {}))))
+        for reply in stream(getattr(self.stub, name), request, timeout=self.timeout_s):
+            yield messages.outcome_from_proto(reply.outcome)
+
+    def records(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
+                settings: Mapping[str, Any] | None = None) -> Iterator[Record]:
+        for outcome in self.outcomes(method, seeds, limit, settings):
+            yield from outcome.records
+
+    def as_engine(self) -> RemoteEngine:
+        return RemoteEngine(self)
+
+
+class RemoteEngine(Engine):
+    """An `Engine` backed by a generation service (so scoring can use a remote GPU model)."""
+
+    def __init__(self, client: GenerationClient):
+        self.client = client
+        info = client.info()
+        self.model_name = str(info.get("model", ""))
+        self.engine_name = f"remote:{info.get('engine', '')}"
+        self._info = info
+
+    def generate(self, prompts: list[str], params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        return self.client.generate(prompts, params)
+
+    def chat(self, conversations: list[Conversation],
+             params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        return self.client.chat(conversations, params)
+
+    def lm_score(self, instructions: list[str], codes: list[str]) -> list[float]:
+        return self.client.lm_score(instructions, codes)
+
+    def apply_chat_template(self, messages: Conversation, add_generation_prompt: bool = True) -> str:
+        return self.client.apply_chat_template(messages, add_generation_prompt)
+
+    def count_tokens(self, text: str) -> int:
+        return self.client.count_tokens([text])[0]
+
+    def info(self) -> dict[str, Any]:
+        return dict(self._info)

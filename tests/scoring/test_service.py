@@ -1,0 +1,71 @@
+"""ScoringService through ScoringClient: a real gRPC server on 127.0.0.1 (inprocess target), records
+streamed in small chunks both ways, errors mapped back to core exceptions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codeinstruct.core.errors import InvalidInput
+from codeinstruct.scoring.client import ScoringClient
+from codeinstruct.scoring.dedup import dedup
+from tests.scoring.conftest import UID_BASE, make
+
+FILE_DATA = {"scoring": {"decontam_embedding_threshold": 0.0, "stream_chunk": 2, "test_timeout_s": 2.0},
+             "sandbox": {"workers": 1, "uid_base": UID_BASE + 2}}
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[ScoringClient]:
+    with ScoringClient("inprocess", FILE_DATA) as instance:
+        yield instance
+
+
+def test_dedup_streams_and_matches_the_core(client: ScoringClient) -> None:
+    records = [make(f"Write a Python function number {i % 3}.", f"def f{i % 3}():\n    return {i % 3}\n")
+               for i in range(7)]
+    remote = client.dedup(records, "exact")
+    local = dedup(records, "exact")
+    assert [r.to_dict() for r in remote.kept] == [r.to_dict() for r in local.kept]
+    assert [(r.id, why) for r, why in remote.dropped] == [(r.id, why) for r, why in local.dropped]
+    assert remote.stage == "dedup" and remote.counts()["reasons"] == {"exact_duplicate": 4}
+
+
+def test_rank_keeps_order_and_types(client: ScoringClient) -> None:
+    records = [make(f"r{i}", scores={"n_tests": n, "lm_score": 0.5}) for i, n in enumerate([1, 3, 2, 3, 0])]
+    ordered = client.rank(records, "n_tests")
+    assert [r.instruction for r in ordered] == ["r1", "r3", "r2", "r0", "r4"]
+    assert ordered[0].scores == {"n_tests": 3, "lm_score": 0.5} and isinstance(ordered[0].scores["n_tests"], int)
+
+
+def test_decontaminate_sends_user_benchmarks(client: ScoringClient, tmp_path: Path) -> None:
+    bench = tmp_path / "private.jsonl"
+    solution = "def secret_sauce(values):\n    return [v * 17 + 3 for v in values if v % 5 == 2 and v > 40]\n"
+    bench.write_text(json.dumps({"id": "p1", "prompt": "Transform values.", "solution": solution}) + "\n")
+    records = [make("Transform the values in Python.", solution), make("Say hi in Python.", "print('hi')\n")]
+    report = client.decontaminate(records, ["humaneval", bench])
+    assert [r.instruction for r in report.kept] == ["Say hi in Python."]
+    assert report.extra["hits"]["private"]["items"] == ["p1"]
+    assert report.extra["hits"]["humaneval"]["records"] == 0
+
+
+def test_validation_through_the_service(client: ScoringClient) -> None:
+    record = make("Double a number in Python.", "def double(x):\n    return x + x\n", method="semi_instruct",
+                  entry_point="double", source={"code": "def double(x):\n    return 2 * x\n"},
+                  tests=[{"input": "double(4)", "output": ""}, {"input": "double('ab')", "output": ""}])
+    report = client.validate_semi_instruct([record])
+    assert report.kept[0].tests == [{"input": "double(4)", "output": "8"},
+                                    {"input": "double('ab')", "output": "'abab'"}]
+    assert report.kept[0].scores["n_tests"] == 2
+    assert report.kept[0].id == record.id
+
+
+def test_errors_come_back_as_core_exceptions(client: ScoringClient) -> None:
+    with pytest.raises(InvalidInput) as err:
+        client.dedup([make()], "minhash", threshold=1.5)
+    assert "threshold" in err.value.message
+    with pytest.raises(InvalidInput):
+        client.rank([make()], "size")
