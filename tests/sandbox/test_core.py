@@ -10,6 +10,7 @@ from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import pool, seccomp
 from codeinstruct.sandbox.core import Sandbox
+from codeinstruct.sandbox.pool import RawRun
 from codeinstruct.sandbox.types import Limits
 from tests.sandbox.conftest import sandbox_config
 
@@ -144,3 +145,18 @@ def test_isolation_none_is_explicit_and_still_limited() -> None:
         assert plain.layers == ("rlimits",)
         assert plain.execute("print(1)").stdout == "1\n"
         assert plain.execute("while True:\n    pass", limits={"timeout_s": 1}).status is Status.TIMEOUT
+
+
+def test_classification_of_kills(sandbox: Sandbox) -> None:
+    python = sandbox.recipes["python"]
+    limit = 512 << 20
+    oom = RawRun(signal=9, max_rss_kb=(500 << 20) // 1024, memory_limit_bytes=limit)
+    assert sandbox.classify(oom, python).status is Status.MEMORY_EXCEEDED  # an out-of-memory kill
+    killed = RawRun(signal=9, max_rss_kb=20_000, memory_limit_bytes=limit)
+    assert (sandbox.classify(killed, python).status, sandbox.classify(killed, python).signal) == \
+        (Status.RUNTIME_ERROR, "SIGKILL")
+    assert sandbox.classify(RawRun(signal=9, timed_out=True), python).status is Status.TIMEOUT
+    assert sandbox.classify(RawRun(signal=24), python).status is Status.TIMEOUT  # SIGXCPU: the CPU limit
+    assert sandbox.classify(RawRun(worker_lost=True, error="gone"), python).status is Status.SANDBOX_ERROR
+    real = sandbox.execute("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    assert (real.status, real.signal) == (Status.RUNTIME_ERROR, "SIGKILL")

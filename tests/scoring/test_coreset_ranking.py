@@ -53,3 +53,16 @@ def test_rank_by_n_tests_is_stable_and_puts_missing_last() -> None:
     assert [r.instruction for r in by_lm] == ["b", "a", "c"]
     with pytest.raises(InvalidInput):
         rank(records, "length")
+
+
+@pytest.mark.slow
+def test_coreset_with_real_embeddings_covers_both_topics() -> None:
+    sorting = ["Sort a list of integers in ascending order.", "Order the numbers of an array from small to large.",
+               "Return the list sorted from lowest to highest value."]
+    network = ["Download a web page over HTTP and return its body.", "Send an HTTP GET request to a URL.",
+               "Fetch the content of a website with a GET request."]
+    records = [make(text) for text in sorting + network]
+    report = coreset(records, 2, seed=0)
+    topics = {"sorting" if r.instruction in sorting else "network" for r in report.kept}
+    assert topics == {"sorting", "network"}
+    assert report.counts()["reasons"] == {"not_selected": 4}

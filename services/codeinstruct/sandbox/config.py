@@ -27,7 +27,8 @@ class SandboxConfig:
                 "(the service refuses to start when a layer does not work); none: rlimits only, for "
                 "development on machines without namespaces (logged as a warning)"})
     workers: int = field(default=0, metadata={
-        "help": "warm workers (each runs one program at a time); 0 = one per CPU core"})
+        "help": "warm workers (each runs one program at a time); 0 = two per CPU core, so one worker's "
+                "run can use a core while another waits on I/O or a wake-up"})
     languages: tuple[str, ...] = field(default=LANGUAGES, metadata={
         "help": "languages to offer; ones whose toolchain is missing are left out at start-up"})
     default_timeout_s: float = field(default=5.0, metadata={"help": "wall-clock limit per run"})
@@ -79,4 +80,4 @@ class SandboxConfig:
 
     @property
     def worker_count(self) -> int:
-        return self.workers or (os.cpu_count() or 1)
+        return self.workers or 2 * (os.cpu_count() or 1)

@@ -207,6 +207,10 @@ class Sandbox:
                 (raw.signal or raw.exit_code) and any(marker in stderr for marker in recipe.oom_markers)):
             detail = str(events["memory"].get("detail", "")) if "memory" in events else _tail(stderr, 1000)
             return verdict(Status.MEMORY_EXCEEDED, detail or "memory limit exceeded")
+        if raw.signal == signal.SIGKILL and raw.memory_limit_bytes and \
+                raw.max_rss_kb * 1024 >= 0.8 * raw.memory_limit_bytes:
+            # Nobody here sent that SIGKILL and the run was near its memory limit: the OOM killer.
+            return verdict(Status.MEMORY_EXCEEDED, f"killed by SIGKILL at {raw.max_rss_kb // 1024} MiB resident")
         if raw.signal:
             return verdict(Status.RUNTIME_ERROR, f"killed by {sig}")
         if raw.exit_code != 0:

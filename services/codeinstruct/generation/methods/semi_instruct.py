@@ -18,6 +18,8 @@ from codeinstruct.generation import parsers, prompts
 from codeinstruct.generation.common import Context, SeedOutcome, batches, fence
 from codeinstruct.generation.parsers import Rejected
 
+START = "[INSTRUCTION]\n"
+
 
 def answer_type(seed: dict[str, Any]) -> tuple[str, list[str]]:
     """(entry point or "" for a stdin program, functions the original defines) or Rejected."""
@@ -66,13 +68,16 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                 outcomes[seed["id"]].reject(exc.reason, exc.detail)
                 continue
             jobs.append((seed, entry, functions))
-        texts = ctx.chat(
-            [_prompt(template, seed, entry) for seed, entry, _ in jobs],
+        # the answer is started with its first header, which small models then follow
+        texts = ctx.engine.generate(
+            [ctx.engine.apply_chat_template([{"role": "user", "content": _prompt(template, seed, entry)}]) + START
+             for seed, entry, _ in jobs],
             [ctx.params(seed["id"], "draft", 0, n=cfg.semi_samples, temperature=cfg.semi_temperature)
-             for seed, _, _ in jobs])
+             for seed, _, _ in jobs]) if jobs else []
         for (seed, _entry, functions), samples in zip(jobs, texts, strict=True):
             outcome = outcomes[seed["id"]]
-            for k, text in enumerate(samples):
+            for k, completion in enumerate(samples):
+                text = START + completion
                 try:
                     draft = parsers.parse_semi_draft(text, original_functions=functions,
                                                      language=seed.get("language", "python"),

@@ -62,9 +62,15 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
             turns.append(template.render(task=task, task_description=description,
                                          language=seed.get("language", "python"),
                                          code=str(seed["code"]).strip("\n")))
-        texts = ctx.chat(turns, [ctx.params(seed["id"], task, 0, temperature=cfg.wavecoder_temperature)
-                                 for seed, task, _ in jobs])
-        for (seed, task, target), (text,) in zip(jobs, texts, strict=True):
+        # the answer is started with its first label, which small models then follow
+        starts = [f"Task name: {task}\nInstruction:" for _, task, _ in jobs]
+        texts = ctx.engine.generate(
+            [ctx.engine.apply_chat_template([{"role": "user", "content": turn}]) + start
+             for turn, start in zip(turns, starts, strict=True)],
+            [ctx.params(seed["id"], task, 0, temperature=cfg.wavecoder_temperature) for seed, task, _ in jobs]
+        ) if jobs else []
+        for (seed, task, target), start, (completion,) in zip(jobs, starts, texts, strict=True):
+            text = start + completion
             outcome = outcomes[seed["id"]]
             try:
                 example = parsers.parse_wavecoder(text, task)

@@ -1,0 +1,21 @@
+"""`codeinstruct generate METHOD --seeds FILE --output FILE [--limit N] [--config FILE]`.
+
+Runs one method's generation stage over the seeds as a resumable job (rerun the same command after
+an interruption: finished seeds are skipped) and prints a JSON summary (records written, rejection
+reasons, fingerprint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from codeinstruct.core import config as config_mod
+from codeinstruct.generation.run import run_generation
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    file_data = config_mod.load_file(args.config)
+    summary = run_generation(args.method, args.seeds, args.output, file_data=file_data, limit=args.limit)
+    print(json.dumps(summary, indent=2))
+    return 0

@@ -1,0 +1,1 @@
+"""Prompt templates of the scoring stages (package data, read with importlib.resources)."""
