@@ -69,3 +69,16 @@ def test_errors_come_back_as_core_exceptions(client: ScoringClient) -> None:
     assert "threshold" in err.value.message
     with pytest.raises(InvalidInput):
         client.rank([make()], "size")
+
+
+@pytest.mark.slow
+def test_lm_score_selection_through_the_service(client: ScoringClient) -> None:
+    code = "def add(a, b):\n    return a + b\n"
+    records = [make("Write a Python function that adds two numbers.", code, method="inverse_instruct",
+                    source={"parent_id": "s1"}),
+               make("Write a Python function that prints a poem.", code, method="inverse_instruct",
+                    source={"parent_id": "s1"})]
+    report = client.select_by_lm_score(records)  # loads the embedded engine from scoring.engine
+    assert len(report.kept) == 1 and report.counts()["reasons"] == {"lower_lm_score": 1}
+    scores = [r.scores["lm_score"] for r in (*report.kept, report.dropped[0][0])]
+    assert scores[0] >= scores[1] and all(0.0 <= s <= 1.0 for s in scores)

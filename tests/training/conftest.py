@@ -21,6 +21,8 @@ CORPUS = [
     "def largest(xs):\n    return max(xs)\n",
     "for i in range(10):\n    print(i * i)\n",
     "class Stack:\n    def __init__(self):\n        self.items = []\n",
+    # Single-token Yes/No answers, which the transformers engine needs for LM-Score.
+    "Yes No Yes No yes no",
 ]
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 
@@ -14,6 +15,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=180, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_train_command_writes_a_model_and_resumes(tiny_model: Path, records_file: Path, tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"training": {"model": str(tiny_model), "num_threads": 1, "epochs": 2,

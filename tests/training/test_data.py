@@ -28,7 +28,7 @@ def tokenizer(tiny_model: Path):
 def test_labels_cover_exactly_the_response_and_its_eos(tokenizer) -> None:
     record = make_records(1)[0]
     example = tokenize_record(record, tokenizer, "chat", max_length=512)
-    prompt, response = prompt_and_response(record, tokenizer, "chat")
+    prompt, _response = prompt_and_response(record, tokenizer, "chat")
     n_prompt = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
     assert example.labels[:n_prompt] == [IGNORE_INDEX] * n_prompt
     assert example.labels[n_prompt:] == example.input_ids[n_prompt:]

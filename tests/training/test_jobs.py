@@ -92,6 +92,7 @@ def test_cancel_stops_the_worker_frees_its_process_and_keeps_a_checkpoint(
         manager.close()
 
 
+@pytest.mark.slow
 def test_a_failing_worker_marks_the_job_failed_with_the_reason(tmp_path: Path, tiny_model: Path) -> None:
     manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"))
     try:

@@ -163,12 +163,18 @@ class WorkerHandle:
             run_as: dict = {}
             if self.config.isolation == "full" and os.geteuid() == 0:
                 uid = self.config.uid_base + self.index
-                run_as = {"user": uid, "group": uid, "extra_groups": []}
+                setpriv = shutil.which("setpriv")
+                if setpriv:
+                    # Drop root in the exec'd helper, not in Popen: asking Popen for user/group makes it
+                    # fork() instead of vfork(), and then the pthread_atfork handlers of libraries such
+                    # as gRPC run in the child of a multi-threaded process (and can crash it).
+                    command = [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", *command]
+                else:
+                    run_as = {"user": uid, "group": uid, "extra_groups": []}
             self.proc = self._spawn.spawn(command, pass_fds=(child.fileno(),), **run_as)
         except OSError as exc:
             parent.close()
-            hint = " (install bubblewrap: scripts/setup/10-sandbox.sh)" if command[0] == self.config.bwrap else ""
-            raise Unavailable(f"cannot start sandbox worker {self.index}: {exc}{hint}") from None
+            raise Unavailable(f"cannot start sandbox worker {self.index}: {exc}") from None
         finally:
             child.close()
         self.sock = parent
@@ -194,8 +200,9 @@ class WorkerHandle:
             return ""
         try:
             self.proc.kill()
-            self.proc.wait(5)
-            return self.proc.stderr.read().decode(errors="replace").strip()[-2000:] or "(no output)"
+            code = self.proc.wait(5)
+            text = self.proc.stderr.read().decode(errors="replace").strip()[-2000:]
+            return text or f"(no output; exit status {code})"
         except (OSError, subprocess.TimeoutExpired):
             return "(no output)"
 
@@ -425,6 +432,9 @@ class WorkerPool:
     def __init__(self, config: SandboxConfig):
         self.config = config
         as_other_uid = config.isolation == "full" and os.geteuid() == 0
+        if config.isolation == "full" and not shutil.which(config.bwrap):
+            raise Unavailable(f"bubblewrap ({config.bwrap!r}) is not installed: install bubblewrap "
+                              "(scripts/setup/10-sandbox.sh), or set sandbox.isolation: none for development")
         self.python = choose_python(config, as_other_uid)
         self._spawner = SpawnThread()
         self._idle: queue.Queue[WorkerHandle] = queue.Queue()

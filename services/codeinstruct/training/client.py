@@ -97,8 +97,9 @@ class TrainingClient:
         return job_from_proto(call(self.stub.GetJob, training_pb2.GetJobRequest(name=name)).job)
 
     def list_jobs(self, kind: str = "", state: str = "") -> list[JobInfo]:
-        jobs, token = [], ""
-        state_value = common_pb2.JobState.Value(f"JOB_STATE_{state}") if state else 0
+        jobs: list[JobInfo] = []
+        token = ""
+        state_value = common_pb2.JobState.Value(f"JOB_STATE_{state}") if state else common_pb2.JOB_STATE_UNSPECIFIED
         while True:
             response = call(self.stub.ListJobs, training_pb2.ListJobsRequest(kind=kind, state=state_value,
                                                                             page_token=token))
@@ -116,7 +117,7 @@ class TrainingClient:
 
     def wait(self, name: str, timeout: float | None = None) -> JobInfo:
         """Follow a job until it ends; returns the final snapshot."""
-        last = None
-        for last in self.watch_job(name, timeout=timeout):
-            pass
-        return last if last is not None else self.get_job(name)
+        final = None
+        for snapshot in self.watch_job(name, timeout=timeout):
+            final = snapshot
+        return final if final is not None else self.get_job(name)

@@ -46,12 +46,13 @@ class TrainingConfig:
     lora_r: int = _f(16, "LoRA rank")
     lora_alpha: int = _f(32, "LoRA scaling alpha")
     lora_dropout: float = _f(0.0, "dropout on the LoRA path")
-    lora_target_modules: tuple[str, ...] = _f(
-        ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
-        "module names that get LoRA adapters (those missing in the model are skipped)")
+    lora_target_modules: tuple[str, ...] = dataclasses.field(
+        default=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+        metadata={"help": "module names that get LoRA adapters (those missing in the model are skipped)"})
     merge_lora: bool = _f(False, "write the LoRA-merged full model as the output folder (adapter kept in adapter/)")
     # --- data
-    prompt_format: PromptFormat = _f("chat", "chat (the model's chat template), alpaca or magicoder")
+    prompt_format: PromptFormat = dataclasses.field(default="chat", metadata={
+        "help": "chat (the model's chat template), alpaca or magicoder"})
     max_length: int = _f(1024, "tokens per example; longer examples are truncated")
     dynamic_padding: bool = _f(True, "pad each batch to its longest example (off: pad to max_length)")
     curriculum: bool = _f(False, "keep the dataset order (e.g. ranked easy-first); disables shuffling")
@@ -73,11 +74,12 @@ class TrainingConfig:
     save_every_steps: int = _f(50, "checkpoint every N optimizer steps (and at the end)")
     keep_checkpoints: int = _f(2, "most recent checkpoints kept on disk")
     resume: bool = _f(True, "resume from the latest checkpoint in the output folder")
-    stages: tuple[dict[str, Any], ...] = _f((), "training stages: {name, data, epochs, learning_rate}; "
-                                                "empty: one stage on the given data")
+    stages: tuple[dict[str, Any], ...] = dataclasses.field(default=(), metadata={
+        "help": "training stages: {name, data, epochs, learning_rate}; empty: one stage on the given data"})
     # --- jobs
     backend: Literal["local", "kubernetes"] = _f("local", "where jobs run: a local subprocess or a Kubeflow TrainJob")
-    jobs_dir: Path | None = _f(None, "persistent job store (default CODEINSTRUCT_DATA_DIR/training-jobs)")
+    jobs_dir: Path | None = dataclasses.field(default=None, metadata={
+        "help": "persistent job store (default CODEINSTRUCT_DATA_DIR/training-jobs)"})
     cancel_grace_s: float = _f(15.0, "seconds a cancelled job gets to stop before it is killed")
     max_concurrent_jobs: int = _f(1, "local jobs running at once; more wait QUEUED")
     # --- kubernetes backend (Kubeflow Trainer TrainJob)
@@ -125,8 +127,8 @@ class TrainingConfig:
         check(self.max_concurrent_jobs >= 1, "training.max_concurrent_jobs",
               f"must be >= 1, got {self.max_concurrent_jobs}")
         check(self.k8s_num_nodes >= 1, "training.k8s_num_nodes", f"must be >= 1, got {self.k8s_num_nodes}")
-        check(self.k8s_num_proc_per_node in {"auto", "cpu", "gpu"} or self.k8s_num_proc_per_node.isdigit()
-              and int(self.k8s_num_proc_per_node) >= 1, "training.k8s_num_proc_per_node",
+        check(self.k8s_num_proc_per_node in {"auto", "cpu", "gpu"} or (self.k8s_num_proc_per_node.isdigit()
+              and int(self.k8s_num_proc_per_node) >= 1), "training.k8s_num_proc_per_node",
               f"must be auto, cpu, gpu or a number >= 1, got {self.k8s_num_proc_per_node!r}")
         check(self.k8s_gpus >= 0, "training.k8s_gpus", f"must be >= 0, got {self.k8s_gpus}")
         check(self.k8s_mount_path.startswith("/"), "training.k8s_mount_path",

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -172,7 +173,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     emit({"phase": "scoring", "done": len(samples), "total": len(samples)})
     if output:
         write_jsonl_atomic(output, results)
-    summary = {key: float(value) for key, value in metrics.items()}
+    summary: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
     summary.update({"model": model, "n_problems": len(problems), "n_samples": n,
                     "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval_prompt_style,
                     "generation_s": generated - started, "elapsed_s": time.perf_counter() - started})
@@ -274,9 +275,9 @@ def evaluate_model_cli(args: Any) -> int:
         if progress_bar is not None:
             progress_bar.close()
     if getattr(args, "json", False):
-        print(json.dumps(result))
+        sys.stdout.write(json.dumps(result) + "\n")
     else:
         scores = "  ".join(f"pass@{v}: {result[f'pass@{v}']:.4f}" for v in k if f"pass@{v}" in result)
-        print(f"{result['model']}: {scores}  ({result['n_problems']} problems x {result['n_samples']} samples, "
-              f"{result['elapsed_s']:.0f}s)")
+        sys.stdout.write(f"{result['model']}: {scores}  ({result['n_problems']} problems x "
+                         f"{result['n_samples']} samples, {result['elapsed_s']:.0f}s)\n")
     return 0

@@ -46,7 +46,7 @@ KINDS = ("train", "evaluate")
 POLL_S = 0.25
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"

@@ -1,0 +1,178 @@
+"""Parsers and elimination rules on fixed model outputs (fast)."""
+
+import pytest
+
+from codeinstruct.generation import parsers
+from codeinstruct.generation.parsers import Rejected
+
+
+def reason(fn, *args, **kwargs):
+    with pytest.raises(Rejected) as info:
+        fn(*args, **kwargs)
+    return info.value.reason
+
+
+# -- code extraction / InverseCoder preprocessing --------------------------------------------------
+def test_inverse_code_keeps_the_first_fenced_block():
+    text = "Here:\n```python\ndef a():\n    return 1\n```\nand\n```python\ndef b(): pass\n```"
+    assert parsers.inverse_code(text, "python") == "def a():\n    return 1"
+
+
+def test_inverse_code_whole_text_only_if_it_parses():
+    assert parsers.inverse_code("def a():\n    return 1\n", "python") == "def a():\n    return 1"
+    assert reason(parsers.inverse_code, "This returns one: def a(: 1", "python") == "no_code_block_and_unparseable"
+    assert reason(parsers.inverse_code, "int main() { return 0; }", "cpp") == "no_code_block_and_unparseable"
+    assert reason(parsers.inverse_code, "```python\n\n```", "python") == "empty_code_block"
+
+
+def test_unclosed_fence_is_not_a_block():
+    assert parsers.first_code_block("```python\nprint(1)\n") is None
+    assert parsers.extract_code("text only", "python") == ""
+
+
+# -- Evol-Instruct elimination -------------------------------------------------------------------------
+@pytest.mark.parametrize("evolved, expected", [
+    ("", "empty"),
+    ("#Rewritten Test#\nWrite a function that sorts.", "copies_template"),
+    ("Here is the given prompt rewritten: sort a list", "copies_template"),
+    ("... !!! ???", "only_punctuation_or_stop_words"),
+    ("it is what we have to do", "only_punctuation_or_stop_words"),
+    ("Write a function that sorts a list.", "no_information_gain"),
+])
+def test_evolved_instruction_elimination(evolved, expected):
+    assert reason(parsers.check_evolved, evolved, "Write a function that sorts a list.") == expected
+
+
+def test_a_real_evolution_passes():
+    parsers.check_evolved("Write a function that sorts a list in O(n log n) without using sorted().",
+                          "Write a function that sorts a list.")
+
+
+def test_answer_elimination():
+    assert reason(parsers.check_answer, "Sorry, I cannot do that.") == "sorry_short_answer"
+    assert reason(parsers.check_answer, "   ") == "empty_answer"
+    assert reason(parsers.check_answer, "the, and; of.") == "only_punctuation_or_stop_words"
+    long_sorry = "Sorry for the long answer. " + "This explains the algorithm in detail. " * 20
+    parsers.check_answer(long_sorry)  # "sorry" in a long answer is fine (rule: short answers only)
+
+
+@pytest.mark.parametrize("text, verdict", [
+    ("Equal", "equal"), ("Not Equal", "not_equal"), ("not equal.", "not_equal"), ("Equal.\nThey match", "equal"),
+    ("I think they are not equal", "not_equal"), ("Hmm", "unclear"),
+])
+def test_equality_verdicts(text, verdict):
+    assert parsers.parse_equality(text) == verdict
+
+
+# -- Semi-Instruct ---------------------------------------------------------------------------------------
+GOOD_DRAFT = """[INSTRUCTION]
+Write a function unquote(s) that removes one pair of surrounding quotes from a string.
+[SOLUTION]
+```python
+def unquote(s):
+    if len(s) > 1 and s[0] == s[-1] == '"':
+        return s[1:-1]
+    return s
+```
+[ANSWER_TYPE]
+function unquote
+[TEST_INPUTS]
+unquote('"a"')
+1. unquote('plain')
+unquote('"a"')
+"""
+
+
+def test_semi_draft_parses_into_the_record_test_format():
+    draft = parsers.parse_semi_draft(GOOD_DRAFT, original_functions=["unquote"])
+    assert draft.entry_point == "unquote"
+    assert draft.inputs == ("unquote('\"a\"')", "unquote('plain')")  # list marker stripped, duplicate dropped
+    assert draft.solution.startswith("def unquote(s):")
+    assert draft.instruction.startswith("Write a function unquote")
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda t: t.replace("[ANSWER_TYPE]\n", ""), "missing_section"),
+    (lambda t: t + "\n[SOLUTION]\n", "repeated_section"),
+    (lambda t: t.replace("function unquote", "function dequote"), "entry_point_not_in_original"),
+    (lambda t: t.replace("def unquote(s):", "def other(s):"), "entry_point_not_in_solution"),
+    (lambda t: t.replace("unquote('plain')", "unquote('plain'"), "test_input_not_an_expression"),
+    (lambda t: t.replace("unquote('plain')", "print('plain')"), "test_input_not_a_call"),
+    (lambda t: t.replace("function unquote", "a lambda"), "bad_answer_type"),
+    (lambda t: t.replace("```python\n", "").replace("```\n", ""), "solution_not_fenced"),
+    (lambda t: t.replace("return s\n", "return s s\n"), "solution_syntax_error"),
+    (lambda t: t.replace("Write a function unquote(s) that removes one pair of surrounding quotes from a string.",
+                         "Unquote."), "instruction_too_short"),
+])
+def test_semi_draft_rejections_say_why(mutate, expected):
+    assert reason(parsers.parse_semi_draft, mutate(GOOD_DRAFT), original_functions=["unquote"]) == expected
+
+
+def test_semi_draft_program_inputs_are_fenced_stdin():
+    text = GOOD_DRAFT.replace("function unquote", "program").split("[TEST_INPUTS]")[0] + \
+        "[TEST_INPUTS]\n```text\n3\n1 2 3\n```\n```text\n0\n```\n"
+    draft = parsers.parse_semi_draft(text, original_functions=[])
+    assert draft.entry_point == ""
+    assert draft.inputs == ("3\n1 2 3\n", "0\n")
+
+
+# -- WaveCoder -------------------------------------------------------------------------------------------
+WAVE = """Task name: repair
+Instruction: Fix the bug in the function below. It should return the sum.
+Information: ```python
+def add(a, b):
+    return a - b
+```
+Solution: ```python
+def add(a, b):
+    return a + b
+```"""
+
+
+def test_wavecoder_accepts_a_well_formed_example():
+    example = parsers.parse_wavecoder(WAVE, "repair")
+    assert example.instruction == "Fix the bug in the function below. It should return the sum."
+    assert "return a - b" in example.information
+    assert "return a + b" in example.solution
+
+
+@pytest.mark.parametrize("text, expected", [
+    (WAVE.replace("Information:", "Info:"), "missing_label"),
+    (WAVE + "\nSolution: again", "repeated_label"),
+    (WAVE.replace("Task name: repair", "Task name: translation"), "wrong_task_name"),
+    (WAVE.replace("It should return the sum.", "It should return the sum. Use plus. Keep names."),
+     "instruction_not_1_2_sentences"),
+    (WAVE.replace("Information: ```python", "Information: One. Two. Three.\n```python"), "information_over_2_sentences"),
+    (WAVE.replace("Information: ```python", "Information: <noinput>\n```python"), "noinput_mixed_with_text"),
+    (WAVE.replace("Information: ```python", "Information: <noinput> <noinput>```python"), "several_noinput"),
+])
+def test_wavecoder_rejections(text, expected):
+    assert reason(parsers.parse_wavecoder, text, "repair") == expected
+
+
+def test_wavecoder_noinput_means_empty_information():
+    text = ("Task name: generation\nInstruction: Write a function that adds two numbers.\n"
+            "Information: <noinput>\nSolution: ```python\ndef add(a, b):\n    return a + b\n```")
+    assert parsers.parse_wavecoder(text, "generation").information == ""
+
+
+def test_sentence_count_ignores_code():
+    assert parsers.sentences("Fix it. ```python\nx = 1. 2. 3.\n```") == 1
+    assert parsers.sentences("") == 0
+
+
+# -- Self-Instruct ---------------------------------------------------------------------------------------
+def test_new_instruction_takes_the_first_task_only():
+    text = "Write a function that merges two sorted lists.\nTask 5: Another task here please."
+    assert parsers.parse_new_instruction(text) == "Write a function that merges two sorted lists."
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Sort.", "instruction_too_short"),
+    ("Draw a picture of the sorted list in a chart window.", "unsupported_modality"),
+    ("- ", "instruction_too_short"),
+    ("(Write a function that merges two sorted lists.)", "starts_with_punctuation"),
+    ("word " * 151, "instruction_too_long"),
+])
+def test_new_instruction_filters(text, expected):
+    assert reason(parsers.parse_new_instruction, text) == expected

@@ -1,0 +1,153 @@
+"""How each method turns model outputs into records, on FIXED model outputs (fast).
+
+`ReplayEngine` answers from a script keyed by a marker in the prompt: it stands for the model's
+text only; all method code (prompting, parsing, elimination, record building) is the real one.
+"""
+
+from collections.abc import Sequence
+
+from codeinstruct.core.records import Record
+from codeinstruct.engines.base import Engine, SamplingParams, per_prompt
+from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.generation.run import generate_outcomes
+
+SEED = {"id": "seed1", "code": "def unquote(s):\n    \"\"\"Strip quotes.\"\"\"\n    return s.strip('\"')\n",
+        "entry_point": "unquote", "language": "python", "instruction": "Write a function that strips quotes.",
+        "source": {"origin": "cpython-stdlib:x.unquote", "license": "PSF-2.0"}}
+
+
+class ReplayEngine(Engine):
+    model_name = "replay"
+    engine_name = "replay"
+
+    def __init__(self, script: dict[str, list[str]]):
+        self.script = script  # prompt marker -> completions handed out in turn
+        self.calls: list[tuple[str, SamplingParams]] = []
+
+    def generate(self, prompts: list[str], params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        out = []
+        for prompt, p in zip(prompts, per_prompt(params, len(prompts)), strict=True):
+            self.calls.append((prompt, p))
+            marker = next(m for m in self.script if m in prompt)
+            out.append([self.script[marker].pop(0) for _ in range(p.n)])
+        return out
+
+    def apply_chat_template(self, messages, add_generation_prompt=True):
+        return "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in messages) + "<assistant>"
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+    def lm_score(self, instructions, codes):
+        return [0.5] * len(instructions)
+
+
+DRAFT = """Write a function unquote(s) that removes surrounding double quotes from a string.
+[SOLUTION]
+```python
+def unquote(s):
+    return s.strip('"')
+```
+[ANSWER_TYPE]
+function unquote
+[TEST_INPUTS]
+unquote('"a"')
+unquote('b')
+"""
+
+
+def test_semi_instruct_records_have_design_test_format_and_empty_outputs():
+    engine = ReplayEngine({"programming exercise": [DRAFT, "nothing useful"]})
+    outcomes = list(generate_outcomes("semi_instruct", [SEED], engine, GenerationConfig(semi_samples=2)))
+    assert [o.seed_id for o in outcomes] == ["seed1"]
+    (record,) = outcomes[0].records
+    assert dict(outcomes[0].rejected) == {"missing_section": 1}
+    assert record.method == "semi_instruct" and record.entry_point == "unquote"
+    assert record.tests == [{"input": "unquote('\"a\"')", "output": ""}, {"input": "unquote('b')", "output": ""}]
+    assert record.source["code"] == SEED["code"] and record.source["parent_id"] == "seed1"
+    assert record.code.startswith("def unquote(s):") and record.response.startswith("```python\n")
+    assert record.generator["fingerprint"] and record.generator["seed"]
+    Record.from_dict(record.to_dict())
+    prompt, params = engine.calls[0]
+    assert "function unquote" in prompt and prompt.endswith("[INSTRUCTION]\n") and params.n == 2
+
+
+def test_evol_instruct_counts_each_elimination_reason():
+    script = {
+        "#Rewritten Test#": ["#Rewritten Test# copy", "Write a function that strips quotes and also counts the "
+                             "removed characters, returning both."],
+        "Your Judgement": ["Not Equal"],
+        "returning both": ["Sorry, I can't."],
+    }
+    engine = ReplayEngine(script)
+    config = GenerationConfig(evol_rounds=2)
+    (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, config)
+    assert outcome.records == []
+    assert dict(outcome.rejected) == {"copies_template": 1, "sorry_short_answer": 1}
+    evolve_params = [p for prompt, p in engine.calls if "#Rewritten Test#" in prompt]
+    assert all(p.temperature == 1.0 and p.top_p == 0.9 for p in evolve_params)
+
+
+def test_evol_instruct_keeps_rounds_and_chains_instructions():
+    harder = "Write a function that strips quotes, and raise ValueError when the quotes do not match."
+    script = {"#Rewritten Test#": [harder, harder + " Also handle single quotes."],
+              "Your Judgement": ["Not Equal", "Equal"],
+              "ValueError when": ["```python\ndef unquote(s):\n    return s\n```"]}
+    engine = ReplayEngine(script)
+    (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, GenerationConfig(evol_rounds=2))
+    (record,) = outcome.records
+    assert record.instruction == harder and record.scores["evol_round"] == 1
+    assert record.source["evolved_from"] == SEED["instruction"]
+    assert record.code == "def unquote(s):\n    return s"
+    assert dict(outcome.rejected) == {"no_information_gain": 1}
+    second_round = [prompt for prompt, _ in engine.calls if "#Rewritten Test#" in prompt][1]
+    assert harder in second_round  # round 2 evolves round 1's survivor
+
+
+def test_inverse_instruct_prefixes_the_answer_and_drops_duplicates():
+    engine = ReplayEngine({"problem description": [" function that strips quotes from a string."] * 3})
+    (outcome,) = generate_outcomes("inverse_instruct", [SEED], engine, GenerationConfig(inverse_samples=3))
+    prompts = [prompt for prompt, _ in engine.calls]
+    assert all(prompt.rsplit("<assistant>", 1)[1].endswith(" Python") for prompt in prompts)
+    assert len(outcome.records) + outcome.rejected["duplicate_instruction"] == 3
+    for record in outcome.records:
+        assert record.instruction.endswith("function that strips quotes from a string.")
+        assert record.code == SEED["code"].strip("\n")
+    params = [p for _, p in engine.calls]
+    assert all(p.temperature == 0.8 and p.repetition_penalty == 1.1 for p in params)
+    assert len({p.seed for p in params}) == 3
+
+
+def test_wavecoder_builds_a_task_record():
+    answer = (" Fix the bug so that quotes are stripped.\nInformation: ```python\ndef unquote(s):\n"
+              "    return s\n```\nSolution: ```python\ndef unquote(s):\n    return s.strip('\"')\n```")
+    engine = ReplayEngine({"instruction-tuning example": [answer]})
+    config = GenerationConfig(wavecoder_tasks=("repair",))
+    (outcome,) = generate_outcomes("wavecoder", [SEED], engine, config)
+    (record,) = outcome.records
+    assert record.task == "repair" and record.instruction.startswith("Fix the bug so that quotes are stripped.")
+    assert "return s\n```" in record.instruction and record.code == "def unquote(s):\n    return s.strip('\"')"
+
+
+def test_self_instruct_filters_near_copies_then_answers():
+    seeds = [dict(SEED, id=f"s{i}", instruction=text) for i, text in enumerate(
+        ["Write a function that strips quotes.", "Write a function that merges two sorted lists.",
+         "Write a function that counts vowels in a string."])]
+    script = {"Come up with": ["Write a function that strips quotes.", "Write a program that prints the "
+                               "prime numbers below one hundred.", "Draw a picture of a cat with code."],
+              "prime numbers": ["```python\nprint([p for p in range(2, 100)])\n```"]}
+    engine = ReplayEngine(script)
+    outcomes = list(generate_outcomes("self_instruct", seeds, engine, GenerationConfig()))
+    assert dict(outcomes[0].rejected) == {"too_similar_to_seed": 1}
+    assert outcomes[1].records[0].instruction.startswith("Write a program that prints the prime")
+    assert dict(outcomes[2].rejected) == {"unsupported_modality": 1}
+
+
+def test_fingerprint_follows_settings_and_same_inputs_give_same_ids():
+    def run(config):
+        engine = ReplayEngine({"problem description": [" function that strips quotes."] * 2})
+        return [r for o in generate_outcomes("inverse_instruct", [SEED], engine, config) for r in o.records]
+    a, b = run(GenerationConfig(inverse_samples=1)), run(GenerationConfig(inverse_samples=1))
+    c = run(GenerationConfig(inverse_samples=1, seed=1))
+    assert [r.id for r in a] == [r.id for r in b]
+    assert a[0].generator["fingerprint"] != c[0].generator["fingerprint"]
