@@ -173,6 +173,8 @@ def train(base_model: str, config_yaml: str, training_target: str, dataset: Inpu
                               base_model=base_model, curriculum=True, target=training_target)
     model.metadata["losses"] = stats["losses"]
     model.metadata["steps"] = stats["steps"]
+    if stats.get("skipped"):
+        model.metadata["skipped"] = stats["skipped"]
     kfp_io.publish(stats, title="train", metrics=metrics, summary=summary)
 
 
@@ -200,9 +202,9 @@ def evaluate_trained(limit: int, k: list[int], n_samples: int, config_yaml: str,
 
     kfp_io.setup_logging()
     kfp_io.progress("evaluate trained model: running")
-    stats = steps.evaluate(model.path, file_data=steps.parse_config(config_yaml), limit=limit, k=k,
-                           n_samples=n_samples, label="evaluate after", target=training_target,
-                           sandbox_target=sandbox_target)
+    stats = steps.evaluate_trained(model.path, model.metadata, file_data=steps.parse_config(config_yaml), limit=limit,
+                                   k=k, n_samples=n_samples, label="evaluate after", target=training_target,
+                                   sandbox_target=sandbox_target)
     kfp_io.publish(stats, title="evaluate after training", metrics=metrics, summary=summary)
 
 
@@ -230,7 +232,8 @@ def build_report(pipeline_name: str, config_yaml: str, dataset: Input[Dataset], 
 
     data = report.run_metrics(pipeline_name, dataset.path, kfp_io.ledger(dataset),
                               losses=list(model.metadata.get("losses") or []),
-                              before=dict(before.metadata), after=dict(after.metadata))
+                              before=dict(before.metadata), after=dict(after.metadata),
+                              training_skipped=str(model.metadata.get("skipped") or ""))
     kfp_io.write_json(run_metrics.path, data)
     rendered = report.render(data, dataset.path, config_yaml=config_yaml)
     with open(report_html.path, "w", encoding="utf-8") as handle:

@@ -55,6 +55,9 @@ class PipelinesConfig:
         default_factory=list, metadata={"help": "tolerations for the CPU pool's taints"})
     cpu_limit: str = dataclasses.field(default="4", metadata={"help": "CPU limit of CPU-pool steps"})
     cpu_memory_limit: str = dataclasses.field(default="8G", metadata={"help": "memory limit of CPU-pool steps"})
+    step_env: dict[str, str] = dataclasses.field(default_factory=dict, metadata={
+        "help": "environment variables set on every step (local runs add OMP_WAIT_POLICY=PASSIVE: busy-waiting "
+                "OpenMP threads slow a shared CPU down many times over)"})
     retries: int = dataclasses.field(default=3, metadata={
         "help": "retries of a failed step (transient failures: preemption, a service restarting)"})
     backoff_duration: str = dataclasses.field(default="30s", metadata={"help": "first retry delay"})

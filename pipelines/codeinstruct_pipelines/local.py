@@ -142,7 +142,11 @@ def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | Non
     arguments = pipeline_arguments(name, config, seeds_path=str(Path(seeds_path).resolve()) if seeds_path else "",
                                    config_yaml=config_yaml)
     # Locally a failed step is a bug or bad input, not a preempted node: fail fast instead of backing off.
-    pipeline = catalog.build(name, dataclasses.replace(config, retries=0))
+    # Steps share this machine's cores with each other and whatever else runs: OpenMP threads that
+    # busy-wait make a contended CPU several times slower, so they sleep instead.
+    local_config = dataclasses.replace(config, retries=0,
+                                       step_env={"OMP_WAIT_POLICY": "PASSIVE", **config.step_env})
+    pipeline = catalog.build(name, local_config)
     echo = echo or terminal_echo
     log_path = output_dir / "pipeline.log"
     started = time.monotonic()

@@ -62,6 +62,8 @@ def step(task: dsl.PipelineTask, config: PipelinesConfig, *, pool: Pool, name: s
     """
     task.set_display_name(name)
     place(task, pool, config)
+    for key, value in sorted(config.step_env.items()):
+        task.set_env_variable(key, str(value))
     if side_effect:
         task.set_caching_options(False)
     if retries:

@@ -50,7 +50,7 @@ pipelines:
 
 def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[Mapping[str, Any]], *,
                 losses: Sequence[float] | None = None, before: Mapping[str, Any] | None = None,
-                after: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                after: Mapping[str, Any] | None = None, training_skipped: str = "") -> dict[str, Any]:
     """Everything a report shows, as one JSON-able dict (metrics.json)."""
     records = list(read_records(dataset_path))
     test_counts = [len(r.tests) for r in records]
@@ -66,9 +66,11 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
         "lm_score": {"values": [round(s, 5) for s in lm_scores],
                      "mean": round(sum(lm_scores) / len(lm_scores), 5) if lm_scores else None},
     }
-    if losses is not None:
-        values = [float(x) for x in losses]
+    if losses is not None or training_skipped:
+        values = [float(x) for x in losses or []]
         data["training"] = {"losses": values, "steps": len(values), "final_loss": values[-1] if values else None}
+        if training_skipped:
+            data["training"]["skipped"] = training_skipped
     if before is not None or after is not None:
         data["evaluation"] = {"before": _pass_at(before or {}), "after": _pass_at(after or {})}
     else:
@@ -213,6 +215,9 @@ def render(data: Mapping[str, Any], dataset_path: str | Path, *, config_yaml: st
             md.append(f"| {key} | {evaluation.get('before', {}).get(key, float('nan')):.3f} | "
                       f"{evaluation.get('after', {}).get(key, float('nan')):.3f} |")
         md.append("")
+    skipped = (data.get("training") or {}).get("skipped")
+    if skipped:
+        md += [f"**Training skipped:** {skipped}.", ""]
     md += ["## About the model", "", MODEL_NOTE, "", "```yaml", REAL_MODEL_CONFIG.rstrip(), "```", "",
            "## Stage funnel", "", funnel_markdown(data).split("\n", 2)[2]]
     for name in images:
@@ -249,6 +254,9 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
             parts.append(f"<tr><td>{esc(key)}</td><td>{evaluation.get('before', {}).get(key, float('nan')):.3f}</td>"
                          f"<td>{evaluation.get('after', {}).get(key, float('nan')):.3f}</td></tr>")
         parts.append("</table>")
+    skipped = (data.get("training") or {}).get("skipped")
+    if skipped:
+        parts.append(f"<p><b>Training skipped:</b> {esc(str(skipped))}.</p>")
     parts += ["<h2>About the model</h2>", f"<div class='note'><p>{esc(MODEL_NOTE)}</p>",
               f"<pre>{esc(REAL_MODEL_CONFIG)}</pre></div>", "<h2>Stage funnel</h2>",
               "<table><tr><th>stage</th><th>in</th><th>kept</th><th>dropped</th><th>yield</th>"

@@ -230,14 +230,26 @@ def train_model(dataset_path: str | Path, output_dir: str | Path, *, file_data: 
     started = time.monotonic()
     records = _read(dataset_path)
     if not records:
-        raise InvalidInput(f"{dataset_path}: no records to train on (every stage upstream dropped them all)",
-                           field="dataset")
+        # Every record was filtered out upstream (a weak model can do that): say so instead of failing the run.
+        reason = "the dataset is empty: every record was dropped upstream, so there was nothing to train on"
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        (Path(output_dir) / "SKIPPED.txt").write_text(reason + "\n", encoding="utf-8")
+        logger.warning("training skipped: %s", reason)
+        return _stats("train", 0, 0, {}, started, steps=0, losses=[], skipped=reason)
     file_data = with_training_overrides(file_data, model=base_model, curriculum=curriculum or None)
     result = services.train(records, output_dir, file_data=file_data, target=target)
     # The trainer reports one entry per optimizer step: a number, or a dict with "loss" (and step, stage ...).
     losses = [float(x["loss"] if isinstance(x, Mapping) else x) for x in (result.get("losses") or [])]
     return _stats("train", len(records), len(records), {}, started, steps=len(losses), losses=losses,
                   final_loss=losses[-1] if losses else None, model_dir=str(result.get("model_dir") or output_dir))
+
+
+def evaluate_trained(model_dir: str, model_metadata: Mapping[str, Any], **kwargs: Any) -> Stats:
+    """Evaluate the train step's model; when training was skipped, report that instead of a score."""
+    if model_metadata.get("skipped"):
+        return _stats(str(kwargs.get("label", "evaluate after")), 0, 0, {}, time.monotonic(),
+                      skipped=str(model_metadata["skipped"]))
+    return evaluate(model_dir, **kwargs)
 
 
 def evaluate(model: str, *, file_data: Mapping[str, Any], limit: int, k: Sequence[int], n_samples: int,

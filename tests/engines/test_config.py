@@ -24,7 +24,7 @@ def test_engine_config_env_override(monkeypatch):
 def test_engine_config_rejects_unknown_and_bad_values():
     with pytest.raises(InvalidInput, match="modle"):
         engine_config({"generation": {"engine": {"modle": "x"}}})
-    with pytest.raises(InvalidInput, match="engine.batch_size"):
+    with pytest.raises(InvalidInput, match=r"engine\.batch_size"):
         EngineConfig(batch_size=0)
     with pytest.raises(InvalidInput, match="engine"):
         engine_config({"generation": {"engine": {"engine": "tgi"}}})
@@ -37,9 +37,9 @@ def test_public_dict_hides_the_api_key():
 
 
 def test_sampling_params_validation_names_the_field():
-    with pytest.raises(InvalidInput, match="sampling.top_p"):
+    with pytest.raises(InvalidInput, match=r"sampling\.top_p"):
         SamplingParams(top_p=0)
-    with pytest.raises(InvalidInput, match="sampling.stop"):
+    with pytest.raises(InvalidInput, match=r"sampling\.stop"):
         SamplingParams(stop=("",))
     assert SamplingParams(stop=["a"]).stop == ("a",)  # type: ignore[arg-type]
 

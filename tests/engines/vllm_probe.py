@@ -27,7 +27,7 @@ def main() -> None:
     instructions = ["Add two numbers.", "Reverse a string."]
     codes = ["def add(a, b):\n    return a + b", "def rev(s):\n    return s"]
     scores_batched = engine.lm_score(instructions, codes)
-    scores_single = [engine.lm_score([i], [c])[0] for i, c in zip(instructions, codes)]
+    scores_single = [engine.lm_score([i], [c])[0] for i, c in zip(instructions, codes, strict=True)]
     print("PROBE " + json.dumps({
         "engine": engine.engine_name, "model": engine.model_name, "single": single, "batched": batched,
         "sampled": sampled, "sampled_again": sampled_again, "stopped": stopped, "chat": chat,

@@ -22,3 +22,8 @@ def engine():
 @pytest.fixture
 def small_config():
     return GenerationConfig(**SMALL)
+
+
+@pytest.fixture
+def small_settings():
+    return dict(SMALL)

@@ -142,7 +142,8 @@ def test_wavecoder_accepts_a_well_formed_example():
     (WAVE.replace("Task name: repair", "Task name: translation"), "wrong_task_name"),
     (WAVE.replace("It should return the sum.", "It should return the sum. Use plus. Keep names."),
      "instruction_not_1_2_sentences"),
-    (WAVE.replace("Information: ```python", "Information: One. Two. Three.\n```python"), "information_over_2_sentences"),
+    (WAVE.replace("Information: ```python", "Information: One. Two. Three.\n```python"),
+     "information_over_2_sentences"),
     (WAVE.replace("Information: ```python", "Information: <noinput>\n```python"), "noinput_mixed_with_text"),
     (WAVE.replace("Information: ```python", "Information: <noinput> <noinput>```python"), "several_noinput"),
 ])

@@ -43,14 +43,14 @@ def test_fork_bomb_is_contained(sandbox: Sandbox, baseline: int) -> None:
 
 
 def test_endless_loop_times_out(sandbox: Sandbox, baseline: int) -> None:
-    result = run_bounded(sandbox, "while True:\n    pass\n", bound_s=6.0)
+    result = run_bounded(sandbox, "while True:\n    pass\n", bound_s=10.0)
     assert result.status is Status.TIMEOUT
-    assert 1.9 <= result.wall_time_s < 4.0
+    assert 1.9 <= result.wall_time_s < 6.0  # the 2 s limit, plus the kill on a busy machine
     assert_host_clean(baseline)
 
 
 def test_sleep_times_out_on_the_wall_clock(sandbox: Sandbox, baseline: int) -> None:
-    result = run_bounded(sandbox, "import time\ntime.sleep(1000)\n", bound_s=6.0)
+    result = run_bounded(sandbox, "import time\ntime.sleep(1000)\n", bound_s=10.0)
     assert result.status is Status.TIMEOUT
     assert result.cpu_time_s < 1.0
     assert_host_clean(baseline)

@@ -122,7 +122,7 @@ def test_info(sandbox: Sandbox) -> None:
 
 def test_refuses_to_start_when_a_layer_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     spare = sandbox_config().uid_base + 2
-    with pytest.raises(Unavailable, match="bubblewrap .* is not installed"):
+    with pytest.raises(Unavailable, match=r"bubblewrap .* is not installed"):
         Sandbox(sandbox_config(workers=1, uid_base=spare, bwrap="/nonexistent/bwrap"))
 
     def no_seccomp() -> bytes:

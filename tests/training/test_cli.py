@@ -41,3 +41,18 @@ def test_train_command_rejects_bad_input_with_exit_2(tmp_path: Path, tiny_model:
     bad = run("train", "--data", str(tmp_path / "d.jsonl"), "--output", str(tmp_path / "o"), "--config",
               str(config), cwd=tmp_path)
     assert bad.returncode == 2 and "training.batch_size" in bad.stderr
+
+
+@pytest.mark.slow
+def test_eval_humaneval_with_a_model_prints_pass_at_k_json(tiny_model: Path, tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"training": {"eval_max_tokens": 4},
+                                      "generation": {"engine": {"model": str(tiny_model)}}}))
+    proc = run("eval", "humaneval", "--model", str(tiny_model), "--limit", "2", "--json", "--config", str(config),
+               "--output", str(tmp_path / "results.jsonl"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["n_problems"] == 2 and 0.0 <= result["pass@1"] <= 1.0
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 2

@@ -74,8 +74,8 @@ class _RowSampler:
         self.prompt_width = prompt_width
         self.eos_id = eos_id
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        scores = scores.float()
+    def __call__(self, input_ids: torch.LongTensor, raw_scores: torch.FloatTensor) -> torch.FloatTensor:
+        scores = raw_scores.float()
         generated = input_ids.shape[1] - self.prompt_width
         chosen = torch.empty(len(self.rows), dtype=torch.long, device=scores.device)
         for i, row in enumerate(self.rows):
@@ -146,8 +146,9 @@ class TransformersEngine(Engine):
         self.dtype = _pick_dtype(config.dtype, self.device)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=config.trust_remote_code)
-            self.model = AutoModelForCausalLM.from_pretrained(
-                str(path), dtype=self.dtype, trust_remote_code=config.trust_remote_code).to(self.device).eval()
+            model = AutoModelForCausalLM.from_pretrained(
+                str(path), dtype=self.dtype, trust_remote_code=config.trust_remote_code)
+            self.model: Any = model.to(self.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
             raise Unavailable(f"could not load model from {path}: {exc}") from exc
         self.tokenizer.padding_side = "left"
@@ -225,7 +226,7 @@ class TransformersEngine(Engine):
         texts = []
         for i, row in enumerate(rows):
             tokens = out[i, width:width + row.params.max_tokens]
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(tokens, skip_special_tokens=True))
             texts.append(truncate_at_stop(text, row.params.stop))
         return texts
 

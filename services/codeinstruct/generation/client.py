@@ -55,7 +55,8 @@ class GenerationClient:
 
     def generate(self, prompts: list[str], params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
         plist = per_prompt(params, len(prompts))
-        request = generation_pb2.GenerateRequest(prompts=prompts, sampling=[messages.sampling_to_proto(p) for p in plist])
+        request = generation_pb2.GenerateRequest(prompts=prompts,
+                                                 sampling=[messages.sampling_to_proto(p) for p in plist])
         out: list[list[str]] = [[] for _ in prompts]
         for reply in stream(self.stub.Generate, request, timeout=self.timeout_s):
             out[reply.index] = list(reply.completions)

@@ -17,13 +17,13 @@ SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 # Small English stop-word list for the "only punctuation and stop words" rule (WizardLM).
 STOP_WORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being below between
-both but by can did do does doing down during each few for from further had has have having he her here
-hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
-of off on once only or other our ours ourselves out over own same she should so some such than that the
-their theirs them themselves then there these they this those through to too under until up very was we
-were what when where which while who whom why will with you your yours yourself yourselves ok okay yes
-""".split())
+a about above after again against all am an and any are as at be because been before being below between both
+but by can did do does doing down during each few for from further had has have having he her here hers
+herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
+once only or other our ours ourselves out over own same she should so some such than that the their theirs
+them themselves then there these they this those through to too under until up very was we were what when
+where which while who whom why will with you your yours yourself yourselves ok okay yes
+""".split())  # noqa: SIM905 - a word list reads best as text
 
 # Words of the Evol-Instruct prompt that must not leak into an evolved instruction (WizardLM rule 4).
 TEMPLATE_LEAKS = ("#rewritten test#", "#given test#", "rewritten test", "given test", "#rewritten prompt#",

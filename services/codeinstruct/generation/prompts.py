@@ -66,7 +66,7 @@ def _parse(filename: str, text: str) -> Template:
                     placeholders=placeholders, body=body)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str, version: int | None = None) -> Template:
     """The template `name` at `version` (default: the highest version shipped)."""
     files = importlib.resources.files("codeinstruct.generation").joinpath("prompts")

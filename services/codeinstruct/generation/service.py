@@ -14,8 +14,8 @@ from typing import Any
 
 import grpc
 
-from codeinstruct.core import deadline
 from codeinstruct.core import config as config_mod
+from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.engines import Engine, EngineConfig, SamplingParams, engine_config, load_engine
 from codeinstruct.engines.base import Conversation, validate_conversation

@@ -1,0 +1,69 @@
+"""Batch jobs: resumable after a kill, refusing to mix settings, and the CLI (slow: real model)."""
+
+import json
+
+import pytest
+
+from codeinstruct.cli.main import main
+from codeinstruct.core.errors import FailedPrecondition
+from codeinstruct.core.records import read_jsonl
+from codeinstruct.generation.run import journal_path, run_generation
+from codeinstruct.generation.seeds import stdlib_seeds
+
+
+def write_seeds(path, n):
+    path.write_text("".join(json.dumps(s) + "\n" for s in stdlib_seeds(n)))
+    return path
+
+
+def test_cli_rejects_a_missing_seeds_file(tmp_path, capsys):
+    code = main(["generate", "inverse_instruct", "--seeds", str(tmp_path / "none.jsonl"),
+                 "--output", str(tmp_path / "out.jsonl")])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_resume_after_kill_loses_nothing_and_duplicates_nothing(tmp_path, engine, small_settings):
+    SMALL = small_settings
+    seeds = write_seeds(tmp_path / "seeds.jsonl", 2)
+    out = tmp_path / "out.jsonl"
+    data = {"generation": SMALL}
+    full = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
+    assert full["seeds_run"] == 2 and full["records_total"] == 4
+    expected = sorted(r["id"] for r in read_jsonl(out))
+
+    # What a kill -9 during seed 2 leaves: output still .partial, seed 2 not journaled, a cut line.
+    partial = out.with_name(out.name + ".partial")
+    lines = out.read_text().splitlines()
+    partial.write_text("\n".join(lines[:3]) + "\n" + lines[3][:40])
+    out.unlink()
+    journal = journal_path(out)
+    journal.write_text(journal.read_text().splitlines()[0] + "\n")
+
+    resumed = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
+    assert (resumed["seeds_resumed"], resumed["seeds_run"]) == (1, 1)
+    ids = [r["id"] for r in read_jsonl(out)]
+    assert sorted(ids) == expected and len(ids) == len(set(ids))
+    assert not partial.exists()
+
+    again = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
+    assert again["seeds_run"] == 0 and again["records_written"] == 0 and again["records_total"] == 4
+
+    with pytest.raises(FailedPrecondition, match="fingerprint"):
+        run_generation("inverse_instruct", seeds, out, file_data={"generation": {**SMALL, "seed": 7}}, engine=engine)
+
+
+@pytest.mark.slow
+def test_cli_generate_writes_records_and_a_summary(tmp_path, capsys):
+    seeds = write_seeds(tmp_path / "seeds.jsonl", 3)
+    config = tmp_path / "config.yaml"
+    config.write_text("generation:\n  engine: {threads: 1, batch_size: 4}\n  inverse_samples: 1\n"
+                      "  inverse_max_tokens: 16\n")
+    out = tmp_path / "out.jsonl"
+    code = main(["generate", "inverse_instruct", "--seeds", str(seeds), "--output", str(out), "--limit", "1",
+                 "--config", str(config)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["seeds"] == 1 and summary["records_total"] == len(list(read_jsonl(out)))
+    assert summary["records_total"] + sum(summary["rejected"].values()) == 1
