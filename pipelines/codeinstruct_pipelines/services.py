@@ -66,13 +66,21 @@ def generate(method: str, seeds_path: Any, output_path: Any, file_data: Mapping[
         from codeinstruct.generation.run import run_generation
 
         return dict(run_generation(method, seeds_path, output_path, dict(file_data)) or {})
-    from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
+    from collections import Counter
+
+    from codeinstruct.core.records import JsonlWriter, read_jsonl
     from codeinstruct.generation.client import GenerationClient
 
-    with GenerationClient(target=target, file_data=dict(file_data)) as client:
-        records = list(client.generate(method, list(read_jsonl(seeds_path))))
-    write_jsonl_atomic(output_path, records)
-    return {"records": len(records)}
+    # The deployed service runs with its own engine; the run's generation settings travel with the request.
+    settings = {k: v for k, v in dict(file_data.get("generation") or {}).items() if k != "engine"}
+    rejected: Counter[str] = Counter()
+    with GenerationClient(target=target, file_data=dict(file_data)) as client, JsonlWriter(output_path) as writer:
+        for outcome in client.outcomes(method, list(read_jsonl(seeds_path)), settings=settings):
+            for record in outcome.records:
+                writer.write(record)
+            rejected.update(outcome.rejected)
+        written = len(writer)
+    return {"records_total": written, "rejected": dict(rejected)}
 
 
 # Where each scoring stage lives (the package may also re-export them at its top level).
@@ -121,7 +129,7 @@ def score(stage: str, records: list[Any], *, file_data: Mapping[str, Any], sandb
         from codeinstruct.scoring.client import ScoringClient
 
         with ScoringClient(target=scoring_target, file_data=dict(file_data)) as client:
-            return getattr(client, stage)(records, **options)
+            return getattr(client, _SCORING_FUNCTIONS[stage])(records, **options)
     function = scoring_function(stage)
     options = _with_config(function, file_data, options)
     if stage in ("validate_semi_instruct", "execution_filter"):
