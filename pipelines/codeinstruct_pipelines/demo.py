@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 # Sized for a 2-core CPU: the whole run stays well under 15 minutes after set-up.
 DEMO_CONFIG: dict[str, Any] = {
     "pipelines": {
-        "num_shards": 2,
-        # Shards take turns on a 2-core machine (two models decoding at once only contend for cores).
+        # One shard per method: every shard loads the model, and a single batch decodes all its seeds at
+        # once. On a cluster, num_shards and parallelism fan generation out over GPU pods.
+        "num_shards": 1,
         "parallelism": 1,
         "method_seeds": {"semi_instruct": 10, "inverse_instruct": 3, "evol_instruct": 3, "wavecoder": 3,
                          "self_instruct": 3},
@@ -33,9 +34,14 @@ DEMO_CONFIG: dict[str, Any] = {
         "eval_k": [1],
         "eval_samples": 1,
     },
+    "generation": {
+        "max_tokens": 320,
+        "inverse_samples": 2,
+    },
     "training": {
         "mode": "lora",
         "max_steps": 15,
+        "epochs": 3,
         "batch_size": 2,
         "max_length": 512,
         "learning_rate": 0.0003,
@@ -60,10 +66,23 @@ def default_run_dir(root: str | Path = "runs") -> Path:
     return Path(root) / datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
 
 
+def reverify(dataset_path: str | Path, file_data: Mapping[str, Any] | None = None) -> tuple[int, dict[str, int]]:
+    """Re-run every record's own tests in a fresh sandbox: (records passing, failure reasons)."""
+    from codeinstruct.core.records import read_records
+    from codeinstruct_pipelines import services, steps
+
+    records = list(read_records(dataset_path))
+    with services.sandbox("inprocess", file_data or {}) as box:
+        kept, reasons = steps.verify_records(records, box, require_tests=True)
+    return len(kept), reasons
+
+
 def run_demo(*, output_dir: str | Path | None = None, file_data: Mapping[str, Any] | None = None,
              echo: Callable[[str], None] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Run the demo; returns the run folder and its metrics."""
+    """Run the demo; returns the run folder and its metrics (with `reverified`: records re-run here)."""
     run_dir = Path(output_dir) if output_dir else default_run_dir()
-    data = run_local("end_to_end", output_dir=run_dir, file_data=merge_config(DEMO_CONFIG, file_data or {}),
-                     echo=echo)
+    merged = merge_config(DEMO_CONFIG, file_data or {})
+    data = run_local("end_to_end", output_dir=run_dir, file_data=merged, echo=echo)
+    passed, reasons = reverify(run_dir / "dataset.jsonl", merged)
+    data["reverified"] = {"passed": passed, "records": data["records"], "failures": reasons}
     return run_dir, data

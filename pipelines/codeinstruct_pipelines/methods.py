@@ -33,7 +33,8 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
         gen = step(c.generate(method=method, shard_index=shard, num_shards=num_shards, config_yaml=config_yaml,
                               generation_target=generation_target, seeds=seeds.outputs["seeds"]),
                    config, pool="gpu", name=f"{method}: generate", side_effect=True)
-    merged = step(c.merge_shards(parts=dsl.Collected(gen.outputs["records"])), config, pool="cpu",
+    merged = step(c.merge_shards(label=f"{method}/merge", parts=dsl.Collected(gen.outputs["records"])), config,
+                  pool="cpu",
                   name=f"{method}: merge shards", side_effect=False, retries=False)
     data = merged.outputs["merged"]
 

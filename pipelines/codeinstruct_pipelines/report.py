@@ -50,7 +50,8 @@ pipelines:
 
 def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[Mapping[str, Any]], *,
                 losses: Sequence[float] | None = None, before: Mapping[str, Any] | None = None,
-                after: Mapping[str, Any] | None = None, training_skipped: str = "") -> dict[str, Any]:
+                after: Mapping[str, Any] | None = None, training_skipped: str = "",
+                timings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything a report shows, as one JSON-able dict (metrics.json)."""
     records = list(read_records(dataset_path))
     test_counts = [len(r.tests) for r in records]
@@ -71,6 +72,9 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
         data["training"] = {"losses": values, "steps": len(values), "final_loss": values[-1] if values else None}
         if training_skipped:
             data["training"]["skipped"] = training_skipped
+    seconds = {str(e.get("stage")): float(e["seconds"]) for e in ledger if isinstance(e.get("seconds"), (int, float))}
+    seconds.update({k: float(v) for k, v in (timings or {}).items() if isinstance(v, (int, float))})
+    data["step_seconds"] = {k: round(v, 1) for k, v in seconds.items()}
     if before is not None or after is not None:
         data["evaluation"] = {"before": _pass_at(before or {}), "after": _pass_at(after or {})}
     else:
@@ -222,6 +226,10 @@ def render(data: Mapping[str, Any], dataset_path: str | Path, *, config_yaml: st
            "## Stage funnel", "", funnel_markdown(data).split("\n", 2)[2]]
     for name in images:
         md += [f"### {_CAPTIONS[name]}", "", f"![{_CAPTIONS[name]}]({image_dir}/{name}.png)", ""]
+    if data.get("step_seconds"):
+        md += ["## Where the time went", "", "| step | seconds |", "|---|---:|"]
+        md += [f"| {k} | {v:.1f} |" for k, v in sorted(data["step_seconds"].items(), key=lambda kv: -kv[1])]
+        md.append("")
     md += ["## Sample records", ""]
     for record in samples:
         md += [f"### {record.method} / {record.task} `{record.id}`", "", f"**Instruction.** {record.instruction}",
@@ -271,6 +279,11 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
     for name, png in images.items():
         parts.append(f"<h3>{esc(_CAPTIONS[name])}</h3><img alt='{esc(_CAPTIONS[name])}' "
                      f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    if data.get("step_seconds"):
+        parts.append("<h2>Where the time went</h2><table><tr><th>step</th><th>seconds</th></tr>")
+        parts += [f"<tr><td>{esc(k)}</td><td>{v:.1f}</td></tr>"
+                  for k, v in sorted(data["step_seconds"].items(), key=lambda kv: -kv[1])]
+        parts.append("</table>")
     parts.append("<h2>Sample records</h2>")
     for record in samples:
         tests = "".join(f"<li><code>{esc(t['input'])}</code> &rarr; <code>{esc(t['output'])}</code></li>"

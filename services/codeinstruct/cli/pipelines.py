@@ -26,8 +26,13 @@ def demo(args: argparse.Namespace) -> int:
     file_data = config_mod.load_file(args.config)
     run_dir, data = run_demo(output_dir=args.output, file_data=file_data)
     evaluation = data.get("evaluation") or {}
-    print(f"\ndemo finished in {data.get('seconds', 0):.0f}s: {data['records']} record(s), every one re-verified "
-          f"by its own tests")
+    check = data["reverified"]
+    print(f"\ndemo finished in {data.get('seconds', 0):.0f}s: {data['records']} record(s); re-running their own "
+          f"tests here: {check['passed']}/{check['records']} pass" + (f" (failures: {check['failures']})"
+                                                                      if check["failures"] else ""))
+    skipped = (data.get("training") or {}).get("skipped")
+    if skipped:
+        print(f"  training skipped: {skipped}")
     for when in ("before", "after"):
         if evaluation.get(when):
             print(f"  HumanEval {when} training: " + ", ".join(f"{k} {v:.3f}" for k, v in evaluation[when].items()))

@@ -53,7 +53,8 @@ def context(method: str, engine: Engine, config: GenerationConfig,
     settings = dict(engine_settings or {})
     info = engine.info()
     settings.setdefault("batch_size", info.get("batch_size", 8))
-    settings.setdefault("dtype", info.get("dtype", ""))
+    # the dtype the engine resolved ("auto" -> float32 ...), so every entrypoint fingerprints alike
+    settings["dtype"] = info.get("dtype", settings.get("dtype", ""))
     return Context(engine=engine, config=config, method=method,
                    fingerprint=make_fingerprint(method, config, engine, settings), engine_settings=settings)
 
@@ -81,17 +82,23 @@ def _read_journal(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
     done: dict[str, dict[str, Any]] = {}
     if not path.exists():
         return done
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text = path.read_text(encoding="utf-8")
+    valid = []
+    for line in text.splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut by a kill: that seed is not done
+        valid.append(line)
         if entry.get("fingerprint") != fingerprint:
             raise FailedPrecondition(
                 f"{path} was made with other settings (fingerprint {entry.get('fingerprint')}, now {fingerprint}): "
                 "use another --output or delete the old output and its .seeds.jsonl journal",
                 reason="FINGERPRINT_MISMATCH")
         done[entry["seed_id"]] = entry
+    if (text and not text.endswith("\n")) or len(valid) != len(text.splitlines()):
+        # drop the cut line, or the next entry appended to it would be unreadable too
+        write_text_atomic(path, "".join(line + "\n" for line in valid))
     return done
 
 

@@ -72,7 +72,7 @@ def run_spec(kind: str, spec: dict[str, Any], writer: StatusWriter, stop: thread
         config = build(TrainingConfig, "training", file_data={"training": spec.get("config") or {}}, use_env=False)
         summary = train(spec.get("data"), spec["output_dir"], config, progress=training_progress(writer),
                         should_stop=stop.is_set)
-        losses = summary.pop("losses")
+        losses = summary["losses"]
         summary["final_loss"] = losses[-1]["loss"] if losses else None
         summary["first_loss"] = losses[0]["loss"] if losses else None
         return summary
