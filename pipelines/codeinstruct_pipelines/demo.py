@@ -28,15 +28,16 @@ DEMO_CONFIG: dict[str, Any] = {
         # once. On a cluster, num_shards and parallelism fan generation out over GPU pods.
         "num_shards": 1,
         "parallelism": 1,
-        "method_seeds": {"semi_instruct": 10, "inverse_instruct": 3, "evol_instruct": 3, "wavecoder": 3,
-                         "self_instruct": 3},
-        "eval_limit": 8,
+        "method_seeds": {"semi_instruct": 8, "inverse_instruct": 3, "evol_instruct": 2, "wavecoder": 3,
+                         "self_instruct": 2},
+        "eval_limit": 6,
         "eval_k": [1],
         "eval_samples": 1,
     },
     "generation": {
         "max_tokens": 320,
         "inverse_samples": 2,
+        "evol_max_tokens": 128,
     },
     "training": {
         "mode": "lora",

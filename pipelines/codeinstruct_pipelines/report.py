@@ -55,12 +55,16 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
     """Everything a report shows, as one JSON-able dict (metrics.json)."""
     records = list(read_records(dataset_path))
     test_counts = [len(r.tests) for r in records]
-    lm_scores = [float(r.scores["lm_score"]) for r in records if isinstance(r.scores.get("lm_score"), (int, float))]
+    # LM-Scores of every pair the LM-Score stages scored (kept or not); else those in the final dataset.
+    lm_scores = [float(v) for entry in ledger for v in (entry.get("lm_scores") or [])]
+    if not lm_scores:
+        lm_scores = [float(r.scores["lm_score"]) for r in records
+                     if isinstance(r.scores.get("lm_score"), (int, float))]
     data: dict[str, Any] = {
         "pipeline": pipeline_name,
         "records": len(records),
         "by_method": dict(Counter(r.method for r in records)),
-        "stages": [dict(entry) for entry in ledger],
+        "stages": [{k: v for k, v in entry.items() if k != "lm_scores"} for entry in ledger],
         "tests": {"per_record": dict(sorted(Counter(test_counts).items())),
                   "total": sum(test_counts),
                   "mean": round(sum(test_counts) / len(test_counts), 3) if test_counts else 0.0},

@@ -98,16 +98,20 @@ def scoring_function(stage: str) -> Callable[..., Any]:
     import importlib
 
     name = _SCORING_FUNCTIONS[stage]
+    # Callables only, fetched once: `dedup` and `coreset` are also submodule names, and importing a
+    # submodule (which the package's lazy export does) rebinds the package attribute to the module.
     package = importlib.import_module("codeinstruct.scoring")
-    if hasattr(package, name):
-        return getattr(package, name)  # type: ignore[no-any-return]
+    found = getattr(package, name, None)
+    if callable(found):
+        return found  # type: ignore[no-any-return]
     for module_name in _SCORING_MODULES:
         try:
             module = importlib.import_module(f"codeinstruct.scoring.{module_name}")
         except ModuleNotFoundError:
             continue
-        if hasattr(module, name):
-            return getattr(module, name)  # type: ignore[no-any-return]
+        found = getattr(module, name, None)
+        if callable(found):
+            return found  # type: ignore[no-any-return]
     raise NotImplementedYet(f"scoring stage {stage!r} ({name}) has not landed in codeinstruct.scoring")
 
 

@@ -158,6 +158,11 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, fi
         reasons = dict(counts.get("reasons") or {})
         extra = {k: v for k, v in counts.items() if k not in {"stage", "kept", "dropped", "reasons"}
                  and _jsonable(v)}
+        if stage == "lm_score":
+            # Every scored pair, kept or not: the report's LM-Score histogram.
+            scored = list(report.kept) + [record for record, _ in report.dropped]
+            extra["lm_scores"] = [round(float(r.scores["lm_score"]), 5) for r in scored
+                                  if isinstance(r.scores.get("lm_score"), (int, float))]
     write_jsonl_atomic(output_path, kept)
     return _stats(label or stage, len(records), len(kept), reasons, started, **extra)
 

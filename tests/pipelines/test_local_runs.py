@@ -69,7 +69,7 @@ def test_cli_run_semi_instruct_writes_records_that_pass_their_tests(tmp_path: Pa
     seeds = tmp_path / "seeds.jsonl"
     write_jsonl_atomic(seeds, [{"code": code, "language": "python", "source": {"origin": "test"}} for code in SEEDS])
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({**SMALL, "pipelines": {**SMALL["pipelines"], "num_shards": 2}}))
+    config.write_text(yaml.safe_dump({**SMALL, "pipelines": {**SMALL["pipelines"], "num_shards": 2, "seeds_limit": 0}}))
     out = tmp_path / "out"
     assert main(["run", "semi_instruct", "--local", "--seeds", str(seeds), "--config", str(config),
                  "--output", str(out)]) == 0

@@ -58,3 +58,14 @@ def test_report_without_training_omits_those_plots(tmp_path: Path) -> None:
     rendered = report.render(data, dataset)
     assert set(rendered.images) == {"funnel"}
     assert "0 record(s)" in rendered.markdown
+
+
+def test_lm_score_histogram_uses_every_scored_pair_from_the_ledger(tmp_path: Path) -> None:
+    dataset = tmp_path / "empty.jsonl"
+    write_jsonl_atomic(dataset, [])
+    ledger = [{"stage": "inverse_instruct/lm-score", "input": 3, "kept": 1, "dropped": 2,
+               "reasons": {"lower_lm_score": 2}, "lm_scores": [0.2, 0.5, 0.7]}]
+    data = report.run_metrics("end_to_end", dataset, ledger)
+    assert data["lm_score"]["values"] == [0.2, 0.5, 0.7]
+    assert "lm_scores" not in data["stages"][0]  # kept out of the funnel table
+    assert "lm_score" in report.plots(data)

@@ -93,3 +93,25 @@ def test_load_dataset_validates_records(tmp_path: Path) -> None:
     assert steps.load_dataset(str(good), tmp_path / "o.jsonl")["kept"] == 1
     with pytest.raises(InvalidInput):
         steps.load_dataset(str(bad), tmp_path / "o2.jsonl")
+
+
+@pytest.mark.parametrize("stage", sorted(steps.services._SCORING_FUNCTIONS))
+def test_every_scoring_stage_resolves_to_a_function(stage: str) -> None:
+    function = steps.services.scoring_function(stage)
+    assert callable(function) and not isinstance(function, type(steps))
+
+
+def test_dedup_and_curriculum_stages_run_on_the_real_scoring_code(tmp_path: Path) -> None:
+    a = Record(method="self_instruct", instruction="Write a function that reverses a list of numbers.",
+               code="def f(x):\n    return x[::-1]\n", scores={"n_tests": 1})
+    twin = Record(method="self_instruct", instruction="Write a function that reverses a list of numbers.",
+                  code="def f(x):\n    return x[::-1]\n", scores={"n_tests": 1}, source={"parent_id": "other"})
+    b = Record(method="self_instruct", instruction="Count the vowels in a string and return the count.",
+               code="def g(s):\n    return sum(c in 'aeiou' for c in s)\n", scores={"n_tests": 5})
+    source = tmp_path / "in.jsonl"
+    write_jsonl_atomic(source, [a, twin, b])
+    stats = steps.run_stage("dedup", source, tmp_path / "d.jsonl", file_data={}, options={"method": "exact"})
+    assert stats["kept"] == 2 and stats["dropped"] == 1 and sum(stats["reasons"].values()) == 1
+    stats = steps.run_stage("curriculum", tmp_path / "d.jsonl", tmp_path / "c.jsonl", file_data={},
+                            options={"by": "n_tests"})
+    assert [r.scores["n_tests"] for r in read_records(tmp_path / "c.jsonl")] == [5, 1]

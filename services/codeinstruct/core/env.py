@@ -28,6 +28,8 @@ VARIABLES: dict[str, str] = {
     "CODEINSTRUCT_TLS_KEY": "PEM private key for the server",
     "CODEINSTRUCT_LOG_LEVEL": "logging level for entrypoints (default INFO)",
     "CODEINSTRUCT_LOG_JSON": "1 to log one JSON object per line (for log collectors)",
+    "CODEINSTRUCT_SKIP_VLLM": "1: scripts/setup/30-vllm.sh does not build .venv-vllm (the requires_vllm tests "
+                              "then skip); read by that script only",
 }
 
 
