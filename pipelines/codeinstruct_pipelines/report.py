@@ -23,7 +23,7 @@ from codeinstruct.core.records import Record, read_records, write_text_atomic
 MODEL_NOTE = """\
 The embedded model (SmolLM2-135M-Instruct on CPU) is deliberately tiny so the whole platform runs on
 a laptop in minutes: it writes weak instructions, few of its programs survive the execution checks,
-and a 20-step LoRA run on a few records will not move HumanEval. The numbers here show that every
+and a short LoRA run on a few records will not move HumanEval. The numbers here show that every
 stage works and what it filtered, not what the method achieves. Point the same run at a real code
 model on a GPU with a config file:"""
 
@@ -178,10 +178,13 @@ def plots(data: Mapping[str, Any]) -> dict[str, bytes]:
         def passk(ax: Any) -> None:
             width = 0.38
             xs = range(len(keys))
-            ax.bar([x - width / 2 for x in xs], [evaluation.get("before", {}).get(k, 0.0) for k in keys], width,
-                   label="before training", color="#8d99ae")
-            ax.bar([x + width / 2 for x in xs], [evaluation.get("after", {}).get(k, 0.0) for k in keys], width,
-                   label="after training", color="#2b2d42")
+            # A missing side (training skipped) is left out, never drawn as a zero.
+            for offset, when, color in ((-width / 2, "before", "#8d99ae"), (width / 2, "after", "#2b2d42")):
+                have = [(x, evaluation[when][k]) for x, k in zip(xs, keys, strict=True)
+                        if k in evaluation.get(when, {})]
+                if have:
+                    ax.bar([x + offset for x, _ in have], [v for _, v in have], width, label=f"{when} training",
+                           color=color)
             ax.set_xticks(list(xs), keys)
             ax.set_ylim(0, 1)
             ax.set_ylabel("HumanEval")
@@ -204,6 +207,11 @@ _CAPTIONS = {"funnel": "Stage funnel", "tests": "Tests per record", "lm_score": 
              "loss": "Loss curve", "pass_at_k": "pass@k before and after training"}
 
 
+def _score(evaluation: Mapping[str, Any], when: str, key: str) -> str:
+    value = evaluation.get(when, {}).get(key)
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "not run"
+
+
 def _samples(dataset_path: str | Path, n: int = 3) -> list[Record]:
     return list(read_records(dataset_path))[:n]
 
@@ -220,8 +228,7 @@ def render(data: Mapping[str, Any], dataset_path: str | Path, *, config_yaml: st
     if evaluation:
         md += ["| HumanEval | before | after |", "|---|---:|---:|"]
         for key in sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {}))):
-            md.append(f"| {key} | {evaluation.get('before', {}).get(key, float('nan')):.3f} | "
-                      f"{evaluation.get('after', {}).get(key, float('nan')):.3f} |")
+            md.append(f"| {key} | {_score(evaluation, 'before', key)} | {_score(evaluation, 'after', key)} |")
         md.append("")
     skipped = (data.get("training") or {}).get("skipped")
     if skipped:
@@ -263,8 +270,8 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
     if evaluation:
         parts.append("<table><tr><th>HumanEval</th><th>before</th><th>after</th></tr>")
         for key in sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {}))):
-            parts.append(f"<tr><td>{esc(key)}</td><td>{evaluation.get('before', {}).get(key, float('nan')):.3f}</td>"
-                         f"<td>{evaluation.get('after', {}).get(key, float('nan')):.3f}</td></tr>")
+            parts.append(f"<tr><td>{esc(key)}</td><td>{_score(evaluation, 'before', key)}</td>"
+                         f"<td>{_score(evaluation, 'after', key)}</td></tr>")
         parts.append("</table>")
     skipped = (data.get("training") or {}).get("skipped")
     if skipped:
