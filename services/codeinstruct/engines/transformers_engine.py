@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from codeinstruct.core import deadline
-from codeinstruct.core.errors import InvalidInput, Unavailable
+from codeinstruct.core.errors import FailedPrecondition, InvalidInput, Unavailable
 from codeinstruct.engines import lm_score as lm
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt, truncate_at_stop
 from codeinstruct.engines.config import EngineConfig
@@ -156,7 +156,8 @@ class TransformersEngine(Engine):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_id = int(self.tokenizer.eos_token_id)
         self.model_name = MODEL_NAME if config.model in ("", DEFAULT) else config.model
-        self._yes, self._no = lm.answer_token_ids(lambda t: self.tokenizer.encode(t, add_special_tokens=False))
+        # Resolved on first LM-Score: a tokenizer without single-token Yes/No can still generate.
+        self._answer_ids: tuple[list[int], list[int]] | None = None
         logger.info("transformers engine: %s (%s, %s) loaded in %.1f s", self.model_name, self.device,
                     str(self.dtype).removeprefix("torch."), time.monotonic() - started)
 
@@ -254,9 +255,19 @@ class TransformersEngine(Engine):
         with torch.inference_mode():
             logits = self.model(**batch, position_ids=position_ids, logits_to_keep=1, use_cache=False).logits
         logprobs = torch.log_softmax(logits[:, -1, :].float(), dim=-1)
-        yes = logprobs[:, self._yes].tolist()
-        no = logprobs[:, self._no].tolist()
+        yes_ids, no_ids = self._answer_token_ids()
+        yes = logprobs[:, yes_ids].tolist()
+        no = logprobs[:, no_ids].tolist()
         return [lm.score_from_logprobs(y, n) for y, n in zip(yes, no, strict=True)]
+
+    def _answer_token_ids(self) -> tuple[list[int], list[int]]:
+        if self._answer_ids is None:
+            try:
+                self._answer_ids = lm.answer_token_ids(
+                    lambda t: self.tokenizer.encode(t, add_special_tokens=False))
+            except ValueError as exc:
+                raise FailedPrecondition(f"LM-Score is not available for {self.model_name}: {exc}") from exc
+        return self._answer_ids
 
     def close(self) -> None:
         self.model = None
