@@ -187,6 +187,12 @@ def verify_records(records: Iterable[Record], sandbox: Any, *, require_tests: bo
         if not record.tests:
             if require_tests:
                 reasons["no_tests"] += 1
+                continue
+            # Nothing to compare against, but the code must still run cleanly (an import crash or a
+            # syntax error never reaches the dataset).
+            verdict = _run_cleanly(record, sandbox)
+            if verdict:
+                reasons[verdict] += 1
             else:
                 kept.append(record)
             continue
@@ -196,6 +202,15 @@ def verify_records(records: Iterable[Record], sandbox: Any, *, require_tests: bo
         else:
             kept.append(record)
     return kept, dict(reasons)
+
+
+def _run_cleanly(record: Record, sandbox: Any) -> str:
+    """"" when the record's code runs to a clean exit in the sandbox (no stdin), else the status."""
+    if not record.code.strip():
+        return "code_missing"
+    result = sandbox.execute(record.code, record.language, "")
+    status = getattr(result.status, "value", str(result.status))
+    return "" if status == "OK" else status
 
 
 def check_record(record: Record, sandbox: Any) -> str:

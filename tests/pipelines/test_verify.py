@@ -41,10 +41,13 @@ def test_verify_keeps_passing_records_and_names_each_failure(box) -> None:
     assert reasons == {"source_WRONG_ANSWER": 1, "WRONG_ANSWER": 1, "no_tests": 1, "SYNTAX_ERROR": 1}
 
 
-def test_verify_can_keep_records_without_tests(box) -> None:
+def test_verify_can_keep_records_without_tests_whose_code_runs(box) -> None:
     record = Record(method="self_instruct", instruction="w", code="print(1)")
-    kept, reasons = steps.verify_records([record], box, require_tests=False)
-    assert kept == [record] and reasons == {}
+    crashing = Record(method="self_instruct", instruction="c", code="import no_such_module_here\n")
+    broken = Record(method="self_instruct", instruction="b", code="def f(:\n")
+    kept, reasons = steps.verify_records([record, crashing, broken], box, require_tests=False)
+    assert kept == [record]
+    assert reasons == {"RUNTIME_ERROR": 1, "SYNTAX_ERROR": 1}
 
 
 def test_verify_stage_writes_only_survivors(tmp_path: Path) -> None:
