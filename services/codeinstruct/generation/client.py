@@ -9,7 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_
 from codeinstruct.generation import messages
 from codeinstruct.generation.common import SeedOutcome
 from codeinstruct.generation.seeds import normalize_seed
-from codeinstruct.server.client import INPROCESS, call, connect, stream
+from codeinstruct.server.client import INPROCESS, ServiceClient, call, stream
 from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
 
 RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
@@ -29,25 +28,15 @@ RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeReques
         "self_instruct": ("SelfInstruct", generation_pb2.SelfInstructRequest)}
 
 
-class GenerationClient:
+class GenerationClient(ServiceClient):
     def __init__(self, target: str = INPROCESS, file_data: Mapping[str, Any] | None = None, *,
                  engine: Engine | None = None, timeout_s: float | None = None):
         from codeinstruct.generation.service import make_spec
 
         self.target = target
         self.timeout_s = timeout_s
-        self._stack = contextlib.ExitStack()
-        channel = self._stack.enter_context(connect(target, lambda: make_spec(dict(file_data or {}), engine=engine)))
+        channel = self._connect(target, lambda: make_spec(dict(file_data or {}), engine=engine))
         self.stub = generation_pb2_grpc.GenerationServiceStub(channel)
-
-    def __enter__(self) -> GenerationClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stack.close()
 
     def info(self) -> dict[str, Any]:
         reply = call(self.stub.GetEngineInfo, generation_pb2.GetEngineInfoRequest(), timeout=self.timeout_s)

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 from codeinstruct.core.config import build
@@ -15,31 +14,21 @@ from codeinstruct.core.errors import InvalidInput
 from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.types import CapturedOutput, ExecutionResult, Limits, TestsResult
-from codeinstruct.server.client import call, connect, stream
+from codeinstruct.server.client import ServiceClient, call, stream
 from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
 
 
-class SandboxClient:
+class SandboxClient(ServiceClient):
     """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `inprocess`."""
 
     def __init__(self, target: str = "inprocess", file_data: dict | None = None, *, auth_token: str | None = None):
         from codeinstruct.sandbox.service import make_spec
 
         self.target = target
-        self._stack = contextlib.ExitStack()
-        channel = self._stack.enter_context(connect(
+        channel = self._connect(
             target, lambda: make_spec(config=build(SandboxConfig, "sandbox", file_data=file_data or {})),
-            auth_token=auth_token))
+            auth_token=auth_token)
         self._stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
-
-    def __enter__(self) -> SandboxClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stack.close()
 
     def execute(self, code: str, language: str = "python", stdin: str = "",
                 limits: Limits | dict | None = None) -> ExecutionResult:

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from codeinstruct.scoring.messages import (
     report_from_responses,
 )
 from codeinstruct.scoring.types import StageReport
-from codeinstruct.server.client import connect, stream
+from codeinstruct.server.client import ServiceClient, stream
 from codeinstruct.v1 import scoring_pb2, scoring_pb2_grpc
 
 DEDUP_METHODS = {"exact": scoring_pb2.DEDUP_METHOD_EXACT, "minhash": scoring_pb2.DEDUP_METHOD_MINHASH,
@@ -35,7 +34,7 @@ DEDUP_METHODS = {"exact": scoring_pb2.DEDUP_METHOD_EXACT, "minhash": scoring_pb2
 RANK_KEYS = {"n_tests": scoring_pb2.RANK_KEY_N_TESTS, "lm_score": scoring_pb2.RANK_KEY_LM_SCORE}
 
 
-class ScoringClient:
+class ScoringClient(ServiceClient):
     """`target` is `host:port` or `inprocess` (the service runs inside this process)."""
 
     def __init__(self, target: str = "inprocess", file_data: dict | None = None, *, auth_token: str | None = None):
@@ -44,19 +43,8 @@ class ScoringClient:
         self.target = target
         self.file_data = dict(file_data or {})
         self.config = scoring_config(self.file_data)
-        self._stack = contextlib.ExitStack()
-        channel = self._stack.enter_context(connect(target, lambda: make_spec(self.file_data),
-                                                    auth_token=auth_token))
+        channel = self._connect(target, lambda: make_spec(self.file_data), auth_token=auth_token)
         self._stub = scoring_pb2_grpc.ScoringServiceStub(channel)
-
-    def __enter__(self) -> ScoringClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stack.close()
 
     def _requests(self, request_cls: Any, records: Sequence[Record], **options: Any) -> Iterator[Any]:
         first = True

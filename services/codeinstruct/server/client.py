@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import grpc
 
@@ -107,6 +107,25 @@ def connect(target: str, make_spec: Callable[[], ServiceSpec], *, auth_token: st
     finally:
         channel.close()
         server.stop(grace=1.0)
+
+
+class ServiceClient:
+    """Lifecycle shared by the service clients: one channel (remote, or a service hosted in-process)
+    held from construction until `close()`; usable as a context manager."""
+
+    def _connect(self, target: str, make_spec: Callable[[], ServiceSpec], *,
+                 auth_token: str | None = None) -> grpc.Channel:
+        self._stack = contextlib.ExitStack()
+        return self._stack.enter_context(connect(target, make_spec, auth_token=auth_token))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 def call(method: Callable[..., T], request: Any, *, timeout: float | None = None) -> T:

@@ -4,6 +4,7 @@ and Prometheus metrics. Applied once by the bootstrap, so servicers stay plain t
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import time
@@ -41,6 +42,23 @@ def _scope_timeout(context: grpc.ServicerContext) -> float | None:
     return None if left is None or left > 10**8 else left
 
 
+@contextlib.contextmanager
+def _handled(method: str, context: grpc.ServicerContext) -> Iterator[None]:
+    """Run one handler under the caller's deadline, map its exception to a status, record metrics."""
+    start, code = time.perf_counter(), "OK"
+    RPC_IN_FLIGHT.labels(method).inc()
+    try:
+        with deadline.scope(_scope_timeout(context), context.is_active):
+            yield
+    except Exception as exc:
+        code = status_code_for(exc).name
+        _abort(context, exc, method)  # raises: the handler ends with the mapped status
+    finally:
+        RPC_IN_FLIGHT.labels(method).dec()
+        RPC_TOTAL.labels(method, code).inc()
+        RPC_SECONDS.labels(method).observe(time.perf_counter() - start)
+
+
 class ServerInterceptor(grpc.ServerInterceptor):
     """Wraps every handler: auth first, then scope, exception mapping and metrics."""
 
@@ -75,34 +93,14 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
         def wrap_unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
             def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
-                start, code = time.perf_counter(), "OK"
-                RPC_IN_FLIGHT.labels(method).inc()
-                try:
-                    with deadline.scope(_scope_timeout(context), context.is_active):
-                        return behavior(request, context)
-                except Exception as exc:
-                    code = status_code_for(exc).name
-                    _abort(context, exc, method)
-                finally:
-                    RPC_IN_FLIGHT.labels(method).dec()
-                    RPC_TOTAL.labels(method, code).inc()
-                    RPC_SECONDS.labels(method).observe(time.perf_counter() - start)
+                with _handled(method, context):
+                    return behavior(request, context)
             return wrapped
 
         def wrap_stream(behavior: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
             def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-                start, code = time.perf_counter(), "OK"
-                RPC_IN_FLIGHT.labels(method).inc()
-                try:
-                    with deadline.scope(_scope_timeout(context), context.is_active):
-                        yield from behavior(request, context)
-                except Exception as exc:
-                    code = status_code_for(exc).name
-                    _abort(context, exc, method)
-                finally:
-                    RPC_IN_FLIGHT.labels(method).dec()
-                    RPC_TOTAL.labels(method, code).inc()
-                    RPC_SECONDS.labels(method).observe(time.perf_counter() - start)
+                with _handled(method, context):
+                    yield from behavior(request, context)
             return wrapped
 
         if handler.unary_unary:
