@@ -116,6 +116,49 @@ def test_semi_draft_program_inputs_are_fenced_stdin():
     assert draft.inputs == ("3\n1 2 3\n", "0\n")
 
 
+# -- Semi-Instruct, staged prompting ---------------------------------------------------------------
+@pytest.mark.parametrize("line, expected", [
+    ("unquote('\"a\"')", "unquote('\"a\"')"),
+    ("unquote('b')  # Output: b", "unquote('b')"),                       # trailing comment cut
+    ("unquote(5) = 5", "unquote(5)"),                                     # trailing prose cut at the call's end
+    ("unquote(f\"2023-01-01\")", "unquote('2023-01-01')"),                # placeholder-free f-string is a string
+    (">>> unquote([1, (2, 3)], key={'a': -1})", "unquote([1, (2, 3)], key={'a': -1})"),
+    ("2. unquote(')(')", "unquote(')(')"),                              # parens inside a string
+    ("unquote(str)", None),                                               # a name, not a literal
+    ("unquote(f\"{x}\")", None),                                          # an f-string with a placeholder
+    ("unquote(bin(16))", None),                                           # a call inside
+    ("unquote(*args)", None),
+    ("quote('a')", None),                                                 # another function
+    ("unquote('a'", None),                                                # never closed
+])
+def test_leading_call_takes_a_literal_call_and_cuts_what_follows(line, expected):
+    assert parsers.leading_call(line, "unquote") == expected
+
+
+def test_call_inputs_collect_unique_calls_and_count_unusable_lines():
+    texts = ["unquote('a')\nunquote(str)", "unquote('a')  # again", "# a comment\n\nunquote(3)\n```\nunquote(4)"]
+    assert parsers.call_inputs(texts, "unquote") == (["unquote('a')", "unquote(3)"], 1)
+
+
+def test_stdin_inputs_end_at_the_fence_and_end_with_a_newline():
+    assert parsers.stdin_inputs(["3\n1 2 3\n```\nmore", "0", "", "0\n"]) == ["3\n1 2 3\n", "0\n"]
+
+
+def test_semi_instruction_is_the_start_plus_the_first_paragraph():
+    start = "Write a Python function `f(x)` that"
+    assert parsers.parse_semi_instruction(start, " doubles x.\n\nExample: f(2)") == \
+        "Write a Python function `f(x)` that doubles x."
+    assert reason(parsers.parse_semi_instruction, start, " does\n\nmore") == "instruction_too_short"
+
+
+def test_semi_solution_must_parse_and_define_the_entry_point():
+    assert parsers.parse_semi_solution("def f(x):\n    return 2 * x\n```\nprose", "f") == \
+        "def f(x):\n    return 2 * x"
+    assert reason(parsers.parse_semi_solution, "def f(x):\n    return 2 *", "f") == "solution_syntax_error"
+    assert reason(parsers.parse_semi_solution, "def g(x):\n    return x", "f") == "entry_point_not_in_solution"
+    assert reason(parsers.parse_semi_solution, "```", "f") == "empty_solution"
+
+
 # -- WaveCoder -------------------------------------------------------------------------------------------
 WAVE = """Task name: repair
 Instruction: Fix the bug in the function below. It should return the sum.

@@ -58,7 +58,8 @@ unquote('b')
 
 def test_semi_instruct_records_have_design_test_format_and_empty_outputs():
     engine = ReplayEngine({"programming exercise": [DRAFT, "nothing useful"]})
-    outcomes = list(generate_outcomes("semi_instruct", [SEED], engine, GenerationConfig(semi_samples=2)))
+    config = GenerationConfig(semi_samples=2, semi_prompting="single")
+    outcomes = list(generate_outcomes("semi_instruct", [SEED], engine, config))
     assert [o.seed_id for o in outcomes] == ["seed1"]
     (record,) = outcomes[0].records
     assert dict(outcomes[0].rejected) == {"missing_section": 1}
@@ -70,6 +71,42 @@ def test_semi_instruct_records_have_design_test_format_and_empty_outputs():
     Record.from_dict(record.to_dict())
     prompt, params = engine.calls[0]
     assert "function unquote" in prompt and prompt.endswith("[INSTRUCTION]\n") and params.n == 2
+
+
+def test_staged_semi_instruct_asks_three_short_questions_and_starts_each_answer():
+    engine = ReplayEngine({
+        "short programming exercise": [" removes one pair of double quotes around s.", " x"],
+        "five test calls": ["'\"a\"')", "str)", "'b')  # plain", "'\"a\"')"],
+        "working draft": ["s):\n    return s.strip('\"')\n```\nDone."],
+    })
+    config = GenerationConfig(semi_samples=2, semi_input_samples=4)
+    (outcome,) = generate_outcomes("semi_instruct", [SEED], engine, config)
+    (record,) = outcome.records
+    assert dict(outcome.rejected) == {"instruction_too_short": 1}
+    assert record.instruction == "Write a Python function `unquote(s)` that removes one pair of double quotes around s."
+    assert record.code == "def unquote(s):\n    return s.strip('\"')"
+    assert record.tests == [{"input": "unquote('\"a\"')", "output": ""}, {"input": "unquote('b')", "output": ""}]
+    assert record.source["code"] == SEED["code"] and record.entry_point == "unquote"
+    (p1, instruction), (p2, inputs), (p3, solution) = engine.calls
+    assert p1.endswith("<assistant>Write a Python function `unquote(s)` that") and instruction.n == 2
+    assert p2.endswith("```python\nunquote(") and inputs.n == 4 and inputs.stop == ("\n",)
+    assert p3.endswith("```python\ndef unquote(") and "removes one pair" in p3 and solution.stop == ("```",)
+
+
+def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inputs():
+    seed = dict(SEED, id="seed2", code="import math\n\n\ndef area(r):\n    return math.pi * r * r\n",
+                entry_point="area")
+    engine = ReplayEngine({
+        "short programming exercise": [" returns the area of a circle of radius r.", " returns pi r squared."],
+        "five test calls": ["r)", "2)", "radius)", "r * 2)"],
+        "working draft": ["r):\n    return math.pi * r ** 2\n"],
+    })
+    config = GenerationConfig(semi_samples=1, semi_input_samples=2)
+    (first, second) = generate_outcomes("semi_instruct", [seed, dict(seed, id="seed3")], engine, config)
+    (record,) = first.records
+    assert record.code == "import math\n\ndef area(r):\n    return math.pi * r ** 2"
+    assert record.tests == [{"input": "area(2)", "output": ""}]
+    assert not second.records and dict(second.rejected) == {"no_test_inputs": 1}
 
 
 def test_evol_instruct_counts_each_elimination_reason():

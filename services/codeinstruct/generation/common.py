@@ -23,13 +23,14 @@ from codeinstruct.generation.config import GenerationConfig
 logger = logging.getLogger(__name__)
 
 # Bump when parsing or record building changes outputs for the same model outputs.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 # The prompt templates each method uses (their refs go into the fingerprint).
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "evol_instruct": ("evol_instruct.evolve", "evol_instruct.heuristics", "evol_instruct.equal", "answer"),
     "inverse_instruct": ("inverse_instruct.summarize", "inverse_instruct.prefixes"),
-    "semi_instruct": ("semi_instruct.draft",),
+    "semi_instruct": ("semi_instruct.draft", "semi_instruct.instruction", "semi_instruct.inputs",
+                      "semi_instruct.stdin", "semi_instruct.solution"),
     "wavecoder": ("wavecoder.generate",),
     "self_instruct": ("self_instruct.new", "answer"),
 }

@@ -52,6 +52,14 @@ class GenerationConfig:
     semi_samples: int = field(default=1, metadata={"help": "semi_instruct: drafts per seed"})
     semi_temperature: float = field(default=0.2, metadata={"help": "semi_instruct: temperature of drafts"})
     semi_max_tests: int = field(default=10, metadata={"help": "semi_instruct: test inputs kept per draft"})
+    semi_prompting: str = field(default="staged", metadata={
+        "help": "semi_instruct: 'staged' asks for the instruction, the test inputs and the refined solution in "
+                "separate short prompts whose answers it starts itself (works down to 135M models); 'single' "
+                "asks for all four parts in one formatted answer (one call per draft; needs a capable model)"})
+    semi_input_samples: int = field(default=6, metadata={
+        "help": "semi_instruct (staged): sampled answers asking for test inputs, one call each, per seed"})
+    semi_input_temperature: float = field(default=0.9, metadata={
+        "help": "semi_instruct (staged): temperature of the test-input answers (diversity of inputs)"})
     wavecoder_tasks: tuple[str, ...] = field(default=WAVECODER_TASKS, metadata={
         "help": "wavecoder: tasks to generate (summarization, generation, translation, repair)"})
     wavecoder_tasks_per_seed: int = field(default=1, metadata={
@@ -77,6 +85,10 @@ class GenerationConfig:
         check(1 <= self.semi_samples <= 16, "generation.semi_samples", f"must be 1..16, got {self.semi_samples}")
         check(1 <= self.semi_max_tests <= 100, "generation.semi_max_tests",
               f"must be 1..100, got {self.semi_max_tests}")
+        check(self.semi_prompting in ("staged", "single"), "generation.semi_prompting",
+              f"must be 'staged' or 'single', got {self.semi_prompting!r}")
+        check(1 <= self.semi_input_samples <= 32, "generation.semi_input_samples",
+              f"must be 1..32, got {self.semi_input_samples}")
         unknown = sorted(set(self.wavecoder_tasks) - set(WAVECODER_TASKS))
         check(bool(self.wavecoder_tasks) and not unknown, "generation.wavecoder_tasks",
               f"must be a non-empty subset of {list(WAVECODER_TASKS)}, got {list(self.wavecoder_tasks)}")
@@ -89,6 +101,7 @@ class GenerationConfig:
         check(0 < self.self_instruct_max_similarity <= 1, "generation.self_instruct_max_similarity",
               f"must be in (0, 1], got {self.self_instruct_max_similarity}")
         for name in ("answer_temperature", "evol_temperature", "inverse_temperature", "semi_temperature",
+                     "semi_input_temperature",
                      "wavecoder_temperature", "self_instruct_temperature"):
             value = getattr(self, name)
             check(0 <= value <= 5, f"generation.{name}", f"must be 0..5, got {value}")

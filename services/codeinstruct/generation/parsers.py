@@ -11,6 +11,7 @@ import ast
 import dataclasses
 import re
 import string
+from collections.abc import Iterable
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+#.-]*)[ \t]*\n(.*?)\n?[ \t]*```", re.DOTALL)
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -242,6 +243,97 @@ def _call_inputs(section: str, entry_point: str) -> tuple[str, ...]:
     if not calls:
         raise Rejected("no_test_inputs")
     return tuple(calls)
+
+
+# -- Semi-Instruct, staged prompting -------------------------------------------------------------
+# Small models cannot keep a four-section format, so the staged mode asks for one part per prompt
+# and starts each answer itself; these parsers take what is usable and count what is not.
+MAX_INPUT_CHARS = 1000
+
+
+def parse_semi_instruction(start: str, completion: str) -> str:
+    """The exercise: the answer's start plus the completion's first paragraph (code never belongs here)."""
+    body = re.split(r"\n\s*\n|```", completion.strip(), maxsplit=1)[0].strip()
+    if len(words(body)) < 2:
+        raise Rejected("instruction_too_short", repr((start + " " + body)[:80]))
+    return f"{start.rstrip()} {body}"
+
+
+def parse_semi_solution(text: str, entry_point: str, language: str = "python") -> str:
+    """The refined solution: `text` is the code the answer started with plus the completion, up to the fence."""
+    code = text.split("```", 1)[0].strip("\n")
+    if not code.strip():
+        raise Rejected("empty_solution")
+    if language == "python":
+        if not python_parses(code):
+            raise Rejected("solution_syntax_error")
+        if entry_point and entry_point not in defined_functions(code):
+            raise Rejected("entry_point_not_in_solution", entry_point)
+    return code
+
+
+class _PlainStrings(ast.NodeTransformer):
+    """An f-string without placeholders is a plain string (small models write f"..." everywhere)."""
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        if all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in node.values):
+            return ast.copy_location(ast.Constant("".join(str(v.value) for v in node.values)), node)  # type: ignore[attr-defined]
+        return node
+
+
+def leading_call(line: str, entry_point: str) -> str | None:
+    """`entry_point(...)` at the start of `line` with literal arguments, normalized; None if there is none.
+
+    Trailing text (a comment, `== 5`, prose) is cut at the end of the call.
+    """
+    line = re.sub(r"^(?:>>>\s*|[-*]\s+|\d+[.)]\s+)", "", line.strip())
+    if not line.startswith(entry_point + "(") or len(line) > 4 * MAX_INPUT_CHARS:
+        return None
+    for end in (i + 1 for i, ch in enumerate(line) if ch == ")"):
+        try:
+            node = ast.parse(line[:end], mode="eval").body
+        except SyntaxError:
+            continue  # the ")" closed something inside the arguments, or sat in a string
+        node = _PlainStrings().visit(node)
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point):
+            return None
+        values = [*node.args, *(k.value for k in node.keywords)]
+        if any(isinstance(v, ast.Starred) for v in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        try:
+            for value in values:
+                ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None  # names, calls, arithmetic on names: not something the prompt asked for
+        call = ast.unparse(node)
+        return call if len(call) <= MAX_INPUT_CHARS else None
+    return None
+
+
+def call_inputs(texts: Iterable[str], entry_point: str) -> tuple[list[str], int]:
+    """Unique literal calls of `entry_point` found one per line in `texts`, and how many lines had none."""
+    found: list[str] = []
+    dropped = 0
+    for text in texts:
+        for line in text.split("```", 1)[0].splitlines():
+            if not line.strip() or line.strip().startswith("#"):
+                continue
+            call = leading_call(line, entry_point)
+            if call is None:
+                dropped += 1
+            else:
+                found.append(call)
+    return list(dict.fromkeys(found)), dropped
+
+
+def stdin_inputs(texts: Iterable[str]) -> list[str]:
+    """Unique standard inputs: each text is the body of a fence the answer opened, up to its close."""
+    found = []
+    for text in texts:
+        body = text.split("```", 1)[0].strip("\n")
+        if body.strip() and len(body) <= MAX_INPUT_CHARS:
+            found.append(body + "\n")
+    return list(dict.fromkeys(found))
 
 
 # -- WaveCoder -----------------------------------------------------------------------------------

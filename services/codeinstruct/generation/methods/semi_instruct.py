@@ -6,10 +6,21 @@ top-level function) gives call-expression inputs such as `unquote('"a"')`; code 
 that reads stdin gives stdin inputs. Gold outputs are NOT generated here: the scoring stage runs
 the ORIGINAL code (`source.code`) on the inputs and keeps the record when the refined code
 matches on all of them. So records leave this stage with empty outputs.
+
+Two ways to prompt (`generation.semi_prompting`):
+- `single`: one answer with four headed sections ([INSTRUCTION] [SOLUTION] [ANSWER_TYPE]
+  [TEST_INPUTS]), as in the paper; one call per draft, but only capable models keep the format.
+- `staged` (default): three short prompts whose answers are started by us, so even the embedded
+  135M model stays on track: the instruction ("Write a Python function `f(x)` that ..."), the test
+  inputs (`semi_input_samples` sampled answers started with "f(", one call each; every line with a
+  literal call counts) and then, given the instruction, the refined solution (started with a fence,
+  the draft's imports and `def f(`). Instruction and inputs share one batched engine call.
 """
 
 from __future__ import annotations
 
+import ast
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -18,7 +29,11 @@ from codeinstruct.generation import parsers, prompts
 from codeinstruct.generation.common import Context, SeedOutcome, batches, fence
 from codeinstruct.generation.parsers import Rejected
 
+logger = logging.getLogger(__name__)
+
 START = "[INSTRUCTION]\n"
+INSTRUCTION_TOKENS = 96
+INPUT_TOKENS = 64
 
 
 def answer_type(seed: dict[str, Any]) -> tuple[str, list[str]]:
@@ -56,6 +71,13 @@ def _prompt(template: prompts.Template, seed: dict[str, Any], entry: str) -> str
 
 
 def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
+    if ctx.config.semi_prompting == "single":
+        yield from _run_single(seeds, ctx)
+    else:
+        yield from _run_staged(seeds, ctx)
+
+
+def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     cfg = ctx.config
     template = prompts.load("semi_instruct.draft")
     for chunk in batches(list(seeds), max(1, ctx.batch // cfg.semi_samples)):
@@ -91,4 +113,110 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                     code=draft.solution, entry_point=draft.entry_point,
                     tests=[{"input": i, "output": ""} for i in draft.inputs],
                     scores={"semi_sample": k}, record_seed=ctx.seed_for(seed["id"], "draft", 0)))
+        yield from (outcomes[s["id"]] for s in chunk)
+
+
+def _signature(code: str, entry: str) -> str:
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry:
+            return f"{entry}({ast.unparse(node.args)})"
+    return f"{entry}(...)"
+
+
+def _imports(code: str) -> str:
+    """The draft's top-level imports: the refined answer starts with them, so it cannot lose them."""
+    return "\n".join(ast.unparse(node) for node in ast.parse(code).body
+                     if isinstance(node, ast.Import | ast.ImportFrom))
+
+
+def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
+    cfg = ctx.config
+    asks = {name: prompts.load(f"semi_instruct.{name}") for name in ("instruction", "inputs", "stdin", "solution")}
+    per_call = max(1, ctx.batch // max(cfg.semi_samples, 1))
+    for chunk in batches(list(seeds), per_call):
+        outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
+        jobs: list[tuple[dict[str, Any], str, list[str]]] = []
+        for seed in chunk:
+            try:
+                entry, functions = answer_type(seed)
+            except Rejected as exc:
+                outcomes[seed["id"]].reject(exc.reason, exc.detail)
+                continue
+            jobs.append((seed, entry, functions))
+        if not jobs:
+            yield from (outcomes[s["id"]] for s in chunk)
+            continue
+
+        # Stage 1, one batched call: the instruction (semi_samples answers) and the test inputs.
+        prompts_1, params_1, starts = [], [], []
+        for seed, entry, _ in jobs:
+            language, code = seed.get("language", "python"), str(seed["code"]).strip("\n")
+            kind = "function" if entry else "program"
+            start = (f"Write a Python function `{_signature(code, entry)}` that" if entry
+                     else "Write a Python program that")
+            starts.append(start)
+            prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": asks["instruction"].render(
+                language=language, code=code, kind=kind)}]) + start)
+            params_1.append(ctx.params(seed["id"], "instruction", 0, n=cfg.semi_samples,
+                                       temperature=cfg.semi_temperature, stop=("\n\n", "```"),
+                                       max_tokens=min(cfg.max_tokens, INSTRUCTION_TOKENS)))
+            if entry:
+                ask = asks["inputs"].render(language=language, code=code, entry_point=entry)
+                prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}])
+                                 + f"```{language}\n{entry}(")
+                params_1.append(ctx.params(seed["id"], "inputs", 0, n=cfg.semi_input_samples,
+                                           temperature=cfg.semi_input_temperature, stop=("\n",),
+                                           max_tokens=min(cfg.max_tokens, INPUT_TOKENS)))
+            else:
+                ask = asks["stdin"].render(language=language, code=code)
+                prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}]) + "```text\n")
+                params_1.append(ctx.params(seed["id"], "inputs", 0, n=cfg.semi_input_samples,
+                                           temperature=cfg.semi_input_temperature, stop=("```",),
+                                           max_tokens=min(cfg.max_tokens, 2 * INPUT_TOKENS)))
+        answers = iter(ctx.engine.generate(prompts_1, params_1))
+
+        # Stage 2, one batched call: a refined solution per usable instruction.
+        drafts: list[tuple[dict[str, Any], str, str, list[str], int, str]] = []
+        prompts_2, params_2 = [], []
+        for (seed, entry, _functions), start in zip(jobs, starts, strict=True):
+            outcome = outcomes[seed["id"]]
+            instructions, inputs_text = next(answers), next(answers)
+            if entry:
+                inputs, dropped = parsers.call_inputs((f"{entry}(" + t for t in inputs_text), entry)
+            else:
+                inputs, dropped = parsers.stdin_inputs(inputs_text), 0
+            if dropped:  # lines are not drafts: logged, not counted as rejections
+                logger.debug("seed %s: %d test-input lines without a literal call", seed["id"], dropped)
+            if not inputs:
+                for _ in instructions:
+                    outcome.reject("no_test_inputs", f"none usable in {len(inputs_text)} answers")
+                continue
+            language, code = seed.get("language", "python"), str(seed["code"]).strip("\n")
+            head = "\n\n".join(part for part in (_imports(code), f"def {entry}(" if entry else "") if part)
+            for k, completion in enumerate(instructions):
+                try:
+                    instruction = parsers.parse_semi_instruction(start, completion)
+                except Rejected as exc:
+                    outcome.reject(exc.reason, exc.detail)
+                    continue
+                ask = asks["solution"].render(instruction=instruction, language=language, code=code,
+                                              kind="function" if entry else "program")
+                prompts_2.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}])
+                                 + f"```{language}\n" + head)
+                params_2.append(ctx.params(seed["id"], "solution", k, temperature=cfg.semi_temperature,
+                                           stop=("```",)))
+                drafts.append((seed, entry, instruction, inputs, k, head))
+        solutions = ctx.engine.generate(prompts_2, params_2) if prompts_2 else []
+        for (seed, entry, instruction, inputs, k, head), (completion,) in zip(drafts, solutions, strict=True):
+            outcome = outcomes[seed["id"]]
+            language = seed.get("language", "python")
+            try:
+                solution = parsers.parse_semi_solution(head + completion, entry, language)
+            except Rejected as exc:
+                outcome.reject(exc.reason, exc.detail)
+                continue
+            outcome.records.append(ctx.record(
+                seed, instruction=instruction, response=fence(solution, language), code=solution,
+                entry_point=entry, tests=[{"input": i, "output": ""} for i in inputs[:cfg.semi_max_tests]],
+                scores={"semi_sample": k}, record_seed=ctx.seed_for(seed["id"], "instruction", 0)))
         yield from (outcomes[s["id"]] for s in chunk)
