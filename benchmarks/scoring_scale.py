@@ -73,7 +73,7 @@ def peak_rss_mb() -> float:
 
 def child(size: int) -> None:
     """One dedup run in a fresh process; prints JSON (size 0: imports only, the RSS baseline)."""
-    from codeinstruct.scoring.dedup import dedup
+    from codeinstruct.scoring.deduplication import dedup
 
     records = records_of(synthetic_instructions(size)) if size else []
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -111,7 +111,7 @@ def bench_dedup_growth() -> float:
 def bench_rouge_vs_minhash() -> float:
     from rouge_score import rouge_scorer
 
-    from codeinstruct.scoring.dedup import RougeLFilter, dedup, rougel_dedup
+    from codeinstruct.scoring.deduplication import RougeLFilter, dedup, rougel_dedup
 
     texts = synthetic_instructions(5000, seed=1)
     records = records_of(texts)
@@ -157,7 +157,7 @@ def bench_kcenter() -> None:
     import numpy as np
     from sklearn.metrics import pairwise_distances
 
-    from codeinstruct.scoring.coreset import k_center_greedy
+    from codeinstruct.scoring.coreset_selection import k_center_greedy
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((50_000, 384)).astype(np.float32)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from codeinstruct.core.errors import InvalidInput, NotImplementedYet
+from codeinstruct.core.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -83,36 +83,22 @@ def generate(method: str, seeds_path: Any, output_path: Any, file_data: Mapping[
     return {"records_total": written, "rejected": dict(rejected)}
 
 
-# Where each scoring stage lives (the package may also re-export them at its top level).
+# Pipeline stage name -> the function codeinstruct.scoring exports for it.
 _SCORING_FUNCTIONS = {
     "validate_semi_instruct": "validate_semi_instruct", "execution_filter": "execution_filter",
     "lm_score": "select_by_lm_score", "discriminate": "discriminate", "dedup": "dedup",
     "decontaminate": "decontaminate", "coreset": "coreset",
 }
-_SCORING_MODULES = ("validation", "execution", "lm_score", "selection", "discriminator", "dedup", "decontamination",
-                    "coreset", "ranking")
 
 
 def scoring_function(stage: str) -> Callable[..., Any]:
-    """The plain scoring function for `stage` (from codeinstruct.scoring or the submodule defining it)."""
-    import importlib
+    """The plain scoring function for `stage`, from the package's exports."""
+    import codeinstruct.scoring as scoring
 
-    name = _SCORING_FUNCTIONS[stage]
-    # Callables only, fetched once: `dedup` and `coreset` are also submodule names, and importing a
-    # submodule (which the package's lazy export does) rebinds the package attribute to the module.
-    package = importlib.import_module("codeinstruct.scoring")
-    found = getattr(package, name, None)
-    if callable(found):
-        return found  # type: ignore[no-any-return]
-    for module_name in _SCORING_MODULES:
-        try:
-            module = importlib.import_module(f"codeinstruct.scoring.{module_name}")
-        except ModuleNotFoundError:
-            continue
-        found = getattr(module, name, None)
-        if callable(found):
-            return found  # type: ignore[no-any-return]
-    raise NotImplementedYet(f"scoring stage {stage!r} ({name}) has not landed in codeinstruct.scoring")
+    name = _SCORING_FUNCTIONS.get(stage)
+    if name is None:
+        raise InvalidInput(f"unknown scoring stage {stage!r}; known: {sorted(_SCORING_FUNCTIONS)}", field="stage")
+    return getattr(scoring, name)
 
 
 def _with_config(function: Callable[..., Any], file_data: Mapping[str, Any], options: dict[str, Any]) -> dict:

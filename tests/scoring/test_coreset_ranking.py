@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.scoring.coreset import coreset, k_center_greedy
+from codeinstruct.scoring.coreset_selection import coreset, k_center_greedy
 from codeinstruct.scoring.ranking import rank
 from tests.scoring.conftest import make
 

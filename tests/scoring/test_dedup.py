@@ -9,7 +9,7 @@ import pytest
 from rouge_score import rouge_scorer
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.scoring.dedup import RougeLFilter, dedup
+from codeinstruct.scoring.deduplication import RougeLFilter, dedup
 from codeinstruct.scoring.normalize import code_tokens
 from tests.scoring.conftest import make
 

@@ -11,7 +11,7 @@ import pytest
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.client import ScoringClient
-from codeinstruct.scoring.dedup import dedup
+from codeinstruct.scoring.deduplication import dedup
 from tests.scoring.conftest import UID_BASE, make
 
 FILE_DATA = {"scoring": {"decontam_embedding_threshold": 0.0, "stream_chunk": 2, "test_timeout_s": 2.0},

@@ -34,7 +34,7 @@ def _print(args: argparse.Namespace, counts: dict[str, Any], line: str) -> None:
 
 
 def dedup_command(args: argparse.Namespace) -> int:
-    from codeinstruct.scoring.dedup import dedup
+    from codeinstruct.scoring.deduplication import dedup
 
     config = scoring_config(config_mod.load_file(getattr(args, "config", None)))
     records = list(read_records(args.input))

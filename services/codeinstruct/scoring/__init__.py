@@ -6,6 +6,10 @@ The stage functions are importable from this package directly; they load lazily,
 `codeinstruct.scoring` stays cheap.
 
     from codeinstruct.scoring import dedup, decontaminate, rank
+
+No submodule is named like an exported function (`deduplication.py` defines `dedup`,
+`coreset_selection.py` defines `coreset`): importing a submodule binds its name on the package,
+which would replace a same-named function export with the module.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ _EXPORTS = {
     "execution_filter": "validation",
     "select_by_lm_score": "lm_select",
     "discriminate": "discriminator",
-    "dedup": "dedup",
+    "dedup": "deduplication",
     "decontaminate": "decontamination",
-    "coreset": "coreset",
+    "coreset": "coreset_selection",
     "rank": "ranking",
 }
 

@@ -18,7 +18,15 @@ import grpc
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record
-from codeinstruct.scoring import coreset, decontamination, dedup, discriminator, lm_select, ranking, validation
+from codeinstruct.scoring import (
+    coreset_selection,
+    decontamination,
+    deduplication,
+    discriminator,
+    lm_select,
+    ranking,
+    validation,
+)
 from codeinstruct.scoring.config import ScoringConfig, scoring_config
 from codeinstruct.scoring.messages import chunks, record_bytes, record_from_proto, record_to_proto, report_responses
 from codeinstruct.scoring.types import StageReport
@@ -130,7 +138,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
     def Dedup(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         def run(first: Any, records: list[Any], messages: list[Any]) -> StageReport:
             method = DEDUP_METHODS.get(first.method, self.config.dedup_method)
-            return dedup.dedup(records, method, first.threshold or None, config=self.config)
+            return deduplication.dedup(records, method, first.threshold or None, config=self.config)
         return self._stage(request_iterator, scoring_pb2.DedupResponse, run)
 
     def Decontaminate(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
@@ -151,7 +159,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
 
     def SelectCoreset(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         return self._stage(request_iterator, scoring_pb2.SelectCoresetResponse, lambda f, r, m:
-                           coreset.coreset(r, f.k, f.seed, config=self.config))
+                           coreset_selection.coreset(r, f.k, f.seed, config=self.config))
 
     def Rank(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         first, records, _ = _collect(request_iterator)
