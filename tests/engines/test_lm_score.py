@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from codeinstruct.core.errors import FailedPrecondition
 from codeinstruct.engines import lm_score as lm
 from codeinstruct.engines.openai_engine import score_from_top_logprobs
 
@@ -41,6 +42,28 @@ def test_answer_tokens_keep_single_token_variants_only():
 def test_answer_tokens_reject_a_tokenizer_without_yes():
     with pytest.raises(ValueError, match="Yes/No"):
         lm.answer_token_ids(lambda text: [1, 2])
+
+
+def test_answer_tokens_resolve_on_first_use_and_are_cached():
+    calls: list[str] = []
+    vocab = {"Yes": [1], "No": [2]}
+
+    def encode(text: str) -> list[int]:
+        calls.append(text)
+        return vocab.get(text, [7, 8])
+
+    tokens = lm.AnswerTokens(encode, "tiny")
+    assert calls == []  # loading an engine does not touch the tokenizer
+    assert tokens.ids() == ([1], [2])
+    resolved = len(calls)
+    assert tokens.ids() == ([1], [2]) and len(calls) == resolved
+
+
+def test_answer_tokens_missing_fail_only_lm_score_naming_the_model():
+    tokens = lm.AnswerTokens(lambda text: [1, 2], "acme/no-yes-model")
+    for _ in range(2):  # the failure is not cached as a success
+        with pytest.raises(FailedPrecondition, match=r"LM-Score is not available for acme/no-yes-model.*yes=\[\]"):
+            tokens.ids()
 
 
 def test_openai_top_logprobs_are_matched_on_token_text():

@@ -7,12 +7,17 @@ model's chat template as one user turn). Tokenizers spell Yes/No differently (on
 two tokens), so each side is the SUM of the probabilities of its single-token variants ("Yes",
 " Yes", "yes", "YES" ...). Multi-token variants are left out: their first token is shared with
 unrelated words. Engines compute it with one forward pass over the prompt, last position only.
+
+Engines resolve the answer tokens lazily (`AnswerTokens`): a tokenizer without single-token Yes/No
+can still generate, and only LM-Score fails (FailedPrecondition, naming the model).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+
+from codeinstruct.core.errors import FailedPrecondition
 
 PROMPT_VERSION = "inversecoder-v1"
 PROMPT = ("Here is a programming problem: {instruction} Here is the answer code to the problem: {code} "
@@ -40,6 +45,28 @@ def answer_token_ids(encode: Callable[[str], Sequence[int]]) -> tuple[list[int],
     if not yes or not no or set(yes) & set(no):
         raise ValueError(f"tokenizer has no usable single-token Yes/No answers (yes={yes}, no={no})")
     return yes, no
+
+
+class AnswerTokens:
+    """The Yes/No answer token ids of one engine's tokenizer, resolved on the first LM-Score call.
+
+    Not at load time: generation does not need them, and a model whose tokenizer lacks them must
+    still load and generate. The first `ids()` call on such a tokenizer raises FailedPrecondition;
+    a successful resolution is cached.
+    """
+
+    def __init__(self, encode: Callable[[str], Sequence[int]], model_name: str):
+        self._encode = encode
+        self._model_name = model_name
+        self._ids: tuple[list[int], list[int]] | None = None
+
+    def ids(self) -> tuple[list[int], list[int]]:
+        if self._ids is None:
+            try:
+                self._ids = answer_token_ids(self._encode)
+            except ValueError as exc:
+                raise FailedPrecondition(f"LM-Score is not available for {self._model_name}: {exc}") from exc
+        return self._ids
 
 
 def score_from_logprobs(yes_logprobs: Sequence[float], no_logprobs: Sequence[float]) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from codeinstruct.core import deadline
-from codeinstruct.core.errors import FailedPrecondition, InvalidInput, Unavailable
+from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.engines import lm_score as lm
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt, truncate_at_stop
 from codeinstruct.engines.config import EngineConfig
@@ -156,8 +156,8 @@ class TransformersEngine(Engine):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_id = int(self.tokenizer.eos_token_id)
         self.model_name = MODEL_NAME if config.model in ("", DEFAULT) else config.model
-        # Resolved on first LM-Score: a tokenizer without single-token Yes/No can still generate.
-        self._answer_ids: tuple[list[int], list[int]] | None = None
+        self._answer_tokens = lm.AnswerTokens(lambda t: self.tokenizer.encode(t, add_special_tokens=False),
+                                              self.model_name)
         logger.info("transformers engine: %s (%s, %s) loaded in %.1f s", self.model_name, self.device,
                     str(self.dtype).removeprefix("torch."), time.monotonic() - started)
 
@@ -236,6 +236,9 @@ class TransformersEngine(Engine):
         if len(instructions) != len(codes):
             raise InvalidInput(f"lm_score got {len(instructions)} instructions and {len(codes)} codes",
                                field="codes")
+        if not instructions:
+            return []
+        answer_ids = self._answer_tokens.ids()  # before any batch: fail fast without work
         prompts = [self.apply_chat_template([{"role": "user", "content": lm.prompt_text(ins, code)}])
                    for ins, code in zip(instructions, codes, strict=True)]
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
@@ -244,30 +247,21 @@ class TransformersEngine(Engine):
         for start in range(0, len(order), size):
             deadline.check()
             idx = order[start:start + size]
-            for i, value in zip(idx, self._lm_score_batch([prompts[i] for i in idx]), strict=True):
+            for i, value in zip(idx, self._lm_score_batch([prompts[i] for i in idx], answer_ids), strict=True):
                 scores[i] = value
         return scores
 
-    def _lm_score_batch(self, prompts: list[str]) -> list[float]:
+    def _lm_score_batch(self, prompts: list[str], answer_ids: tuple[list[int], list[int]]) -> list[float]:
         batch = self._encode(prompts, self.config.max_model_len - 1)
         # left padding: positions must count real tokens only, or padded rows see shifted positions
         position_ids = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
             logits = self.model(**batch, position_ids=position_ids, logits_to_keep=1, use_cache=False).logits
         logprobs = torch.log_softmax(logits[:, -1, :].float(), dim=-1)
-        yes_ids, no_ids = self._answer_token_ids()
+        yes_ids, no_ids = answer_ids
         yes = logprobs[:, yes_ids].tolist()
         no = logprobs[:, no_ids].tolist()
         return [lm.score_from_logprobs(y, n) for y, n in zip(yes, no, strict=True)]
-
-    def _answer_token_ids(self) -> tuple[list[int], list[int]]:
-        if self._answer_ids is None:
-            try:
-                self._answer_ids = lm.answer_token_ids(
-                    lambda t: self.tokenizer.encode(t, add_special_tokens=False))
-            except ValueError as exc:
-                raise FailedPrecondition(f"LM-Score is not available for {self.model_name}: {exc}") from exc
-        return self._answer_ids
 
     def close(self) -> None:
         self.model = None

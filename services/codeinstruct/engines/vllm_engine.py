@@ -48,7 +48,8 @@ class VllmEngine(Engine):
         self.tokenizer = self.llm.get_tokenizer()
         self.model_name = MODEL_NAME if config.model in ("", DEFAULT) else config.model
         self.model_path = model
-        self._yes, self._no = lm.answer_token_ids(lambda t: self.tokenizer.encode(t, add_special_tokens=False))
+        self._answer_tokens = lm.AnswerTokens(lambda t: self.tokenizer.encode(t, add_special_tokens=False),
+                                              self.model_name)
         logger.info("vllm engine: %s loaded in %.1f s", self.model_name, time.monotonic() - started)
 
     def _vllm_params(self, params: SamplingParams, **extra: Any) -> Any:
@@ -81,6 +82,7 @@ class VllmEngine(Engine):
         deadline.check()
         prompts = [self.apply_chat_template([{"role": "user", "content": lm.prompt_text(i, c)}])
                    for i, c in zip(instructions, codes, strict=True)]
+        yes_ids, no_ids = self._answer_tokens.ids()  # before the batch: fail fast without work
         params = self._vllm_params(SamplingParams(max_tokens=1), logprobs=TOP_LOGPROBS)
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         scores = []
@@ -88,7 +90,7 @@ class VllmEngine(Engine):
             first: dict[int, Any] = out.outputs[0].logprobs[0]
             def lp(token: int, first: dict[int, Any] = first) -> float:
                 return float(first[token].logprob) if token in first else -math.inf
-            scores.append(lm.score_from_logprobs([lp(t) for t in self._yes], [lp(t) for t in self._no]))
+            scores.append(lm.score_from_logprobs([lp(t) for t in yes_ids], [lp(t) for t in no_ids]))
         return scores
 
     def info(self) -> dict[str, Any]:
