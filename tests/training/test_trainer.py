@@ -16,7 +16,8 @@ from codeinstruct.core.errors import Cancelled, FailedPrecondition
 from codeinstruct.core.records import write_jsonl_atomic
 from codeinstruct.training import checkpoints
 from codeinstruct.training.config import Stage, TrainingConfig
-from codeinstruct.training.trainer import is_adapter_folder, merge_adapter, train
+from codeinstruct.training.merge import is_adapter_folder, merge_adapter
+from codeinstruct.training.trainer import train
 from tests.training.conftest import make_records
 
 
@@ -41,7 +42,7 @@ def test_lora_changes_only_adapter_weights_and_lowers_the_loss(tiny_model: Path,
     lora_b = [v for k, v in adapter.items() if "lora_B" in k]
     # LoRA B starts at zero: any non-zero entry means training moved the adapter.
     assert lora_b and all(v.abs().sum() > 0 for v in lora_b)
-    merged = merge_adapter(tmp_path / "out")
+    merged = merge_adapter(tmp_path / "out", tmp_path / "merged")
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(tiny_model)

@@ -18,7 +18,7 @@ PREFIX = "CODEINSTRUCT_"
 # name -> help; the documented surface. Section overrides (PREFIX + SECTION__FIELD) are generic.
 VARIABLES: dict[str, str] = {
     "CODEINSTRUCT_CONFIG": "path of a YAML config file read when --config is not given",
-    "CODEINSTRUCT_CACHE_DIR": "where converted models and other derived artifacts are cached "
+    "CODEINSTRUCT_CACHE_DIR": "where converted models, merged LoRA adapters and other derived artifacts are cached "
                               "(default ~/.cache/codeinstruct)",
     "CODEINSTRUCT_DATA_DIR": "where services keep state such as the training job store "
                              "(default ~/.local/share/codeinstruct)",

