@@ -25,6 +25,16 @@ METHODS = ("semi_instruct", "inverse_instruct", "evol_instruct", "wavecoder", "s
 _DURATION = re.compile(r"^\d+(s|m|h)$")
 
 
+# The pool defaults are the Helm chart's (charts/codeinstruct/values.yaml, nodePools): a pipeline
+# compiled without the chart lands on the nodes the chart's services and upload Job use. GPU nodes
+# are found by the label NVIDIA GPU feature discovery sets and tolerated by the usual GPU taint; the
+# CPU pool selects nothing, so CPU steps run anywhere untainted. The chart's CPU pool also has a
+# node affinity keeping off GPU nodes, which pipeline steps do not carry (on a typical cluster the
+# GPU taint keeps them off already). tests/pipelines/test_compile.py checks that the two agree.
+def _default_gpu_node_selector() -> dict[str, str]:
+    return {"nvidia.com/gpu.present": "true"}
+
+
 def _default_gpu_tolerations() -> list[dict[str, str]]:
     return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
@@ -42,15 +52,17 @@ class PipelinesConfig:
         "help": "accelerator resource GPU steps request"})
     gpu_accelerator_limit: int = dataclasses.field(default=1, metadata={"help": "accelerators per GPU step"})
     gpu_node_selector: dict[str, str] = dataclasses.field(
-        default_factory=lambda: {"codeinstruct.io/pool": "gpu"},
-        metadata={"help": "node labels of the GPU pool"})
+        default_factory=_default_gpu_node_selector,
+        metadata={"help": "node labels of the GPU pool (default: the Helm chart's nodePools.gpu.nodeSelector)"})
     gpu_tolerations: list[dict[str, str]] = dataclasses.field(
         default_factory=_default_gpu_tolerations,
-        metadata={"help": "tolerations for the GPU pool's taints: [{key, operator, value, effect}]"})
+        metadata={"help": "tolerations for the GPU pool's taints: [{key, operator, value, effect}] (default: "
+                          "the Helm chart's nodePools.gpu.tolerations)"})
     gpu_memory_limit: str = dataclasses.field(default="32G", metadata={"help": "memory limit of GPU steps"})
     cpu_node_selector: dict[str, str] = dataclasses.field(
-        default_factory=lambda: {"codeinstruct.io/pool": "cpu"},
-        metadata={"help": "node labels of the CPU pool (sandbox, dedup, decontamination, merge, report)"})
+        default_factory=dict,
+        metadata={"help": "node labels of the CPU pool (sandbox, dedup, decontamination, merge, report); "
+                          "default: none, as the Helm chart's nodePools.cpu.nodeSelector"})
     cpu_tolerations: list[dict[str, str]] = dataclasses.field(
         default_factory=list, metadata={"help": "tolerations for the CPU pool's taints"})
     cpu_limit: str = dataclasses.field(default="4", metadata={"help": "CPU limit of CPU-pool steps"})
@@ -99,6 +111,11 @@ class PipelinesConfig:
                       f"pipelines.{name}", f"each toleration is a mapping of key/operator/value/effect, got {item!r}")
                 check(item.get("operator", "Equal") in ("Equal", "Exists"), f"pipelines.{name}",
                       f"operator must be Equal or Exists, got {item.get('operator')!r}")
+        for name in ("gpu_node_selector", "cpu_node_selector"):
+            for key, value in getattr(self, name).items():
+                # YAML reads an unquoted `true` or `1` as a bool or int, which no node label equals.
+                check(isinstance(key, str) and isinstance(value, str), f"pipelines.{name}",
+                      f"labels and values must be strings (quote true/false/numbers in YAML), got {key!r}: {value!r}")
         check(self.retries >= 0, "pipelines.retries", f"must be >= 0, got {self.retries}")
         for name in ("backoff_duration", "backoff_max_duration"):
             check(bool(_DURATION.match(getattr(self, name))), f"pipelines.{name}",

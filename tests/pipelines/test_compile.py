@@ -59,12 +59,13 @@ def test_gpu_and_cpu_steps_land_on_their_pools(tmp_path: Path) -> None:
            "exec-evaluate-trained"]
     cpu = ["exec-validate-semi-instruct", "exec-execution-filter", "exec-dedup", "exec-decontaminate", "exec-verify"]
     for name in gpu:
-        assert executors[name]["nodeSelector"]["labels"] == {"codeinstruct.io/pool": "gpu"}, name
+        assert executors[name]["nodeSelector"]["labels"] == {"nvidia.com/gpu.present": "true"}, name
         assert executors[name]["tolerations"][0]["key"] == "nvidia.com/gpu", name
         resources = containers[name]["container"]["resources"]
         assert resources["accelerator"]["resourceType"] == "nvidia.com/gpu", name
     for name in cpu:
-        assert executors[name]["nodeSelector"]["labels"] == {"codeinstruct.io/pool": "cpu"}, name
+        assert "nodeSelector" not in executors.get(name, {}), name  # the chart's CPU pool selects no labels
+        assert "tolerations" not in executors.get(name, {}), name
         assert "accelerator" not in containers[name]["container"].get("resources", {}), name
 
 
@@ -84,7 +85,17 @@ def test_pools_and_images_are_settings_not_literals(tmp_path: Path) -> None:
         "nvidia.com/mig-1g.10gb"
     assert executors["exec-execution-filter"]["nodeSelector"]["labels"] == {"pool": "sandbox"}
     assert containers["exec-execution-filter"]["container"]["image"] == "registry.example/ci:1"
-    assert "codeinstruct.io/pool" not in compiled["text"]
+    assert "nvidia.com/gpu.present" not in compiled["text"]
+
+
+def test_default_pools_are_the_helm_charts() -> None:
+    # A pipeline compiled without the chart must land on the nodes the chart's pools use.
+    values = yaml.safe_load((GOLDEN.parents[1] / "charts" / "codeinstruct" / "values.yaml").read_text())
+    pools, defaults = values["nodePools"], PipelinesConfig()
+    assert defaults.gpu_node_selector == pools["gpu"]["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert defaults.gpu_tolerations == pools["gpu"]["tolerations"]
+    assert defaults.cpu_node_selector == pools["cpu"]["nodeSelector"]
+    assert defaults.cpu_tolerations == pools["cpu"]["tolerations"]
 
 
 def test_fan_out_retries_and_caching(tmp_path: Path) -> None:
@@ -127,6 +138,7 @@ def test_end_to_end_runs_only_the_configured_methods(tmp_path: Path) -> None:
 @pytest.mark.parametrize("section", [
     {"methods": ["nope"]}, {"gpu_tolerations": [{"key": "a", "operator": "Sometimes"}]},
     {"backoff_duration": "soon"}, {"parallelism": 0}, {"eval_samples": 1, "eval_k": [1, 10]},
+    {"gpu_node_selector": {"nvidia.com/gpu.present": True}},
 ])
 def test_bad_settings_are_rejected_naming_the_field(section: dict) -> None:
     with pytest.raises(InvalidInput) as info:
