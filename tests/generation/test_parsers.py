@@ -140,6 +140,18 @@ def test_call_inputs_collect_unique_calls_and_count_unusable_lines():
     assert parsers.call_inputs(texts, "unquote") == (["unquote('a')", "unquote(3)"], 1)
 
 
+@pytest.mark.parametrize("call, expected", [
+    ("f(a=1, b='x')", "f(1, 'x')"),
+    ("f(b=2, a=1)", "f(1, 2)"),           # keywords in any order, as long as they are the leading parameters
+    ("f(1, b=2)", "f(1, 2)"),
+    ("f(a=1, c=3)", "f(a=1, c=3)"),       # skips b: stays as written
+    ("f(a=1, flag=True)", "f(a=1, flag=True)"),
+    ("f(1, 2)", "f(1, 2)"),
+])
+def test_as_positional_removes_parameter_names_only_when_the_mapping_is_exact(call, expected):
+    assert parsers.as_positional(call, ["a", "b", "c"]) == expected
+
+
 def test_stdin_inputs_end_at_the_fence_and_end_with_a_newline():
     assert parsers.stdin_inputs(["3\n1 2 3\n```\nmore", "0", "", "0\n"]) == ["3\n1 2 3\n", "0\n"]
 

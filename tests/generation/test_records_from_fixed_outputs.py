@@ -76,20 +76,23 @@ def test_semi_instruct_records_have_design_test_format_and_empty_outputs():
 def test_staged_semi_instruct_asks_three_short_questions_and_starts_each_answer():
     engine = ReplayEngine({
         "short programming exercise": [" removes one pair of double quotes around s.", " x"],
-        "five test calls": ["'\"a\"')", "str)", "'b')  # plain", "'\"a\"')"],
+        # two answers for each opening: unquote(s=  unquote(s='  unquote(s=[
+        "five test calls": ["'\"a\"')", "str)", "b')  # plain", "\"a\"')", "1, 2])", "x)"],
         "working draft": ["s):\n    return s.strip('\"')\n```\nDone."],
     })
-    config = GenerationConfig(semi_samples=2, semi_input_samples=4)
+    config = GenerationConfig(semi_samples=2, semi_input_samples=6)
     (outcome,) = generate_outcomes("semi_instruct", [SEED], engine, config)
     (record,) = outcome.records
     assert dict(outcome.rejected) == {"instruction_too_short": 1}
     assert record.instruction == "Write a Python function `unquote(s)` that removes one pair of double quotes around s."
     assert record.code == "def unquote(s):\n    return s.strip('\"')"
-    assert record.tests == [{"input": "unquote('\"a\"')", "output": ""}, {"input": "unquote('b')", "output": ""}]
+    assert [t["input"] for t in record.tests] == ["unquote('\"a\"')", "unquote('b')", "unquote([1, 2])"]
+    assert all(t["output"] == "" for t in record.tests)
     assert record.source["code"] == SEED["code"] and record.entry_point == "unquote"
-    (p1, instruction), (p2, inputs), (p3, solution) = engine.calls
+    (p1, instruction), *asked, (p3, solution) = engine.calls
     assert p1.endswith("<assistant>Write a Python function `unquote(s)` that") and instruction.n == 2
-    assert p2.endswith("```python\nunquote(") and inputs.n == 4 and inputs.stop == ("\n",)
+    assert [p.rsplit("```python\n", 1)[1] for p, _ in asked] == ["unquote(s=", "unquote(s='", "unquote(s=["]
+    assert all(params.n == 2 and params.stop == ("\n",) for _, params in asked)
     assert p3.endswith("```python\ndef unquote(") and "removes one pair" in p3 and solution.stop == ("```",)
 
 
@@ -98,10 +101,10 @@ def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inp
                 entry_point="area")
     engine = ReplayEngine({
         "short programming exercise": [" returns the area of a circle of radius r.", " returns pi r squared."],
-        "five test calls": ["r)", "2)", "radius)", "r * 2)"],
+        "five test calls": ["2)", "x)", "y)", "r)", "x)", "y)"],  # openings area(r=  area(r='  area(r=[
         "working draft": ["r):\n    return math.pi * r ** 2\n"],
     })
-    config = GenerationConfig(semi_samples=1, semi_input_samples=2)
+    config = GenerationConfig(semi_samples=1, semi_input_samples=3)
     (first, second) = generate_outcomes("semi_instruct", [seed, dict(seed, id="seed3")], engine, config)
     (record,) = first.records
     assert record.code == "import math\n\ndef area(r):\n    return math.pi * r ** 2"

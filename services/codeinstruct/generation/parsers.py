@@ -11,7 +11,7 @@ import ast
 import dataclasses
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+#.-]*)[ \t]*\n(.*?)\n?[ \t]*```", re.DOTALL)
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -308,6 +308,23 @@ def leading_call(line: str, entry_point: str) -> str | None:
         call = ast.unparse(node)
         return call if len(call) <= MAX_INPUT_CHARS else None
     return None
+
+
+def as_positional(call: str, params: Sequence[str]) -> str:
+    """`f(b=2, a=1)` -> `f(1, 2)` when the keywords are exactly the first parameters `params`.
+
+    Gold inputs then do not depend on the parameter names a refined solution chooses.
+    """
+    node = ast.parse(call, mode="eval").body
+    if not isinstance(node, ast.Call) or not node.keywords:
+        return call
+    names = [k.arg for k in node.keywords]
+    wanted = list(params[len(node.args):len(node.args) + len(names)])
+    if sorted(n for n in names if n) != sorted(wanted) or len(set(names)) != len(names):
+        return call
+    by_name = {k.arg: k.value for k in node.keywords}
+    positional = ast.Call(func=node.func, args=[*node.args, *(by_name[n] for n in wanted)], keywords=[])
+    return ast.unparse(positional)
 
 
 def call_inputs(texts: Iterable[str], entry_point: str) -> tuple[list[str], int]:

@@ -12,9 +12,10 @@ Two ways to prompt (`generation.semi_prompting`):
   [TEST_INPUTS]), as in the paper; one call per draft, but only capable models keep the format.
 - `staged` (default): three short prompts whose answers are started by us, so even the embedded
   135M model stays on track: the instruction ("Write a Python function `f(x)` that ..."), the test
-  inputs (`semi_input_samples` sampled answers started with "f(", one call each; every line with a
-  literal call counts) and then, given the instruction, the refined solution (started with a fence,
-  the draft's imports and `def f(`). Instruction and inputs share one batched engine call.
+  inputs (`semi_input_samples` sampled answers started with "f(first_param=" and then nothing, a
+  quote or a bracket, one call each; every line with a literal call counts) and then, given the
+  instruction, the refined solution (started with a fence, the draft's imports and `def f(`).
+  Instruction and inputs share one batched engine call.
 """
 
 from __future__ import annotations
@@ -123,6 +124,30 @@ def _signature(code: str, entry: str) -> str:
     return f"{entry}(...)"
 
 
+def _positional_params(code: str, entry: str) -> list[str]:
+    """Parameters of `entry` that a call may fill by keyword or by position, in order."""
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry:
+            return [] if node.args.posonlyargs else [a.arg for a in node.args.args]
+    return []
+
+
+# The first argument's value is started three ways: left free, as a string, as a list. A small
+# model's free guesses are mostly numbers or None, which string- and list-taking human code rejects.
+VALUE_OPENINGS = ("", "'", "[")
+
+
+def _input_openings(entry: str, params: list[str], samples: int) -> list[tuple[str, int]]:
+    """How the test-input answers start, with how many samples each: (opening, n).
+
+    A small model continuing `f(` echoes parameter names (`f(text)`); continuing `f(text=` it writes
+    a value. The calls are made positional again before they become tests.
+    """
+    call = f"{entry}({params[0]}=" if params and params[0] not in ("self", "cls") else f"{entry}("
+    per = max(1, round(samples / len(VALUE_OPENINGS)))
+    return [(call + value, per) for value in VALUE_OPENINGS]
+
+
 def _imports(code: str) -> str:
     """The draft's top-level imports: the refined answer starts with them, so it cannot lose them."""
     return "\n".join(ast.unparse(node) for node in ast.parse(code).body
@@ -161,12 +186,14 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
                                        temperature=cfg.semi_temperature, stop=("\n\n", "```"),
                                        max_tokens=min(cfg.max_tokens, INSTRUCTION_TOKENS)))
             if entry:
-                ask = asks["inputs"].render(language=language, code=code, entry_point=entry)
-                prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}])
-                                 + f"```{language}\n{entry}(")
-                params_1.append(ctx.params(seed["id"], "inputs", 0, n=cfg.semi_input_samples,
-                                           temperature=cfg.semi_input_temperature, stop=("\n",),
-                                           max_tokens=min(cfg.max_tokens, INPUT_TOKENS)))
+                ask = ctx.engine.apply_chat_template([{"role": "user", "content": asks["inputs"].render(
+                    language=language, code=code, entry_point=entry)}])
+                openings = _input_openings(entry, _positional_params(code, entry), cfg.semi_input_samples)
+                for index, (opening, n) in enumerate(openings):
+                    prompts_1.append(f"{ask}```{language}\n{opening}")
+                    params_1.append(ctx.params(seed["id"], "inputs", index, n=n,
+                                               temperature=cfg.semi_input_temperature, stop=("\n",),
+                                               max_tokens=min(cfg.max_tokens, INPUT_TOKENS)))
             else:
                 ask = asks["stdin"].render(language=language, code=code)
                 prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}]) + "```text\n")
@@ -180,10 +207,15 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
         prompts_2, params_2 = [], []
         for (seed, entry, _functions), start in zip(jobs, starts, strict=True):
             outcome = outcomes[seed["id"]]
-            instructions, inputs_text = next(answers), next(answers)
+            instructions = next(answers)
             if entry:
-                inputs, dropped = parsers.call_inputs((f"{entry}(" + t for t in inputs_text), entry)
+                params = _positional_params(str(seed["code"]), entry)
+                inputs_text = [opening + text for opening, _ in
+                               _input_openings(entry, params, cfg.semi_input_samples) for text in next(answers)]
+                calls, dropped = parsers.call_inputs(inputs_text, entry)
+                inputs = list(dict.fromkeys(parsers.as_positional(call, params) for call in calls))
             else:
+                inputs_text = next(answers)
                 inputs, dropped = parsers.stdin_inputs(inputs_text), 0
             if dropped:  # lines are not drafts: logged, not counted as rejections
                 logger.debug("seed %s: %d test-input lines without a literal call", seed["id"], dropped)
