@@ -4,7 +4,9 @@ against LoRA + dynamic padding measured in the same invocation.
 
     .venv/bin/python benchmarks/training_throughput.py [--steps 4] [--model default] [--threads 0]
 
-Tokens are real (non-padding) tokens, so padding to max_length shows up as lost throughput.
+Tokens are real (non-padding) tokens, so padding to max_length shows up as lost throughput. The records
+have a long-tailed length distribution like real instruction data (most short, a few near max_length),
+which is the case dynamic padding exists for.
 """
 
 from __future__ import annotations
@@ -21,12 +23,17 @@ from pathlib import Path
 CONFIGS = [("lora", True), ("lora", False), ("full", True), ("full", False)]
 
 
+# Body lines per record, cycled: about 60 to 400 tokens with the chat template, median ~110.
+LINES = (1, 2, 3, 4, 2, 6, 3, 9, 1, 4, 14, 2, 5, 3, 28, 4)
+MAX_LENGTH = 512
+
+
 def records(n: int) -> list:
     from codeinstruct.core.records import Record
 
     out = []
     for i in range(n):
-        body = "\n".join(f"    total += values[{j}] * {i + j}" for j in range(1 + (i * 7) % 23))
+        body = "\n".join(f"    total += values[{j}] * {i + j}" for j in range(LINES[i % len(LINES)]))
         code = f"def weighted_{i}(values):\n    total = 0\n{body}\n    return total\n"
         out.append(Record(method="seed", instruction=f"Write weighted_{i}, a weighted sum of the first values.",
                           response=f"```python\n{code}```", code=code))
@@ -38,18 +45,26 @@ def run_one(mode: str, dynamic: bool, steps: int, model: str, threads: int) -> d
     from codeinstruct.training.trainer import train
 
     step_times: list[float] = []
+    loaded_rss: list[float] = []
+
+    def progress(event: dict) -> None:
+        if event["event"] == "start":  # the model is loaded (and wrapped), no step ran yet
+            loaded_rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        elif event["event"] == "step":
+            step_times.append(event["step_time_s"])
+
     config = TrainingConfig(model=model, mode=mode, dynamic_padding=dynamic, max_steps=steps, batch_size=4,
-                            max_length=256, save_every_steps=10_000, num_threads=threads, learning_rate=1e-4)
+                            max_length=MAX_LENGTH, save_every_steps=10_000, num_threads=threads, learning_rate=1e-4)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        summary = train(records(4 * steps), Path(out) / "model", config,
-                        progress=lambda e: step_times.append(e["step_time_s"]) if e["event"] == "step" else None)
+        summary = train(records(4 * steps), Path(out) / "model", config, progress=progress)
         elapsed = time.perf_counter() - started
     steady = step_times[1:] or step_times  # the first step pays one-off allocation costs
     tokens_per_step = summary["tokens"] / max(len(step_times), 1)
     return {"mode": mode, "dynamic_padding": dynamic, "steps": summary["steps"],
             "tokens_per_s": tokens_per_step / (sum(steady) / len(steady)),
             "s_per_step": sum(steady) / len(steady), "wall_s": elapsed,
+            "load_rss_mb": loaded_rss[0] if loaded_rss else 0.0,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -73,11 +88,13 @@ def main() -> int:
             return 1
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     base = rows[0]
-    print(f"model={args.model} steps={args.steps} batch=4 max_length=256")
-    print(f"{'config':<22}{'tokens/s':>10}{'s/step':>9}{'peak RSS MB':>13}{'tok/s ratio':>13}{'RSS ratio':>11}")
+    print(f"model={args.model} steps={args.steps} batch=4 max_length={MAX_LENGTH}")
+    print(f"{'config':<22}{'tokens/s':>10}{'s/step':>9}{'load RSS MB':>13}{'peak RSS MB':>13}{'tok/s ratio':>13}"
+          f"{'RSS ratio':>11}")
     for row in rows:
         name = f"{row['mode']} + {'dynamic' if row['dynamic_padding'] else 'pad-to-max'}"
-        print(f"{name:<22}{row['tokens_per_s']:>10.0f}{row['s_per_step']:>9.2f}{row['peak_rss_mb']:>13.0f}"
+        print(f"{name:<22}{row['tokens_per_s']:>10.0f}{row['s_per_step']:>9.2f}{row['load_rss_mb']:>13.0f}"
+              f"{row['peak_rss_mb']:>13.0f}"
               f"{row['tokens_per_s'] / base['tokens_per_s']:>13.2f}{row['peak_rss_mb'] / base['peak_rss_mb']:>11.2f}")
     return 0
 
