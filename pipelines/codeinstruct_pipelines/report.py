@@ -40,6 +40,7 @@ training:
 pipelines:
   base_model: /models/deepseek-coder-6.7b-base
   method_seeds: {semi_instruct: 2000, inverse_instruct: 2000, evol_instruct: 1000, wavecoder: 1000, self_instruct: 1000}
+  require_tests: true    # the demo preset keeps untested records that run cleanly; a real run should not
   eval_limit: 0          # all 164 HumanEval problems
   eval_k: [1, 10]
   eval_samples: 20
