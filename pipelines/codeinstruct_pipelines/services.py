@@ -115,6 +115,8 @@ def score(stage: str, records: list[Any], *, file_data: Mapping[str, Any], sandb
     """Run one scoring stage; returns its StageReport (kept, dropped with reasons, extra figures)."""
     _check_target(scoring_target, "pipelines.scoring_target")
     options = dict(options)
+    if stage == "coreset" and "k" not in options:  # the step passes no size for pipelines.coreset_size 0
+        options["k"] = len(records)  # 0 keeps every record
     if scoring_target != INPROCESS:
         from codeinstruct.scoring.client import ScoringClient
 

@@ -212,6 +212,66 @@ def test_wavecoder_noinput_means_empty_information():
     assert parsers.parse_wavecoder(text, "generation").information == ""
 
 
+START = "Write a Python function `add(a, b)` that"
+
+
+def test_wave_instruction_is_the_start_plus_the_first_line_ended_as_a_sentence():
+    assert parsers.parse_wave_instruction(START, " returns the sum of a and b\nMore text.") == \
+        "Write a Python function `add(a, b)` that returns the sum of a and b."
+    assert parsers.parse_wave_instruction(START, " adds them. It may overflow!```python\nx") == \
+        "Write a Python function `add(a, b)` that adds them. It may overflow!"
+    assert parsers.parse_wave_instruction(START, " adds them. It is meant to be used to") == \
+        "Write a Python function `add(a, b)` that adds them."
+
+
+@pytest.mark.parametrize("completion, expected", [
+    (" adds", "instruction_too_short"),
+    ("", "instruction_too_short"),  # the answer stopped at once
+    (" adds them. Then it checks. Then it returns.", "instruction_not_1_2_sentences"),
+])
+def test_wave_instruction_rejections(completion, expected):
+    assert reason(parsers.parse_wave_instruction, START, completion) == expected
+
+
+def test_wave_summary_keeps_the_first_paragraph_without_code():
+    assert parsers.parse_wave_summary("The function `add`", " returns a + b.\n\nExample: add(1, 2)") == \
+        "The function `add` returns a + b."
+    assert parsers.parse_wave_summary("The function `add`", " sums its two arguments```python\n") == \
+        "The function `add` sums its two arguments"
+    assert parsers.parse_wave_summary("The function `add`", " returns a + b.\nIt uses +. It is short. Really.") == \
+        "The function `add` returns a + b. It uses +."
+    assert reason(parsers.parse_wave_summary, "The function `add`", " adds.") == "summary_too_short"
+
+
+def test_wave_code_python_must_parse_and_define_the_entry_point():
+    assert parsers.parse_wave_code("def add(a, b):\n    return a + b\n```\nDone", "python", "add") == \
+        "def add(a, b):\n    return a + b"
+    assert reason(parsers.parse_wave_code, "def add(a, b):\n    return a +\n", "python", "add") == \
+        "solution_syntax_error"
+    assert reason(parsers.parse_wave_code, "def plus(a, b):\n    return a + b\n", "python", "add") == \
+        "entry_point_not_in_solution"
+    assert reason(parsers.parse_wave_code, "\n```", "python") == "empty_solution"
+
+
+def test_wave_code_drops_what_the_model_writes_after_the_function():
+    text = ("import math\n\ndef area(r):\n    return math.pi * square(r)\n\ndef square(x):\n    return x * x\n\n"
+            "def unrelated():\n    return 0\n\nprint(area(2))\ndef main():\n    x = area(")
+    assert parsers.parse_wave_code(text, "python", "area") == (
+        "import math\n\ndef area(r):\n    return math.pi * square(r)\n\n\ndef square(x):\n    return x * x")
+    # a function cut off inside its own body cannot be saved
+    assert reason(parsers.parse_wave_code, "def area(r):\n    return (r *\nprint(1)\n", "python", "area") == \
+        "solution_syntax_error"
+
+
+def test_wave_code_translation_must_leave_python():
+    source = "def add(a, b):\n    return a + b"
+    js = "function add(a, b) {\n  return a + b;\n}"
+    assert parsers.parse_wave_code(js + "\n```", "javascript", source=source) == js
+    assert reason(parsers.parse_wave_code, source + "\n", "javascript", source=source) == "solution_copies_source"
+    assert reason(parsers.parse_wave_code, "def add(x, y):\n    return x + y\n", "cpp", source=source) == \
+        "solution_not_translated"
+
+
 def test_sentence_count_ignores_code():
     assert parsers.sentences("Fix it. ```python\nx = 1. 2. 3.\n```") == 1
     assert parsers.sentences("") == 0

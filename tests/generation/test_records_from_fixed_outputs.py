@@ -158,15 +158,111 @@ def test_inverse_instruct_prefixes_the_answer_and_drops_duplicates():
     assert len({p.seed for p in params}) == 3
 
 
-def test_wavecoder_builds_a_task_record():
+def test_single_wavecoder_builds_a_task_record():
     answer = (" Fix the bug so that quotes are stripped.\nInformation: ```python\ndef unquote(s):\n"
               "    return s\n```\nSolution: ```python\ndef unquote(s):\n    return s.strip('\"')\n```")
     engine = ReplayEngine({"instruction-tuning example": [answer]})
-    config = GenerationConfig(wavecoder_tasks=("repair",))
+    config = GenerationConfig(wavecoder_tasks=("repair",), wavecoder_prompting="single")
     (outcome,) = generate_outcomes("wavecoder", [SEED], engine, config)
     (record,) = outcome.records
     assert record.task == "repair" and record.instruction.startswith("Fix the bug so that quotes are stripped.")
     assert "return s\n```" in record.instruction and record.code == "def unquote(s):\n    return s.strip('\"')"
+
+
+WAVE_SEED = dict(SEED, id="wave1", code="def unquote(s):\n    \"\"\"Strip quotes.\"\"\"\n    if s[:1] == '\"':\n"
+                 "        return s.strip('\"')\n    return s\n")
+
+
+class CountingReplayEngine(ReplayEngine):
+    def __init__(self, script):
+        super().__init__(script)
+        self.batches: list[int] = []  # prompts per engine call
+
+    def generate(self, prompts, params):
+        self.batches.append(len(prompts))
+        return super().generate(prompts, params)
+
+
+def test_staged_wavecoder_starts_every_answer_and_builds_the_four_tasks():
+    engine = CountingReplayEngine({
+        "what this function does": [" removes the double quotes around s\nand more"] * 2,
+        "Explain in one or two": [" removes double quotes from both ends of s.\n\nMore."],
+        "reference implementation": ["s):\n    return s.strip('\"')\n"],
+        "Translate this Python": ["s) {\n  return s.replace(/^\"|\"$/g, '');\n}\n"],
+    })
+    config = GenerationConfig(wavecoder_tasks_per_seed=4, wavecoder_translation_languages=("javascript",))
+    (outcome,) = generate_outcomes("wavecoder", [WAVE_SEED], engine, config)
+    assert not outcome.rejected and engine.batches == [2, 3]  # one call per stage
+    records = {r.task: r for r in outcome.records}
+    assert set(records) == {"summarization", "generation", "translation", "repair"}
+    code = WAVE_SEED["code"].strip("\n")
+    fenced = f"```python\n{code}\n```"
+
+    summary = records["summarization"]
+    assert summary.instruction == f"Explain what the following Python function does.\n\n{fenced}"
+    assert summary.response == "The function `unquote` removes double quotes from both ends of s."
+    assert summary.code == "" and summary.language == "python"
+
+    generation = records["generation"]
+    assert generation.instruction == "Write a Python function `unquote(s)` that removes the double quotes around s."
+    assert generation.code == "def unquote(s):\n    return s.strip('\"')"
+    assert generation.response == f"```python\n{generation.code}\n```"
+
+    translation = records["translation"]
+    assert translation.language == "javascript"
+    assert translation.instruction == f"Translate this Python function into JavaScript.\n\n{fenced}"
+    assert translation.code.startswith("function unquote(s) {") and translation.response.startswith("```javascript\n")
+
+    repair = records["repair"]
+    instruction, information = repair.instruction.split("\n\n", 1)
+    assert instruction == ("Fix the bug in the Python function `unquote` below so that it removes the double "
+                           "quotes around s.")
+    assert information != fenced and information.startswith("```python\n") and repair.code == code
+
+    by_tail = {p.rsplit("<assistant>", 1)[1]: params for p, params in engine.calls}
+    assert set(by_tail) == {"Write a Python function `unquote(s)` that",
+                            "Fix the bug in the Python function `unquote` below so that it",
+                            "The function `unquote`", "```python\ndef unquote(", "```javascript\nfunction unquote("}
+    assert by_tail["```python\ndef unquote("].stop == ("```",) and by_tail["The function `unquote`"].stop[0] == "\n\n"
+    assert len({params.seed for params in by_tail.values()}) == 5  # one seed per (seed id, stage)
+
+
+def test_staged_wavecoder_ends_each_task_as_one_record_or_one_rejection():
+    seeds = [dict(WAVE_SEED, id=f"w{i}") for i in range(4)] + [
+        dict(WAVE_SEED, id="nobug", code="def tidy(s):\n    return s.strip()\n"),
+        dict(WAVE_SEED, id="broken", code="def f(:\n"), dict(WAVE_SEED, id="js", language="javascript")]
+    engine = ReplayEngine({
+        "what this function does": [" x", " strips quotes. It loops. It returns."] * 5,
+        "Explain in one or two": [" ok"] * 7,
+        "reference implementation": ["s:\n    return s\n"] * 7,
+    })
+    config = GenerationConfig(wavecoder_tasks_per_seed=4, wavecoder_translation_languages=("python",))
+    outcomes = list(generate_outcomes("wavecoder", seeds, engine, config))
+    assert [o.seed_id for o in outcomes] == [s["id"] for s in seeds]
+    for outcome in outcomes:
+        assert len(outcome.records) + sum(outcome.rejected.values()) == 4, outcome
+    assert not any(o.records for o in outcomes)
+    (w0, *_), nobug, broken, js = outcomes[0:1] + outcomes[1:4], outcomes[4], outcomes[5], outcomes[6]
+    assert w0.rejected["no_translation_target"] == 1 and w0.rejected["summary_too_short"] == 1
+    assert w0.rejected["solution_syntax_error"] + w0.rejected["instruction_too_short"] + \
+        w0.rejected["instruction_not_1_2_sentences"] == 2
+    assert nobug.rejected["no_bug_site"] == 1
+    assert broken.rejected["seed_syntax_error"] == 3 and js.rejected["language_not_supported"] == 4
+
+
+def test_staged_wavecoder_is_reproducible_per_seed():
+    def run(seeds):
+        engine = ReplayEngine({"what this function does": [" strips the quotes around s"] * 4,
+                               "Explain in one or two": [" strips the quotes around s."] * 4,
+                               "reference implementation": ["s):\n    return s\n"] * 4,
+                               "Translate this Python": ["s) {\n  return s;\n}\n"] * 4})
+        config = GenerationConfig(wavecoder_tasks_per_seed=4, wavecoder_translation_languages=("javascript",))
+        records = [r for o in generate_outcomes("wavecoder", seeds, engine, config) for r in o.records]
+        return records, {p: params.seed for p, params in engine.calls}
+    other = dict(WAVE_SEED, id="other")
+    (both, seeds_both), (alone, seeds_alone) = run([other, WAVE_SEED]), run([WAVE_SEED])
+    assert [r.to_dict() for r in alone] == [r.to_dict() for r in both if r.source["parent_id"] == "wave1"]
+    assert all(seeds_both[p] == s for p, s in seeds_alone.items())
 
 
 def test_self_instruct_filters_near_copies_then_answers():

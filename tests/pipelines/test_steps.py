@@ -115,3 +115,14 @@ def test_dedup_and_curriculum_stages_run_on_the_real_scoring_code(tmp_path: Path
     stats = steps.run_stage("curriculum", tmp_path / "d.jsonl", tmp_path / "c.jsonl", file_data={},
                             options={"by": "n_tests"})
     assert [r.scores["n_tests"] for r in read_records(tmp_path / "c.jsonl")] == [5, 1]
+
+
+def test_coreset_stage_without_a_size_keeps_every_record(tmp_path: Path) -> None:
+    # pipelines.coreset_size 0 (the default): the step passes no k, and the stage keeps all records
+    records = [Record(method="wavecoder", task="summarization", instruction=f"Explain function {i}.",
+                      response=f"It returns {i}.") for i in range(3)]
+    source = tmp_path / "in.jsonl"
+    write_jsonl_atomic(source, records)
+    stats = steps.run_stage("coreset", source, tmp_path / "out.jsonl", file_data={}, options={})
+    assert stats["kept"] == 3 and stats["dropped"] == 0
+    assert [r.id for r in read_records(tmp_path / "out.jsonl")] == [r.id for r in records]

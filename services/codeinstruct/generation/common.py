@@ -31,7 +31,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "inverse_instruct": ("inverse_instruct.summarize", "inverse_instruct.prefixes"),
     "semi_instruct": ("semi_instruct.draft", "semi_instruct.instruction", "semi_instruct.inputs",
                       "semi_instruct.stdin", "semi_instruct.solution"),
-    "wavecoder": ("wavecoder.generate",),
+    "wavecoder": ("wavecoder.generate", "wavecoder.instruction", "wavecoder.summarize", "wavecoder.solution",
+                  "wavecoder.translate"),
     "self_instruct": ("self_instruct.new", "answer"),
 }
 

@@ -67,6 +67,11 @@ class GenerationConfig:
     wavecoder_translation_languages: tuple[str, ...] = field(default=("javascript", "java", "cpp"), metadata={
         "help": "wavecoder: target languages of translation tasks"})
     wavecoder_temperature: float = field(default=0.7, metadata={"help": "wavecoder: temperature"})
+    wavecoder_prompting: str = field(default="staged", metadata={
+        "help": "wavecoder: 'staged' asks for each part of a task (instruction, answer) in short prompts whose "
+                "answers it starts itself, and introduces repair bugs by a seeded one-token mutation (works down "
+                "to 135M models; Python seeds); 'single' asks for the labelled Task name / Instruction / "
+                "Information / Solution answer in one call (needs a capable model)"})
     self_instruct_examples: int = field(default=3, metadata={
         "help": "self_instruct: seed instructions shown per new instruction"})
     self_instruct_temperature: float = field(default=1.0, metadata={"help": "self_instruct: temperature"})
@@ -96,6 +101,8 @@ class GenerationConfig:
               f"must be 1..4, got {self.wavecoder_tasks_per_seed}")
         check(bool(self.wavecoder_translation_languages), "generation.wavecoder_translation_languages",
               "must name at least one language")
+        check(self.wavecoder_prompting in ("staged", "single"), "generation.wavecoder_prompting",
+              f"must be 'staged' or 'single', got {self.wavecoder_prompting!r}")
         check(1 <= self.self_instruct_examples <= 16, "generation.self_instruct_examples",
               f"must be 1..16, got {self.self_instruct_examples}")
         check(0 < self.self_instruct_max_similarity <= 1, "generation.self_instruct_max_similarity",

@@ -401,6 +401,89 @@ def parse_wavecoder(text: str, task: str) -> WaveExample:
     return WaveExample(task_name=task, instruction=instruction, information=information, solution=solution)
 
 
+# -- WaveCoder, staged prompting -----------------------------------------------------------------
+# One part per prompt, answers started by us (see methods/wavecoder.py); WaveCoder's size rules stay.
+def parse_wave_instruction(start: str, completion: str) -> str:
+    """The instruction: `start` plus the completion's first line, 1-2 sentences, no code block.
+
+    An unfinished last sentence after a finished one is dropped; a lone one gets its full stop.
+    """
+    body = re.split(r"\n|```", completion.strip(), maxsplit=1)[0].strip()
+    if len(words(body)) < 2:
+        raise Rejected("instruction_too_short", repr((start + " " + body)[:80]))
+    instruction = f"{start.rstrip()} {body}"
+    ends = list(SENTENCE_END.finditer(instruction))
+    if ends and instruction[ends[-1].end():].strip():  # a sentence cut off by the token budget goes
+        instruction = instruction[:ends[-1].end()]
+    if not instruction.endswith((".", "!", "?")):
+        instruction += "."
+    if not 1 <= sentences(instruction) <= 2:
+        raise Rejected("instruction_not_1_2_sentences", repr(instruction[:80]))
+    return instruction
+
+
+def parse_wave_summary(start: str, completion: str) -> str:
+    """The explanation of a summarization task: `start` plus the completion's first paragraph, no code,
+    cut after its second sentence (the prompt asks for one or two; small models ramble on)."""
+    body = re.split(r"\n\s*\n|```", completion.strip(), maxsplit=1)[0].strip()
+    if len(words(body)) < 3:
+        raise Rejected("summary_too_short", repr((start + " " + body)[:80]))
+    summary = " ".join(f"{start.rstrip()} {body}".split())
+    ends = list(SENTENCE_END.finditer(summary))
+    return summary[:ends[1].end()] if len(ends) >= 2 else summary
+
+
+def parse_wave_code(text: str, language: str, entry_point: str = "", *, source: str = "") -> str:
+    """The code of a code answer: `text` is what the answer started with plus the completion, up to the fence.
+
+    A translation (`language` other than Python) that still parses as Python with a `def`, or that
+    repeats `source`, was not translated.
+    """
+    code = text.split("```", 1)[0].strip("\n")
+    if not code.strip():
+        raise Rejected("empty_solution")
+    if source and code.strip() == source.strip():
+        raise Rejected("solution_copies_source")
+    if language == "python":
+        if entry_point:
+            code = _entry_function_code(code, entry_point)
+        if not python_parses(code):
+            raise Rejected("solution_syntax_error")
+        if entry_point and entry_point not in defined_functions(code):
+            raise Rejected("entry_point_not_in_solution", entry_point)
+    elif python_parses(code) and re.search(r"(?m)^\s*def\s", code):
+        raise Rejected("solution_not_translated", f"still Python, not {language}")
+    return code
+
+
+def _entry_function_code(code: str, entry_point: str) -> str:
+    """`code` up to its `entry_point` function, plus later functions/classes that one uses.
+
+    Small models go on after the function (calls, prints, a `main`, a cut-off extra function); that
+    text is dropped. When the whole does not parse, it is cut before a later top-level line.
+    """
+    lines = code.splitlines()
+    cuts = [len(lines)] + [i for i in range(len(lines) - 1, 0, -1) if lines[i][:1] not in ("", " ", "\t", "#")]
+    for cut in cuts:
+        try:
+            tree = ast.parse("\n".join(lines[:cut]))
+        except (SyntaxError, ValueError):
+            continue
+        nodes = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and n.name == entry_point]
+        if not nodes:
+            continue
+        entry = nodes[0]
+        used = {n.id for n in ast.walk(entry) if isinstance(n, ast.Name)}
+        keep = lines[:entry.end_lineno]
+        for node in tree.body[tree.body.index(entry) + 1:]:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in used:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                keep += ["", "", *lines[first - 1:node.end_lineno]]
+        return "\n".join(keep).strip("\n")
+    return code
+
+
 # -- Self-Instruct -------------------------------------------------------------------------------
 def parse_new_instruction(text: str) -> str:
     """The first task a Self-Instruct completion proposes, with Self-Instruct's heuristic filters."""
