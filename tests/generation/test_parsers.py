@@ -38,6 +38,9 @@ def test_unclosed_fence_is_not_a_block():
     ("... !!! ???", "only_punctuation_or_stop_words"),
     ("it is what we have to do", "only_punctuation_or_stop_words"),
     ("Write a function that sorts a list.", "no_information_gain"),
+    ("```python\ndef f(xs):\n    return sorted(xs)\n```\nYou can use this function to sort.",
+     "answered_instead_of_rewritten"),
+    ("Sort it:\n```python\ndef f(xs):\n    return sorted(xs)\n```", "answered_instead_of_rewritten"),
 ])
 def test_evolved_instruction_elimination(evolved, expected):
     assert reason(parsers.check_evolved, evolved, "Write a function that sorts a list.") == expected
@@ -46,6 +49,9 @@ def test_evolved_instruction_elimination(evolved, expected):
 def test_a_real_evolution_passes():
     parsers.check_evolved("Write a function that sorts a list in O(n log n) without using sorted().",
                           "Write a function that sorts a list.")
+    # erroneous reference code after the prose is part of an evolution heuristic, not an answer
+    parsers.check_evolved("Write a function that sorts a list in place. This attempt is wrong:\n"
+                          "```python\ndef f(xs):\n    return xs\n```", "Write a function that sorts a list.")
 
 
 def test_answer_elimination():

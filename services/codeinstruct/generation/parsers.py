@@ -126,6 +126,11 @@ def check_evolved(evolved: str, original: str) -> None:
             raise Rejected("copies_template", leak)
     if only_punctuation_or_stop_words(evolved):
         raise Rejected("only_punctuation_or_stop_words")
+    # Small models often answer the instruction instead of rewriting it: a reply that opens with code,
+    # or has hardly any prose outside its code blocks, is a solution, not an instruction.
+    prose = FENCE.sub(" ", evolved)
+    if evolved.lstrip().startswith("```") or len(words(prose)) < 4:
+        raise Rejected("answered_instead_of_rewritten", evolved.strip()[:60])
     if evolved.strip() == original.strip():
         raise Rejected("no_information_gain", "identical to the original")
 

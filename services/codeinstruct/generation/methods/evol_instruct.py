@@ -5,6 +5,8 @@ rewrite the instruction (temperature 1, top_p 0.9), then applies WizardLM's elim
 each counted under its own reason:
   - copies_template: the rewrite leaks prompt words ("#Rewritten Test#", "given prompt" ...);
   - only_punctuation_or_stop_words / empty;
+  - answered_instead_of_rewritten: the reply opens with code or has almost no prose (the model
+    solved the instruction instead of rewriting it; common with small models);
   - no_information_gain: identical text, or the model itself judges both instructions Equal;
   - sorry_short_answer: the answer contains "sorry" and is under 80 words;
   - only_punctuation_or_stop_words / empty_answer on the answer.
