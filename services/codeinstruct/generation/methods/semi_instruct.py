@@ -78,19 +78,28 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
         yield from _run_staged(seeds, ctx)
 
 
+Job = tuple[dict[str, Any], str, list[str]]  # (seed, entry point, the original code's functions)
+
+
+def _jobs(chunk: Sequence[dict[str, Any]]) -> tuple[dict[str, SeedOutcome], list[Job]]:
+    """An outcome per seed, and (seed, entry point, original functions) for the seeds that have an answer type."""
+    outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
+    jobs: list[Job] = []
+    for seed in chunk:
+        try:
+            entry, functions = answer_type(seed)
+        except Rejected as exc:
+            outcomes[seed["id"]].reject(exc.reason, exc.detail)
+            continue
+        jobs.append((seed, entry, functions))
+    return outcomes, jobs
+
+
 def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     cfg = ctx.config
     template = prompts.load("semi_instruct.draft")
     for chunk in batches(list(seeds), max(1, ctx.batch // cfg.semi_samples)):
-        outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
-        jobs: list[tuple[dict[str, Any], str, list[str]]] = []
-        for seed in chunk:
-            try:
-                entry, functions = answer_type(seed)
-            except Rejected as exc:
-                outcomes[seed["id"]].reject(exc.reason, exc.detail)
-                continue
-            jobs.append((seed, entry, functions))
+        outcomes, jobs = _jobs(chunk)
         # the answer is started with its first header, which small models then follow
         texts = ctx.engine.generate(
             [ctx.engine.apply_chat_template([{"role": "user", "content": _prompt(template, seed, entry)}]) + START
@@ -159,15 +168,7 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
     asks = {name: prompts.load(f"semi_instruct.{name}") for name in ("instruction", "inputs", "stdin", "solution")}
     per_call = max(1, ctx.batch // max(cfg.semi_samples, 1))
     for chunk in batches(list(seeds), per_call):
-        outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
-        jobs: list[tuple[dict[str, Any], str, list[str]]] = []
-        for seed in chunk:
-            try:
-                entry, functions = answer_type(seed)
-            except Rejected as exc:
-                outcomes[seed["id"]].reject(exc.reason, exc.detail)
-                continue
-            jobs.append((seed, entry, functions))
+        outcomes, jobs = _jobs(chunk)
         if not jobs:
             yield from (outcomes[s["id"]] for s in chunk)
             continue
