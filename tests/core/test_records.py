@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.core.records import JsonlWriter, Record, read_jsonl, read_records, write_jsonl_atomic
+from codeinstruct.core.records import (
+    JsonlWriter,
+    Record,
+    read_jsonl,
+    read_records,
+    write_jsonl_atomic,
+    write_text_atomic,
+)
 
 
 def make(i: int) -> Record:
@@ -34,6 +41,21 @@ def test_round_trip_and_field_contract(tmp_path: Path) -> None:
     assert list(rows[0]) == ["id", "method", "task", "language", "instruction", "response", "code",
                              "entry_point", "tests", "scores", "source", "generator"]
     assert [r.id for r in read_records(path)] == [make(1).id, make(2).id]
+
+
+def test_atomic_writes_get_the_mode_open_would_give(tmp_path: Path) -> None:
+    previous = os.umask(0o027)
+    try:
+        write_text_atomic(tmp_path / "report.md", "# report\n")
+        assert (tmp_path / "report.md").stat().st_mode & 0o777 == 0o640  # not mkstemp's 0o600
+        (tmp_path / "shared.json").write_text("{}")
+        (tmp_path / "shared.json").chmod(0o664)
+        write_text_atomic(tmp_path / "shared.json", '{"a": 1}')
+        assert (tmp_path / "shared.json").stat().st_mode & 0o777 == 0o664  # an existing file keeps its mode
+        assert (tmp_path / "shared.json").read_text() == '{"a": 1}'
+    finally:
+        os.umask(previous)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md", "shared.json"]  # no temp files left
 
 
 @pytest.mark.parametrize("patch, field", [

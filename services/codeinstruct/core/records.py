@@ -129,16 +129,39 @@ def read_records(path: str | Path) -> Iterator[Record]:
         yield Record.from_dict(obj)
 
 
+def _new_file_mode() -> int:
+    """The mode `open()` would give a new file (0o666 minus the umask), without touching the umask.
+
+    mkstemp creates 0o600 files; reports and metrics written through it must stay readable by
+    whoever can read the folder (the Kubeflow UI's artifact server, teammates on a shared box).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a whole file through a temp file in the same folder and rename it into place."""
+    """Write a whole file through a temp file in the same folder and rename it into place.
+
+    The file keeps an existing file's mode, else gets the mode a plain `open()` would give it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = _new_file_mode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
