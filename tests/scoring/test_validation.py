@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from codeinstruct.scoring.config import ScoringConfig
-from codeinstruct.scoring.validation import execution_filter, validate_semi_instruct
+from codeinstruct.scoring.validation import execution_filter, trivial_tests, validate_semi_instruct
 from tests.scoring.conftest import make
 
 CONFIG = ScoringConfig(test_timeout_s=1.0)
@@ -60,6 +60,35 @@ def test_semi_instruct_hand_written_cases(sandbox: Any) -> None:
                                  "no_valid_inputs": 1}
     assert counts["dropped_inputs"] == {"original_runtime_error": 3, "original_timeout": 1}
     assert counts["kept_tests"] == 3 + 2 + 1 + 2
+
+
+def test_tests_a_trivial_function_passes_drop_the_record(sandbox: Any) -> None:
+    # a no-op "refinement" of unquote matches the original on inputs without quotes to remove
+    unquote = "def unquote(s):\n    return s.strip('\"')\n"
+    noop = semi("def unquote(s):\n    return s.replace('x', 'x')\n", unquote, ["unquote('ab')", "unquote('c d')"],
+                "unquote")
+    constant = semi("def odd(n):\n    return False\n", "def odd(n):\n    return n % 2 == 1\n",
+                    ["odd(2)", "odd(4)"], "odd")
+    telling = semi("def unquote(s):\n    return s.strip('\"')\n", unquote, ["unquote('ab')", "unquote('\"cd\"')"],
+                   "unquote")
+    report = validate_semi_instruct([noop, constant, telling], sandbox, config=CONFIG)
+    assert [r.id for r in report.kept] == [telling.id]
+    reasons = {r.id: reason for r, reason in report.dropped}
+    assert reasons[noop.id] == "trivial_tests: returning the argument unchanged passes every test (2)"
+    assert reasons[constant.id] == "trivial_tests: a function always returning 'False' passes all 2 tests"
+    # the check can be switched off
+    off = ScoringConfig(test_timeout_s=1.0, semi_reject_trivial_tests=False)
+    assert len(validate_semi_instruct([noop, constant], sandbox, config=off).kept) == 2
+
+
+def test_trivial_tests_rules() -> None:
+    assert trivial_tests([{"input": "f('a')", "output": "'a'"}], "f")  # one identity test
+    assert trivial_tests([{"input": "f([1, 2])", "output": "[1, 2]"}, {"input": "f(())", "output": "()"}], "f")
+    assert trivial_tests([{"input": "abc\n", "output": "abc\n"}], "")  # a program echoing stdin
+    assert trivial_tests([{"input": "f(1)", "output": "2"}], "f") is None  # one test with a real answer
+    assert trivial_tests([{"input": "f(1, 1)", "output": "1"}], "f") is None  # two arguments: no identity
+    assert trivial_tests([{"input": "f(x)", "output": "x"}], "f") is None  # not a literal
+    assert trivial_tests([{"input": "f(1)", "output": "1"}, {"input": "f(2)", "output": "4"}], "f") is None
 
 
 def test_unrepeatable_outputs_are_not_gold(sandbox: Any) -> None:

@@ -57,6 +57,9 @@ class ScoringConfig:
     sandbox_concurrency: int = field(default=2, metadata={"help": "records checked at once"})
     test_timeout_s: float = field(default=0.0, metadata={
         "help": "time limit per test case in seconds; 0: the sandbox default"})
+    semi_reject_trivial_tests: bool = field(default=True, metadata={
+        "help": "Semi-Instruct validation drops a record whose gold tests a trivial function passes too "
+                "(every output equals the only argument or the stdin, or 2+ tests share one output)"})
     # engine stages
     lm_score_batch_size: int = field(default=16, metadata={"help": "(instruction, code) pairs per LM-Score call"})
     discriminator_pool_size: int = field(default=8, metadata={

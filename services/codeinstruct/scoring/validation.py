@@ -5,7 +5,9 @@ generated test input to get the gold output; inputs it cannot answer (error, tim
 that is not repeatable such as `<object at 0x...>`) are dropped with their reason (counted in
 `extra["dropped_inputs"]`); then the refined `code` runs on the remaining inputs and the record is
 kept only if every output matches. Kept records get `tests` = the gold cases and
-`scores.n_tests` = their number.
+`scores.n_tests` = their number. Gold tests that a trivial function passes as well (returning its
+only argument, echoing stdin, or one constant output for two or more tests) prove nothing about the
+refined code and drop the record as `trivial_tests` (`scoring.semi_reject_trivial_tests`).
 
 The execution filter (other methods): a code answer that does not run is dropped; when the record
 carries tests, all of them must pass.
@@ -57,7 +59,31 @@ def _status(value: Any) -> str:
     return str(getattr(value, "value", value)).lower()
 
 
-def _validate_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
+def _echoes(test_input: str, output: str, entry_point: str) -> bool:
+    """Whether `output` is what returning the call's only argument (or echoing stdin) would give."""
+    if not entry_point:
+        return test_input.strip() == output.strip()
+    try:
+        call = ast.parse(test_input.strip(), mode="eval").body
+        if not isinstance(call, ast.Call) or len(call.args) != 1 or call.keywords:
+            return False
+        return repr(ast.literal_eval(call.args[0])) == output.strip()
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return False  # not a literal argument: nothing to compare
+
+
+def trivial_tests(gold: list[dict[str, str]], entry_point: str) -> str | None:
+    """Why a trivial function would pass all of `gold`, or None when the tests tell functions apart."""
+    outputs = [case["output"] for case in gold]
+    if len(gold) >= 2 and len(set(outputs)) == 1:
+        return f"a function always returning {outputs[0][:40]!r} passes all {len(gold)} tests"
+    if all(_echoes(case["input"], case["output"], entry_point) for case in gold):
+        what = "echoing stdin" if not entry_point else "returning the argument unchanged"
+        return f"{what} passes every test ({len(gold)})"
+    return None
+
+
+def _validate_one(record: Record, sandbox: SandboxLike, limits: Any, reject_trivial: bool = True) -> Outcome:
     dropped_inputs: Counter[str] = Counter()
     original = str(record.source.get("code", "") or "")
     if not original.strip():
@@ -82,6 +108,9 @@ def _validate_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
     if not gold:
         detail = ", ".join(f"{k} x{v}" for k, v in dropped_inputs.items())
         return None, f"no_valid_inputs: the original code answers none of them ({detail})", dropped_inputs
+    trivial = trivial_tests(gold, record.entry_point) if reject_trivial else None
+    if trivial:
+        return None, f"trivial_tests: {trivial}", dropped_inputs
     result = sandbox.run_tests(record.code, record.language, record.entry_point, gold, limits)
     if result.passed != result.total or result.total != len(gold):
         case = next(c for c in result.cases if Status(str(getattr(c.status, "value", c.status))) is not Status.OK)
@@ -130,8 +159,8 @@ def validate_semi_instruct(records: Iterable[Record], sandbox: SandboxLike, *,
     """Semi-Instruct validation (see module docstring)."""
     config = config or ScoringConfig()
     limits = _limits(config)
-    return _run_all(records, lambda r: _validate_one(r, sandbox, limits), "validate_semi_instruct",
-                    config.sandbox_concurrency)
+    return _run_all(records, lambda r: _validate_one(r, sandbox, limits, config.semi_reject_trivial_tests),
+                    "validate_semi_instruct", config.sandbox_concurrency)
 
 
 def _filter_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
