@@ -83,7 +83,7 @@ def trivial_tests(gold: list[dict[str, str]], entry_point: str) -> str | None:
     return None
 
 
-def _validate_one(record: Record, sandbox: SandboxLike, limits: Any, reject_trivial: bool = True) -> Outcome:
+def _validate_one(record: Record, sandbox: SandboxLike, limits: Any, reject_trivial: bool) -> Outcome:
     dropped_inputs: Counter[str] = Counter()
     original = str(record.source.get("code", "") or "")
     if not original.strip():
