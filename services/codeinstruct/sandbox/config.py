@@ -38,11 +38,19 @@ class SandboxConfig:
     default_max_output_bytes: int = field(default=1 << 20, metadata={
         "help": "stdout and stderr cap per run, each (bytes); over it the run is OUTPUT_TRUNCATED"})
     max_output_bytes: int = field(default=16 << 20, metadata={"help": "largest output cap a caller may ask"})
+    max_response_mb: int = field(default=48, metadata={
+        "help": "largest response the service builds (MiB; keep it below server.max_message_mb): one "
+                "result holds stdout and stderr of at most max_output_bytes each, and RunTests / "
+                "CaptureOutputs share this budget among their cases"})
     max_processes: int = field(default=32, metadata={
         "help": "processes + threads a run may have at once (RLIMIT_NPROC, per worker uid)"})
     max_file_mb: int = field(default=64, metadata={"help": "largest file a run may write (RLIMIT_FSIZE)"})
     max_open_files: int = field(default=256, metadata={"help": "open file descriptors per process"})
-    tmpfs_mb: int = field(default=256, metadata={"help": "size of each worker's private /tmp (run dirs)"})
+    tmpfs_mb: int = field(default=256, metadata={
+        "help": "size of each run's private /tmp (a fresh tmpfs per run; its files count against the run's "
+                "memory limit)"})
+    shm_mb: int = field(default=64, metadata={
+        "help": "size of each run's private /dev/shm (fresh per run; counts against the memory limit)"})
     compile_timeout_s: float = field(default=30.0, metadata={"help": "wall-clock limit of a compile step"})
     compile_memory_mb: int = field(default=2048, metadata={"help": "memory limit of a compile step"})
     max_code_bytes: int = field(default=1 << 20, metadata={"help": "largest program accepted"})
@@ -70,10 +78,14 @@ class SandboxConfig:
         check(1024 <= self.default_max_output_bytes <= self.max_output_bytes, "sandbox.default_max_output_bytes",
               f"must be >= 1024 and <= max_output_bytes ({self.max_output_bytes}), "
               f"got {self.default_max_output_bytes}")
+        check(2 * self.max_output_bytes + (1 << 20) <= self.max_response_mb << 20, "sandbox.max_response_mb",
+              f"must hold two full outputs plus 1 MiB ({(2 * self.max_output_bytes >> 20) + 1} MiB for "
+              f"max_output_bytes {self.max_output_bytes}), got {self.max_response_mb}")
         check(4 <= self.max_processes <= 4096, "sandbox.max_processes", f"must be 4..4096, got {self.max_processes}")
         check(self.max_file_mb >= 1, "sandbox.max_file_mb", f"must be >= 1, got {self.max_file_mb}")
         check(self.max_open_files >= 32, "sandbox.max_open_files", f"must be >= 32, got {self.max_open_files}")
         check(self.tmpfs_mb >= 16, "sandbox.tmpfs_mb", f"must be >= 16, got {self.tmpfs_mb}")
+        check(self.shm_mb >= 1, "sandbox.shm_mb", f"must be >= 1, got {self.shm_mb}")
         check(self.compile_timeout_s > 0, "sandbox.compile_timeout_s", f"must be > 0, got {self.compile_timeout_s}")
         check(self.uid_base >= 1000, "sandbox.uid_base", f"must be >= 1000, got {self.uid_base}")
         check(self.max_tests >= 1, "sandbox.max_tests", f"must be >= 1, got {self.max_tests}")

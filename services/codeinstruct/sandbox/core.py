@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.statuses import Status
-from codeinstruct.sandbox import languages, selfcheck
+from codeinstruct.sandbox import languages, selfcheck, verdicts
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.languages import MIB, Recipe
 from codeinstruct.sandbox.pool import RUN_ENV, RawRun, WorkerHandle, WorkerPool
@@ -40,22 +39,6 @@ class _Resolved:
     max_output_bytes: int
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
-
-
-def _tail(text: str, limit: int = 4000) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else "..." + text[-limit:]
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"SIG{number}"
-
-
 class Sandbox:
     """Warm, isolated workers plus the verdict logic. Thread-safe; use as a context manager."""
 
@@ -65,12 +48,24 @@ class Sandbox:
         missing = sorted(set(self.config.languages) - set(self.recipes))
         if missing:
             logger.warning("sandbox languages without a toolchain here, not offered: %s", missing)
-        self._pool = WorkerPool(self.config)
-        try:
-            self.layers = selfcheck.verify(self)
-        except BaseException:
-            self._pool.close()
-            raise
+        self.layers = selfcheck.layers(self.config)
+        self._pool = WorkerPool(self.config, check=self._check_worker)
+
+    def _check_worker(self, worker: WorkerHandle) -> None:
+        """The start-up self-check, on one worker (each start and each replacement)."""
+        limits = self._limits(None)
+        recipe = self.recipes["python"]
+        raw = self._run_on(worker, self._request(recipe, selfcheck.PROBE, limits), "", limits.timeout_s,
+                           limits.max_output_bytes)
+        selfcheck.verify(self.config, self.classify(raw, recipe))
+
+    @property
+    def healthy(self) -> bool:
+        """False while no worker can be made healthy (the service then reports NOT_SERVING)."""
+        return self._pool.healthy
+
+    def on_health(self, callback: Callable[[bool], None]) -> None:
+        self._pool.on_health(callback)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -91,6 +86,7 @@ class Sandbox:
             "max_limits": Limits(c.max_timeout_s, c.max_memory_mb, c.max_output_bytes),
             "workers": self._pool.size,
             "python": str(self._pool.python),
+            "worker_recycles": self._pool.recycles,
         }
 
     # -- validation --------------------------------------------------------------------------------
@@ -137,7 +133,9 @@ class Sandbox:
 
     # -- one run on a held worker --------------------------------------------------------------------
     def _request(self, recipe: Recipe, code: str, limits: _Resolved, *, compile_step: bool = False,
-                 harness: dict | None = None, fresh: bool = True, with_files: bool = True) -> dict:
+                 harness: dict | None = None, compiled: bool = False) -> dict:
+        """The payload of one run. Stages: "script" (fresh dir with the source), "compile" (the source in
+        the job dir, which keeps the compiler's output), "compiled" (a fresh dir with a copy of it)."""
         c = self.config
         memory_mb = c.compile_memory_mb if compile_step else limits.memory_mb
         timeout = c.compile_timeout_s if compile_step else limits.timeout_s
@@ -149,9 +147,9 @@ class Sandbox:
             "open_files": c.max_open_files,
             "processes": c.max_processes + recipe.extra_processes + (32 if compile_step else 0),
         }
-        request: dict = {"dir": "run", "fresh": fresh, "limits": run_limits, "env": dict(RUN_ENV)}
-        if with_files:
-            request["files"] = {recipe.source_file(code): code}
+        stage = "compile" if compile_step else "compiled" if compiled else "script"
+        request: dict = {"stage": stage, "limits": run_limits, "env": dict(RUN_ENV)}
+        request["files"] = {} if compiled else {recipe.source_file(code): code}
         if recipe.name == "python":
             request["kind"] = "python"
             request["harness"] = {"mode": "script", "path": recipe.source_file(code), **(harness or {})}
@@ -166,7 +164,7 @@ class Sandbox:
         return worker.run(request, stdin.encode("utf-8", "surrogateescape"), timeout_s, max_output)
 
     def _run(self, request: dict, stdin: str, limits: _Resolved, timeout_s: float | None = None) -> RawRun:
-        """Run on any free worker; a worker that breaks is restarted and the run retried once."""
+        """Run on any free worker; a worker that breaks is replaced and the run retried once."""
         raw = RawRun()
         for _attempt in range(2):
             worker = self._pool.acquire()
@@ -175,47 +173,15 @@ class Sandbox:
                 raw = self._run_on(worker, request, stdin, timeout_s or limits.timeout_s, limits.max_output_bytes)
                 broken = raw.worker_lost
             finally:
-                self._pool.release(worker, broken=broken)
+                self._pool.release(worker, broken=broken, reason=raw.error or "lost")
             if not raw.worker_lost:
                 return raw
             logger.warning("sandbox worker %d lost during a run (%s); retrying once", worker.index, raw.error)
         return raw
 
-    def classify(self, raw: RawRun, recipe: Recipe) -> ExecutionResult:
-        """Map what the supervisor saw to a DESIGN section 5 status."""
-        stdout, stderr = _text(raw.stdout), _text(raw.stderr)
-        sig = _signal_name(raw.signal) if raw.signal else ""
-        base = ExecutionResult(Status.OK, exit_code=raw.exit_code if not raw.signal else -raw.signal, stdout=stdout,
-                               stderr=stderr, wall_time_s=round(raw.wall_time_s, 6),
-                               cpu_time_s=round(raw.cpu_time_s, 6), signal=sig)
-        events = {event.get("event"): event for event in raw.reports}
-
-        def verdict(status: Status, detail: str = "") -> ExecutionResult:
-            return replace(base, status=status, detail=detail)
-
-        if raw.worker_lost or raw.error:
-            return verdict(Status.SANDBOX_ERROR, raw.error or "the sandbox worker failed")
-        if "setup_error" in events:
-            return verdict(Status.SANDBOX_ERROR, str(events["setup_error"].get("detail", "")))
-        if raw.truncated:
-            return verdict(Status.OUTPUT_TRUNCATED, "output went over the cap")
-        if raw.timed_out or raw.signal == signal.SIGXCPU:
-            return verdict(Status.TIMEOUT, "time limit exceeded")
-        if "syntax" in events:
-            return verdict(Status.SYNTAX_ERROR, str(events["syntax"].get("detail", "")))
-        if "memory" in events or (
-                (raw.signal or raw.exit_code) and any(marker in stderr for marker in recipe.oom_markers)):
-            detail = str(events["memory"].get("detail", "")) if "memory" in events else _tail(stderr, 1000)
-            return verdict(Status.MEMORY_EXCEEDED, detail or "memory limit exceeded")
-        if raw.signal == signal.SIGKILL and raw.memory_limit_bytes and \
-                raw.max_rss_kb * 1024 >= 0.8 * raw.memory_limit_bytes:
-            # Nobody here sent that SIGKILL and the run was near its memory limit: the OOM killer.
-            return verdict(Status.MEMORY_EXCEEDED, f"killed by SIGKILL at {raw.max_rss_kb // 1024} MiB resident")
-        if raw.signal:
-            return verdict(Status.RUNTIME_ERROR, f"killed by {sig}")
-        if raw.exit_code != 0:
-            return verdict(Status.RUNTIME_ERROR, _tail(stderr) or f"exit status {raw.exit_code}")
-        return base
+    def classify(self, raw: RawRun, recipe: Recipe, max_text: int | None = None) -> ExecutionResult:
+        """Map what the supervisor saw to a DESIGN section 5 status (verdicts.classify)."""
+        return verdicts.classify(raw, recipe, max_text or self.config.max_output_bytes)
 
     # -- public API --------------------------------------------------------------------------------
     def execute(self, code: str, language: str = "python", stdin: str = "",
@@ -226,32 +192,53 @@ class Sandbox:
         self._check_stdin(stdin)
         resolved = self._limits(limits)
         deadline.check()
+        early = self._compile_stage_error(recipe, code)
+        if early is not None:
+            return early
         if recipe.compiled:
-            return self._compile_and(recipe, code, resolved, lambda worker: [
-                self._run_on(worker, self._request(recipe, code, resolved, fresh=False, with_files=False),
-                             stdin, resolved.timeout_s, resolved.max_output_bytes)])[0]
-        return self.classify(self._run(self._request(recipe, code, resolved), stdin, resolved), recipe)
+            return next(self._compiled_runs(recipe, code, resolved, [stdin]))
+        raw = self._run(self._request(recipe, code, resolved), stdin, resolved)
+        return self.classify(raw, recipe, resolved.max_output_bytes)
 
-    def _compile_and(self, recipe: Recipe, code: str, limits: _Resolved, then: object) -> list[ExecutionResult]:
-        """Compile on one worker, then run `then(worker) -> [RawRun]` there; compile failure is SYNTAX_ERROR."""
+    def _compile_stage_error(self, recipe: Recipe, code: str) -> ExecutionResult | None:
+        """A compile-stage failure found before any run: a Java public class no file can be named after."""
+        if recipe.name == "java" and len(recipe.source_file(code).encode()) > languages.MAX_FILE_NAME_BYTES:
+            return ExecutionResult(Status.SYNTAX_ERROR, exit_code=1, detail=(
+                f"public class name is {len(languages.java_main_class(code))} characters; javac needs a file "
+                f"named after it, and file names are at most {languages.MAX_FILE_NAME_BYTES} bytes"))
+        return None
+
+    def _compiled_runs(self, recipe: Recipe, code: str, limits: _Resolved,
+                       stdins: list[str]) -> Iterator[ExecutionResult]:
+        """Compile on one worker, then run once per stdin there, yielding each verdict as it is known.
+
+        A failed compile is SYNTAX_ERROR (MEMORY_EXCEEDED and TIMEOUT keep their status) and is the
+        verdict of every run. Results are yielded one by one, so a caller keeps at most one full output.
+        """
         worker = self._pool.acquire()
-        broken = False
+        broken, reason = False, ""
         try:
             compiled = self._run_on(worker, self._request(recipe, code, limits, compile_step=True), "",
                                     self.config.compile_timeout_s, self.config.max_output_bytes)
-            broken = compiled.worker_lost
-            result = self.classify(compiled, recipe)
+            broken, reason = compiled.worker_lost, compiled.error
+            result = self.classify(compiled, recipe, limits.max_output_bytes)
             if result.status is not Status.OK:
                 if result.status in (Status.RUNTIME_ERROR, Status.OUTPUT_TRUNCATED):
-                    result = replace(result, status=Status.SYNTAX_ERROR, detail=_tail(result.stderr))
+                    result = replace(result, status=Status.SYNTAX_ERROR, detail=verdicts.tail(result.stderr))
                 elif result.status is Status.TIMEOUT:
                     result = replace(result, detail="compilation timed out")
-                return [result]
-            raws = then(worker)  # type: ignore[operator]
-            broken = any(raw.worker_lost for raw in raws)
-            return [self.classify(raw, recipe) for raw in raws]
+                for _ in stdins:
+                    yield result
+                return
+            for stdin in stdins:
+                deadline.check()
+                raw = self._run_on(worker, self._request(recipe, code, limits, compiled=True), stdin,
+                                   limits.timeout_s, limits.max_output_bytes)
+                if raw.worker_lost:
+                    broken, reason = True, raw.error
+                yield self.classify(raw, recipe, limits.max_output_bytes)
         finally:
-            self._pool.release(worker, broken=broken)
+            self._pool.release(worker, broken=broken, reason=reason or "lost")
 
     def execute_batch(self, runs: list[dict], concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
         """Run many programs, at most `concurrency` at once; yields (index, result) as each finishes."""
@@ -299,31 +286,59 @@ class Sandbox:
 
     def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
                   limits: Limits | dict | None = None, harness: str = "default") -> TestsResult:
-        """Run DESIGN section 4 test cases; a case passes only on the harness's positive signal."""
-        outcomes = self._cases(code, language, entry_point, [self._test_input(t, i) for i, t in enumerate(tests)],
-                               limits, harness)
+        """Run DESIGN section 4 test cases; a case passes only on the harness's positive signal.
+
+        Each case is compared as it finishes and only a bounded part of its output is kept: the
+        echoed expected and actual outputs share the response budget (`max_response_mb`) evenly.
+        """
+        inputs = [self._test_input(t, i) for i, t in enumerate(tests)]
+        share = self._share(len(tests))
         cases: list[CaseResult] = []
-        for index, (test, (result, value)) in enumerate(zip(tests, outcomes, strict=True)):
+        for index, (test, (result, value)) in enumerate(zip(
+                tests, self._cases(code, language, entry_point, inputs, limits, harness), strict=True)):
             expected = str(test.get("output", ""))
             status = result.status
             actual = value if value is not None else result.stdout
             if status is Status.OK:
                 status = Status.OK if actual == expected else Status.WRONG_ANSWER
             detail = result.detail if status is not Status.WRONG_ANSWER else ""
-            cases.append(CaseResult(index, status, expected, actual, detail, result.wall_time_s))
+            shown_expected, cut_expected = verdicts.bounded_text(expected, share)
+            shown_actual, cut_actual = verdicts.bounded_text(actual, share)
+            if cut_expected or cut_actual:
+                note = f"outputs shown cut to {share} bytes each (response budget)"
+                detail = f"{detail}; {note}" if detail else note
+            cases.append(CaseResult(index, status, shown_expected, shown_actual, detail, result.wall_time_s))
         passed = sum(case.status is Status.OK for case in cases)
         failing = next((case.status for case in cases if case.status is not Status.OK), Status.OK)
         return TestsResult(failing, cases, passed, len(cases))
 
     def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
                         limits: Limits | dict | None = None) -> list[CapturedOutput]:
-        """What `code` produces for each input: repr() of the call's value, or its exact stdout."""
+        """What `code` produces for each input: repr() of the call's value, or its exact stdout.
+
+        An output larger than its share of the response budget is never returned cut as if whole:
+        that input gets OUTPUT_TRUNCATED.
+        """
         for i, item in enumerate(inputs):
             if not isinstance(item, str):
                 raise InvalidInput(f"inputs must be strings, got {type(item).__name__}", field=f"inputs[{i}]")
-        outcomes = self._cases(code, language, entry_point, inputs, limits, "default")
-        return [CapturedOutput(item, result.status, value if value is not None else result.stdout, result.detail)
-                for item, (result, value) in zip(inputs, outcomes, strict=True)]
+        share = self._share(len(inputs), echoed=1)
+        captured = []
+        for item, (result, value) in zip(inputs, self._cases(code, language, entry_point, inputs, limits, "default"),
+                                         strict=True):
+            output = value if value is not None else result.stdout
+            status, detail = result.status, result.detail
+            shown, cut = verdicts.bounded_text(output, share)
+            if cut:
+                status, shown, detail = Status.OUTPUT_TRUNCATED, "", (
+                    f"output over this call's response budget ({share} bytes per input); ask for fewer inputs")
+            captured.append(CapturedOutput(item, status, shown, detail))
+        return captured
+
+    def _share(self, count: int, echoed: int = 2) -> int:
+        """Bytes of output text each of `count` cases may return (`echoed` texts per case)."""
+        budget = self.config.max_response_mb << 20
+        return max(4096, budget // max(1, count * echoed))
 
     @staticmethod
     def _test_input(test: dict, index: int) -> str:
@@ -333,8 +348,9 @@ class Sandbox:
         return test.get("input", "")
 
     def _cases(self, code: str, language: str, entry_point: str, inputs: list[str],
-               limits: Limits | dict | None, harness: str) -> list[tuple[ExecutionResult, str | None]]:
-        """Run each input; returns (result, value) where value is the harness-reported repr (call mode)."""
+               limits: Limits | dict | None, harness: str) -> Iterator[tuple[ExecutionResult, str | None]]:
+        """Validate, then run each input, yielding (result, value) as each finishes; value is the
+        harness-reported repr (call mode). Validation errors raise before any run starts."""
         recipe = self._recipe(language)
         self._check_code(code)
         resolved = self._limits(limits)
@@ -350,46 +366,28 @@ class Sandbox:
         if not entry_point:
             for i, item in enumerate(inputs):
                 self._check_stdin(item, field=f"tests[{i}].input")
-        if not inputs:
-            return []
-        if recipe.compiled:
-            def run_all(worker: WorkerHandle) -> list[RawRun]:
-                raws = []
-                for item in inputs:
-                    deadline.check()
-                    request = self._request(recipe, code, resolved, fresh=False, with_files=False)
-                    raws.append(self._run_on(worker, request, item, resolved.timeout_s, resolved.max_output_bytes))
-                return raws
+        return self._case_runs(recipe, code, entry_point, inputs, resolved, harness)
 
-            results = self._compile_and(recipe, code, resolved, run_all)
-            if len(results) == 1 and len(inputs) > 1:
-                results = results * len(inputs)  # the compile failed: every case gets its verdict
-            return [(result, None) for result in results]
-        out: list[tuple[ExecutionResult, str | None]] = []
+    def _case_runs(self, recipe: Recipe, code: str, entry_point: str, inputs: list[str], resolved: _Resolved,
+                   harness: str) -> Iterator[tuple[ExecutionResult, str | None]]:
+        if not inputs:
+            return
+        early = self._compile_stage_error(recipe, code)
+        if early is not None:
+            for _ in inputs:
+                yield early, None
+            return
+        if recipe.compiled:
+            for result in self._compiled_runs(recipe, code, resolved, inputs):
+                yield result, None
+            return
         for item in inputs:
             deadline.check()
             if entry_point:
                 mode = "humaneval" if harness == "humaneval" else "call"
                 request = self._request(recipe, code, resolved, harness={"mode": mode, "input": item})
                 raw = self._run(request, "", resolved)
-                out.append(self._call_outcome(raw, recipe))
+                yield verdicts.call_outcome(raw, recipe, resolved.max_output_bytes)
             else:
                 raw = self._run(self._request(recipe, code, resolved), item, resolved)
-                out.append((self.classify(raw, recipe), None))
-        return out
-
-    def _call_outcome(self, raw: RawRun, recipe: Recipe) -> tuple[ExecutionResult, str | None]:
-        result = self.classify(raw, recipe)
-        events = {event.get("event"): event for event in raw.reports}
-        if result.status is not Status.OK:
-            if result.status is Status.RUNTIME_ERROR and "exception" in events:
-                detail = str(events["exception"].get("detail", ""))
-                result = replace(result, detail=detail or result.detail)
-            if result.status is Status.RUNTIME_ERROR and "input_error" in events:
-                result = replace(result, detail=f"test input: {events['input_error'].get('detail', '')}")
-            return result, ""
-        if "value" not in events:
-            # Exit status 0 without the harness's signal: the program ended the process itself.
-            return replace(result, status=Status.RUNTIME_ERROR,
-                           detail="the program exited before the test harness finished"), ""
-        return result, str(events["value"].get("repr", ""))
+                yield self.classify(raw, recipe, resolved.max_output_bytes), None

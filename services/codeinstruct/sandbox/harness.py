@@ -167,9 +167,14 @@ def run(spec: dict, token: str) -> None:
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             source = handle.read()
         code = compile(source, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, OverflowError) as exc:
+        # A program too deeply nested for the compiler is rejected at compile time, as by `python main.py`.
         traceback.print_exception(exc, limit=0)
         reporter.send("syntax", detail=traceback.format_exception_only(exc)[-1].strip())
+        _finish(1)
+        return
+    except MemoryError:
+        reporter.send("memory", detail="MemoryError while compiling the program")
         _finish(1)
         return
     if mode == "humaneval":

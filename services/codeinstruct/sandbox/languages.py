@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 
 MIB = 1 << 20
+MAX_FILE_NAME_BYTES = 255  # NAME_MAX: a Java public class longer than this (less .java) cannot compile
 
 
 @dataclass(frozen=True)

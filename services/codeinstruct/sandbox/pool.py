@@ -1,11 +1,16 @@
 """Supervisor side of the warm workers: start them inside bubblewrap, hand out one per run, own the clock.
 
 Each worker is `python3 worker.py` inside `bwrap` (user, pid, net, ipc, uts and cgroup namespaces,
-read-only system dirs, private size-capped /tmp and /dev/shm, clean environment, die-with-parent)
-running as an unprivileged uid (root: `uid_base + i`, one per worker, so RLIMIT_NPROC counts one
-worker's processes). `WorkerHandle.run` passes a run's pipes to the worker, then alone decides the
-outcome: it measures the wall clock from the moment the run is sent, caps stdout/stderr, and kills the
-run (or, if the worker stops answering, the whole worker namespace) when a limit is hit.
+read-only system dirs and /dev, clean environment, die-with-parent), as the pid namespace's init and
+as an unprivileged uid (root: `uid_base + i`, one per worker, so RLIMIT_NPROC counts one worker's
+processes), holding only CAP_SYS_ADMIN in its own user namespace so that each run child can mount
+its own /tmp and /dev/shm (worker.py). `WorkerHandle.run` passes a run's pipes and its payload (a
+memfd the worker itself never reads) to the worker, then alone decides the outcome: it measures the
+wall clock from the moment the run is sent, caps stdout/stderr, and kills the run (or, if the worker
+stops answering, the whole worker namespace) when a limit is hit.
+
+`WorkerPool` replaces any worker that fails set-up, its per-run state check or its self-check, counts
+those recycles, and reports whether any worker can be made healthy (the service's health status).
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from prometheus_client import Counter, Gauge
 
 from codeinstruct.core.errors import Unavailable
 from codeinstruct.sandbox import seccomp
@@ -44,6 +52,11 @@ _ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "lo
 _READ_CHUNK = 1 << 20
 _PIPE_BYTES = 1 << 20
 _TICK_S = 0.02
+_LOG_LINE_CHARS = 2000
+_LOG_LINES_PER_WORKER = 200  # a worker that writes more is broken; its further output is dropped
+WORKER_RECYCLES = Counter("codeinstruct_sandbox_worker_recycles_total",
+                          "Sandbox workers killed and replaced", ["reason"])
+HEALTHY_WORKERS = Gauge("codeinstruct_sandbox_workers_healthy", "Sandbox workers able to take a run")
 # The whole environment of a run, built from scratch (nothing of the service's own leaks in).
 RUN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
            "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
@@ -67,6 +80,7 @@ class RawRun:
     memory_limit_bytes: int = 0
     timed_out: bool = False
     truncated: bool = False
+    over_memory: bool = False
     worker_lost: bool = False
     error: str = ""
 
@@ -110,16 +124,16 @@ class WorkerHandle:
         self.info: dict = {}
         self._run_id = 0
         self._plain_root: str | None = None
+        self._log_lines = 0
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def command(self, control_fd: int) -> list[str]:
         isolated = self.config.isolation == "full"
-        options: dict = {"pid_namespace": isolated, "run_root": "/tmp"}
+        options: dict = {"isolated": isolated, "run_root": "/tmp", "tmp_bytes": self.config.tmpfs_mb << 20,
+                         "shm_bytes": self.config.shm_mb << 20}
         if isolated:
             try:
                 options["seccomp"] = seccomp.program().hex()
-                options["seccomp_worker_pid"] = seccomp.WORKER_PID
-                options["seccomp_worker_pgid"] = seccomp.WORKER_PGID
             except (ImportError, RuntimeError, OSError) as exc:
                 raise Unavailable(f"cannot build the seccomp filter ({exc}); install libseccomp2 and "
                                   "pyseccomp (scripts/setup/10-sandbox.sh)") from None
@@ -130,9 +144,12 @@ class WorkerHandle:
                 self._plain_root = tempfile.mkdtemp(prefix="codeinstruct-sandbox-")
             options["run_root"] = self._plain_root
             return [*worker, str(HERE / "worker.py"), str(control_fd), json.dumps(options)]
-        args = [self.config.bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-                "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--die-with-parent",
-                "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL"]
+        # --as-pid-1: the worker is init, so no bwrap monitor process (dumpable, our uid) sits beside the
+        # runs; CAP_SYS_ADMIN (in the worker's user namespace only) lets each run child mount its own
+        # /tmp and /dev/shm before it drops every capability.
+        args = [self.config.bwrap, "--unshare-user", "--unshare-pid", "--as-pid-1", "--unshare-net",
+                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--die-with-parent",
+                "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN"]
         for directory in _SYSTEM_DIRS:
             path = Path(directory)
             if path.is_symlink():
@@ -145,9 +162,11 @@ class WorkerHandle:
         prefix = Path(sys.base_prefix).resolve()
         if not str(self.python).startswith("/usr/") and self.python.is_relative_to(prefix):
             args += ["--ro-bind", str(prefix), str(prefix)]
+        # The worker's /job holds only a compiled job's output (runs never see it); /dev is read-only (a writable /dev
+        # tmpfs would outlive runs); runs get fresh tmpfs mounts of their own at /tmp and /dev/shm.
         args += ["--proc", "/proc", "--dev", "/dev",
-                 "--size", str(self.config.tmpfs_mb << 20), "--tmpfs", "/tmp",
-                 "--size", str(64 << 20), "--tmpfs", "/dev/shm",
+                 "--size", str(self.config.tmpfs_mb << 20), "--tmpfs", "/job", "--dir", "/tmp",
+                 "--size", str(1 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
                  "--ro-bind", str(HERE / "worker.py"), f"{SANDBOX_DIR}/worker.py",
                  "--ro-bind", str(HERE / "harness.py"), f"{SANDBOX_DIR}/harness.py"]
         args += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
@@ -207,11 +226,32 @@ class WorkerHandle:
             return "(no output)"
 
     def _drain_stderr(self) -> None:
+        """Log what the worker itself writes to stderr (a crash), bounded in line length and count.
+
+        Runs never hold this pipe (worker.py), but a bound keeps any writer from flooding the logs or
+        the service's memory: lines are read in chunks and cut, and after a worker's first
+        _LOG_LINES_PER_WORKER lines the rest is read and dropped.
+        """
         proc = self.proc
         if proc is None or proc.stderr is None:
             return
-        for line in proc.stderr:
-            logger.warning("sandbox worker %d: %s", self.index, line.decode(errors="replace").rstrip())
+        stream, pending = proc.stderr, b""
+        while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()[: _LOG_LINE_CHARS * 4]
+            for line in lines:
+                self._log(line)
+        if pending:
+            self._log(pending)
+
+    def _log(self, line: bytes) -> None:
+        self._log_lines += 1
+        if self._log_lines <= _LOG_LINES_PER_WORKER:
+            text = line[: _LOG_LINE_CHARS * 4].decode(errors="replace").rstrip()[:_LOG_LINE_CHARS]
+            logger.warning("sandbox worker %d: %r", self.index, text)
+        elif self._log_lines == _LOG_LINES_PER_WORKER + 1:
+            logger.error("sandbox worker %d wrote more than %d lines to stderr; dropping the rest",
+                         self.index, _LOG_LINES_PER_WORKER)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -235,11 +275,26 @@ class WorkerHandle:
 
     # -- one run -----------------------------------------------------------------------------------
     def run(self, request: dict, stdin: bytes, timeout_s: float, max_output: int) -> RawRun:
-        """Send one run and supervise it to the end. The wall clock starts here, not when queued."""
+        """Send one run and supervise it to the end. The wall clock starts here, not when queued.
+
+        `request` is the run's payload (files, kind, argv or harness, env, limits) plus `stage`
+        ("script", "compile" or "compiled"); the payload goes in a memfd that only the run child reads.
+        """
         assert self.sock is not None
         self._run_id += 1
-        request = {**request, "op": "run", "id": self._run_id, "token": secrets.token_hex(16)}
-        token = request["token"]
+        token = secrets.token_hex(16)
+        limits = request.get("limits", {})
+        control = {"op": "run", "id": self._run_id, "stage": request.get("stage", "script"),
+                   "memory_bytes": int(limits.get("memory_bytes", 0))}
+        payload = os.memfd_create("codeinstruct-run", os.MFD_CLOEXEC)
+        try:
+            data = json.dumps({**request, "token": token}).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(payload, view):]
+        except OSError as exc:
+            os.close(payload)
+            return RawRun(worker_lost=True, error=f"could not write the run's payload: {exc}")
         stdin_r, stdin_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -249,12 +304,12 @@ class WorkerHandle:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(_PIPE_BYTES, max_output + 1))
             except OSError:
                 pass  # over the system's pipe-max-size: the tick keeps draining
-        child_ends = [stdin_r, out_w, err_w, rep_w]
-        raw = RawRun(memory_limit_bytes=int(request.get("limits", {}).get("memory_bytes", 0)))
+        child_ends = [stdin_r, out_w, err_w, rep_w, payload]
+        raw = RawRun(memory_limit_bytes=int(limits.get("memory_bytes", 0)))
         started = time.monotonic()
         try:
             fds = array.array("i", child_ends)
-            self.sock.sendmsg([json.dumps(request).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+            self.sock.sendmsg([json.dumps(control).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
         except OSError as exc:
             for fd in (stdin_w, out_r, err_r, rep_r):
                 os.close(fd)
@@ -375,6 +430,9 @@ class WorkerHandle:
                 os.close(stdin_w)
         assert exited is not None
         raw.error = exited.get("error", "")
+        if raw.error:  # set-up failed or the worker found its own state changed: replace it
+            raw.worker_lost = True
+        raw.over_memory = bool(exited.get("over_memory"))
         raw.exit_code = int(exited.get("exit_code", 0))
         raw.signal = int(exited.get("signal", 0))
         raw.cpu_time_s = float(exited.get("cpu_s", 0.0))
@@ -427,10 +485,16 @@ class SpawnThread:
 
 
 class WorkerPool:
-    """N warm workers; `acquire()` hands one out exclusively and restarts it if it broke."""
+    """N warm workers; `acquire()` hands one out exclusively, replacing it first if it broke.
 
-    def __init__(self, config: SandboxConfig):
+    `check(worker)` (the start-up self-check) runs on every worker after each start; a worker that
+    fails to start or fails the check is killed and started again on its next turn. `healthy` is
+    False only while no worker could be made healthy; `on_health(callback)` reports each change.
+    """
+
+    def __init__(self, config: SandboxConfig, check: Callable[[WorkerHandle], None] | None = None):
         self.config = config
+        self._check = check
         as_other_uid = config.isolation == "full" and os.geteuid() == 0
         if config.isolation == "full" and not shutil.which(config.bwrap):
             raise Unavailable(f"bubblewrap ({config.bwrap!r}) is not installed: install bubblewrap "
@@ -439,47 +503,100 @@ class WorkerPool:
         self._spawner = SpawnThread()
         self._idle: queue.Queue[WorkerHandle] = queue.Queue()
         self._workers: list[WorkerHandle] = []
+        self._broken: dict[int, str] = {}  # worker index -> why its last start failed
+        self._lock = threading.Lock()
+        self._health_callbacks: list[Callable[[bool], None]] = []
+        self.recycles = 0
         self._closed = False
         try:
             for index in range(config.worker_count):
                 worker = WorkerHandle(index, config, self.python, self._spawner)
-                worker.start()
                 self._workers.append(worker)
+                self._start(worker)
                 self._idle.put(worker)
         except BaseException:
             self.close()
             raise
+        HEALTHY_WORKERS.set(self.size)
 
     @property
     def size(self) -> int:
         return len(self._workers)
 
+    @property
+    def healthy(self) -> bool:
+        with self._lock:
+            return len(self._broken) < len(self._workers)
+
+    def on_health(self, callback: Callable[[bool], None]) -> None:
+        self._health_callbacks.append(callback)
+
+    def _start(self, worker: WorkerHandle) -> None:
+        worker.start()
+        if self._check is not None:
+            try:
+                self._check(worker)
+            except BaseException:
+                worker.stop()
+                raise
+
     def acquire(self, timeout: float | None = None) -> WorkerHandle:
+        """A healthy worker for one run; Unavailable when none could be made healthy in `size` tries."""
         if self._closed:
             raise Unavailable("the sandbox is closed")
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise Unavailable("no sandbox worker became free in time") from None
-        if not worker.alive() or worker.sock is None:
-            self._restart(worker)
-        return worker
+        reasons: list[str] = []
+        for _ in range(max(1, self.size)):
+            try:
+                worker = self._idle.get(timeout=timeout)
+            except queue.Empty:
+                raise Unavailable("no sandbox worker became free in time") from None
+            if worker.alive() and worker.sock is not None:
+                return worker
+            try:
+                self._restart(worker, "exited")
+                return worker
+            except Unavailable as exc:
+                reasons.append(str(exc))
+                self._idle.put(worker)  # tried again on its next turn
+        raise Unavailable(f"no sandbox worker could be started: {reasons[-1] if reasons else 'closed'}")
 
-    def release(self, worker: WorkerHandle, broken: bool = False) -> None:
+    def release(self, worker: WorkerHandle, broken: bool = False, reason: str = "run") -> None:
         try:
             if broken:
-                self._restart(worker)
+                self._restart(worker, reason)
         except Unavailable:
             logger.exception("sandbox worker %d could not restart; retrying on next use", worker.index)
         finally:
             self._idle.put(worker)
 
-    def _restart(self, worker: WorkerHandle) -> None:
-        logger.warning("restarting sandbox worker %d", worker.index)
+    def _restart(self, worker: WorkerHandle, reason: str) -> None:
+        logger.warning("replacing sandbox worker %d (%s)", worker.index, reason)
+        self.recycles += 1
+        WORKER_RECYCLES.labels(reason=reason.split(":")[0][:40]).inc()
         worker.stop()
         if self._closed:
             return
-        worker.start()
+        try:
+            self._start(worker)
+        except Unavailable as exc:
+            self._set_broken(worker.index, str(exc))
+            raise
+        self._set_broken(worker.index, None)
+
+    def _set_broken(self, index: int, reason: str | None) -> None:
+        with self._lock:
+            before = len(self._broken) < len(self._workers)
+            if reason is None:
+                self._broken.pop(index, None)
+            else:
+                self._broken[index] = reason
+            after = len(self._broken) < len(self._workers)
+            HEALTHY_WORKERS.set(len(self._workers) - len(self._broken))
+        if before != after:
+            logger.error("sandbox health: %s", "SERVING" if after else
+                         f"NOT_SERVING, no worker can start ({reason})")
+            for callback in self._health_callbacks:
+                callback(after)
 
     def close(self) -> None:
         self._closed = True

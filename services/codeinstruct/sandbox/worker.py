@@ -1,25 +1,39 @@
 """Warm sandbox worker: a fork server that runs INSIDE the sandbox, one run at a time.
 
 The supervisor (codeinstruct.sandbox.pool) starts it once per worker slot, inside bubblewrap
-namespaces as an unprivileged uid, as
+namespaces as an unprivileged uid and as the pid namespace's init (`bwrap --as-pid-1`), as
 
     python3 -I -B worker.py CONTROL_FD OPTIONS_JSON
 
-and talks to it over a SOCK_SEQPACKET socket: a "run" request (JSON) carries the run's four pipe
-ends (stdin, stdout, stderr, report) as SCM_RIGHTS. Per run the worker forks a child that starts a
-new process group, takes the pipes as fds 0-3, closes everything else (so the program never holds the
-control socket), enters a fresh run dir, sets rlimits, loads the seccomp deny list, then either
-execs a binary or runs Python in-process through harness.py (already imported: no interpreter start).
-When the child is done (or the supervisor says "kill") every process of the run is killed.
+and talks to it over a SOCK_SEQPACKET socket. A "run" control message (small JSON: id, stage,
+memory budget) carries five fds as SCM_RIGHTS: the run's stdin, stdout, stderr and report pipes and a
+sealed memfd with the run's payload (files, argv or harness spec, environment, limits, report token).
 
-Standard library only; it imports little, since everything it imports is shared with (and
-after fork partly copied into) every run child.
+Isolation between runs (docs/sandbox.md, "Threat model"):
+- The worker never reads a payload: it forks first, and only the run child reads its own payload
+  from the memfd. So no earlier run's code, input or token is ever in memory a later run inherits.
+- The worker is non-dumpable and pid 1 of its namespace: a run, though it has the worker's uid,
+  can neither open /proc/1/mem (or /fd, /environ) nor signal it (seccomp also denies every
+  cross-process call: kill, prlimit, setpriority, sched_*, ioprio, rt_sigqueueinfo, F_SETOWN).
+- Each run child enters its own mount and IPC namespaces with fresh, size-capped tmpfs at /tmp and
+  /dev/shm (`/dev` itself is read-only), so every file, fifo, mode trick and IPC object a run makes
+  is gone when its last process dies. Then it drops the worker's CAP_SYS_ADMIN (needed only for
+  those mounts), sets its rlimits and loads the seccomp deny list.
+- Before each run the worker checks its own rlimits, nice value and CPU affinity against the values
+  it started with; any drift reports `poisoned` and the worker exits, so the supervisor replaces it.
+- While a run lasts, the worker polls the run's memory (anonymous + shared pages of all its
+  processes, plus its tmpfs files) and kills it over budget: RLIMIT_AS alone bounds one process's
+  address space, not files, shared memory or a second process.
+
+Standard library only; it imports little, since everything it imports is shared with (and after fork
+partly copied into) every run child.
 """
 
 from __future__ import annotations
 
 import array
 import ctypes
+import fcntl
 import gc
 import json
 import os
@@ -31,27 +45,61 @@ import socket
 import sys
 import time
 
-MAX_FDS = 4
+MAX_FDS = 5  # stdin, stdout, stderr, report, payload
+PAYLOAD_FD = 4
+CONTROL_BYTES = 1 << 16
+JOB_DIR = "job"  # compiled languages: the compile step's output, copied into each later run
+ISOLATED_JOB_ROOT = "/job"  # the worker's own tmpfs for it (bwrap --tmpfs); hidden from every run
+RUN_DIR = "run"
+MEMORY_POLL_S = 0.01
+
+_PR_SET_DUMPABLE = 4
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWIPC = 0x08000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_WATCHED_LIMITS = ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_CORE",
+                   "RLIMIT_STACK", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
+_libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
 def _send(sock: socket.socket, message: dict) -> None:
     sock.send(json.dumps(message).encode())
 
 
-_BUFFER = bytearray(1 << 22)  # one receive buffer for the worker's life: no 4 MiB allocation per message
-
-
 def _recv(sock: socket.socket) -> tuple[dict | None, list[int]]:
+    """One control message. Fresh bytes per message: nothing of an earlier message stays in a buffer."""
     fds = array.array("i")
-    size, ancdata, _flags, _addr = sock.recvmsg_into([_BUFFER], socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
+    data, ancdata, _flags, _addr = sock.recvmsg(CONTROL_BYTES, socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
     for level, kind, payload in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
-    if not size:
+    if not data:
         return None, list(fds)
-    return json.loads(_BUFFER[:size]), list(fds)
+    return json.loads(data), list(fds)
 
 
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
 class _CompiledFilter:
@@ -67,31 +115,104 @@ class _CompiledFilter:
             raise SystemExit(f"bad seccomp program of {len(program)} bytes")
         self._buffer = ctypes.create_string_buffer(program, len(program))
         self._program = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
-        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
-        self._prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong)
 
     def load(self) -> None:
-        if self._prctl(self._PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0 or self._prctl(
-                self._PR_SET_SECCOMP, self._SECCOMP_MODE_FILTER, ctypes.addressof(self._program), 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "could not load the seccomp filter")
+        _check(_libc.prctl(self._PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+        _check(_libc.prctl(self._PR_SET_SECCOMP, self._SECCOMP_MODE_FILTER, ctypes.addressof(self._program), 0, 0),
+               "could not load the seccomp filter")
 
 
-def _wipe(roots: tuple[str, ...]) -> None:
-    """Empty the run roots: the private /tmp and /dev/shm in a sandbox, a dedicated dir otherwise."""
-    for root in roots:
+def _drop_capabilities() -> None:
+    """Give up every capability (the worker holds CAP_SYS_ADMIN in its user namespace for the mounts)."""
+    _check(_libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "PR_CAP_AMBIENT_CLEAR_ALL")
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def _mount_tmpfs(target: str, size_bytes: int) -> None:
+    options = f"size={size_bytes},mode=0755,nr_inodes=16384".encode()
+    _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options), f"mount {target}")
+
+
+def _wipe(root: str) -> None:
+    """Empty `root` (only used where runs cannot get a namespace of their own, and for the job dir)."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(root, name)
         try:
-            names = os.listdir(root)
+            if os.path.isdir(path) and not os.path.islink(path):
+                for directory, _dirs, _files in os.walk(path):  # a run may have left a dir mode 000
+                    os.chmod(directory, 0o700)
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
         except OSError:
-            continue
-        for name in names:
-            path = os.path.join(root, name)
+            pass
+
+
+def _read_payload(fd: int) -> dict:
+    size = os.fstat(fd).st_size
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.pread(fd, size - len(data), len(data))
+        if not chunk:
+            break
+        data += chunk
+    return json.loads(data)
+
+
+def _write_files(directory: str, files: dict) -> None:
+    for name, content in files.items():
+        with open(os.path.join(directory, name), "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(content)
+
+
+def _copy_dir(source_fd: int, target: str) -> None:
+    """Copy the job dir's regular files (a compiled program and its sources) into a fresh run dir."""
+    for name in os.listdir(source_fd):
+        source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=source_fd)
+        try:
+            if not os.path.isfile(f"/proc/self/fd/{source}"):
+                continue
+            mode = os.fstat(source).st_mode & 0o755
+            target_fd = os.open(os.path.join(target, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
+                while chunk := os.read(source, 1 << 20):
+                    os.write(target_fd, chunk)
+            finally:
+                os.close(target_fd)
+        finally:
+            os.close(source)
+
+
+def _receive_mounts(sock: socket.socket) -> list[int]:
+    """The run's /tmp and /dev/shm (O_PATH fds), once its child has mounted them; [] until then."""
+    fds = array.array("i")
+    try:
+        _data, ancdata, _flags, _addr = sock.recvmsg(8, socket.CMSG_SPACE(2 * fds.itemsize), socket.MSG_DONTWAIT)
+    except (BlockingIOError, OSError):
+        return []
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+    return list(fds)
+
+
+def _resident_memory(pid: str) -> int:
+    """Anonymous + shared-memory resident bytes of one process (0 when it is gone)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            for line in handle:
+                if line.startswith((b"RssAnon:", b"RssShmem:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return 0
+    return total
 
 
 def _address_space_in_use() -> int:
@@ -99,19 +220,32 @@ def _address_space_in_use() -> int:
         return int(handle.read().split()[0]) * resource.getpagesize()
 
 
-def _child(request: dict, fds: list[int], run_dir: str, seccomp: _CompiledFilter | None,
-           base_address_space: int) -> None:
-    """In the forked child: confine and start the program. Never returns."""
-    token = request["token"]
+def _child(control: dict, fds: list[int], worker: Worker, base_address_space: int, report_sock: int) -> None:
+    """In the forked child: take its own namespaces, read its payload, confine, start. Never returns."""
+    token = ""
     try:
         # A new process group, not a new session: setsid() creates a scheduler autogroup, which
-        # costs milliseconds per run. The pid-namespace sweep catches anything that leaves the group.
+        # costs milliseconds per run. The worker's kill(-1) sweep catches anything that leaves it.
         os.setpgid(0, 0)
-        for target, fd in enumerate(fds):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # Out of the way first, so that no dup2 below overwrites a source it still needs.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in fds]
+        if report_sock >= 0:
+            report_sock = fcntl.fcntl(report_sock, fcntl.F_DUPFD, 64)
+        for target, fd in enumerate(high):
             os.dup2(fd, target)
-        os.closerange(MAX_FDS, resource.getrlimit(resource.RLIMIT_NOFILE)[0] or 65536)
+        request = _read_payload(PAYLOAD_FD)
+        token = request["token"]
+        run_dir = worker.prepare_run_dir(control["stage"], request)
+        if report_sock >= 0:  # the worker counts the run's tmpfs files against its memory budget
+            mounts = array.array("i", [os.open(path, os.O_PATH | os.O_DIRECTORY)
+                                       for path in (worker.run_root, "/dev/shm")])
+            socket.socket(fileno=report_sock).sendmsg([b"m"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, mounts)])
+        os.closerange(PAYLOAD_FD, resource.getrlimit(resource.RLIMIT_NOFILE)[0] or 65536)
         os.chdir(run_dir)
         os.umask(0o077)
+        if worker.isolated:
+            _drop_capabilities()
         limits = request["limits"]
         memory = int(limits["memory_bytes"])
         if request["kind"] == "python":
@@ -123,13 +257,15 @@ def _child(request: dict, fds: list[int], run_dir: str, seccomp: _CompiledFilter
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        queues = min(1 << 20, resource.getrlimit(resource.RLIMIT_MSGQUEUE)[1])  # POSIX message queues
+        resource.setrlimit(resource.RLIMIT_MSGQUEUE, (queues, queues))
         if limits.get("processes"):
             resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
         if os.environ != request["env"]:  # the worker starts with the run environment; usually equal
             os.environ.clear()
             os.environ.update(request["env"])
-        if seccomp is not None:
-            seccomp.load()
+        if worker.seccomp is not None:
+            worker.seccomp.load()
         if request["kind"] == "exec":
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
@@ -137,7 +273,9 @@ def _child(request: dict, fds: list[int], run_dir: str, seccomp: _CompiledFilter
             os.execve(argv[0], argv, request["env"])
         import harness
 
-        harness.run(request["harness"], token)
+        spec = request["harness"]
+        del request, control
+        harness.run(spec, token)
     except BaseException as exc:  # set-up failed: an infrastructure error, reported as such
         try:
             line = json.dumps({"token": token, "event": "setup_error", "detail": f"{type(exc).__name__}: {exc}"})
@@ -151,28 +289,38 @@ class Worker:
         self.sock = sock
         self.options = options
         self.pid = os.getpid()
-        # kill(-1) only reaches this run's processes when we are alone in a pid namespace (bwrap's
-        # init is pid 1 and we are pid 2); without one it would hit every process of the uid.
-        self.own_pid_namespace = bool(options.get("pid_namespace")) and self.pid == 2 and os.getppid() == 1
+        # Full isolation: we are init of our own pid namespace (bwrap --as-pid-1) and hold
+        # CAP_SYS_ADMIN in our user namespace, which each run child uses for its own mounts and drops.
+        self.isolated = bool(options.get("isolated"))
+        if self.isolated and self.pid != 1:
+            raise SystemExit(f"worker is pid {self.pid}, not the pid namespace's init (bwrap --as-pid-1)")
         self.seccomp: _CompiledFilter | None = None
         if options.get("seccomp"):
-            # The program denies signals to the worker's pid and process group: make sure they are ours.
-            expected = (options["seccomp_worker_pid"], options["seccomp_worker_pgid"])
-            if (self.pid, os.getpgrp()) != tuple(expected):
-                raise SystemExit(f"worker is pid {self.pid} in group {os.getpgrp()}, not the "
-                                 f"{tuple(expected)} the seccomp program protects")
             self.seccomp = _CompiledFilter(bytes.fromhex(options["seccomp"]))
-        # Run dirs live under run_root, which the worker empties between runs. Inside the sandbox that
-        # is the private tmpfs /tmp (and /dev/shm); without a pid namespace it must be a dedicated
-        # directory the supervisor created, never a shared one.
         self.run_root = options["run_root"]
-        if self.own_pid_namespace:
-            self.wipe_roots: tuple[str, ...] = (self.run_root, "/dev/shm")
-        else:
-            if not os.path.basename(self.run_root).startswith("codeinstruct-sandbox-"):
-                raise SystemExit(f"refusing run_root {self.run_root!r} outside a sandbox")
-            self.wipe_roots = (self.run_root,)
+        if not self.isolated and not os.path.basename(self.run_root).startswith("codeinstruct-sandbox-"):
+            raise SystemExit(f"refusing run_root {self.run_root!r} outside a sandbox")
+        self.tmp_bytes = int(options.get("tmp_bytes", 64 << 20))
+        self.shm_bytes = int(options.get("shm_bytes", 64 << 20))
+        self.baseline = self._state()
+        self.base_memory = 0
 
+    # -- the worker's own state: what no run may change ---------------------------------------------
+    def _state(self) -> dict:
+        state: dict = {name: resource.getrlimit(getattr(resource, name)) for name in _WATCHED_LIMITS
+                       if hasattr(resource, name)}
+        state["nice"] = os.getpriority(os.PRIO_PROCESS, 0)
+        state["affinity"] = sorted(os.sched_getaffinity(0))
+        state["scheduler"] = os.sched_getscheduler(0)
+        return state
+
+    def drift(self) -> str:
+        """What differs from the state at start-up ('' when nothing)."""
+        now = self._state()
+        return "; ".join(f"{key} {self.baseline[key]} -> {now[key]}"
+                         for key in self.baseline if now[key] != self.baseline[key])
+
+    # -- serving ------------------------------------------------------------------------------------
     def serve(self) -> None:
         import harness  # noqa: F401  (warm: imported once, inherited by every run child)
 
@@ -180,65 +328,120 @@ class Worker:
         # (and so copying) those pages in each child.
         gc.collect()
         gc.freeze()
-        _send(self.sock, {"event": "ready", "pid": self.pid, "uid": os.getuid(),
-                          "pid_namespace": self.own_pid_namespace, "seccomp": self.seccomp is not None})
+        # Each run child starts out sharing these pages with us; the memory poll does not bill them.
+        self.base_memory = _resident_memory("self")
+        _send(self.sock, {"event": "ready", "pid": self.pid, "uid": os.getuid(), "isolated": self.isolated,
+                          "seccomp": self.seccomp is not None})
         while True:
             request, fds = _recv(self.sock)
             if request is None:
                 return
-            if request.get("op") == "run":
+            if request.get("op") == "run" and len(fds) == MAX_FDS:
                 self._run(request, fds)
             else:
                 for fd in fds:
                     os.close(fd)
 
-    def _pristine(self, run_name: str, files: dict) -> bool:
-        """True when the roots hold nothing but the run dir with (at most) the files about to be rewritten."""
-        try:
-            if os.listdir(self.run_root) != [run_name]:
-                return False
-            if not set(os.listdir(os.path.join(self.run_root, run_name))) <= set(files):
-                return False
-            return all(not os.listdir(root) for root in self.wipe_roots[1:])
-        except OSError:
-            return False
-
-    def _run(self, request: dict, fds: list[int]) -> None:
-        run_name = request.get("dir", "run")
-        run_dir = os.path.join(self.run_root, run_name)
+    def prepare_run_dir(self, stage: str, request: dict) -> str:
+        """In the run child: the directory the run starts in, with its files (see the module docstring)."""
         files = request.get("files", {})
+        if not self.isolated:
+            directory = os.path.join(self.run_root, JOB_DIR if stage in ("compile", "compiled") else RUN_DIR)
+            os.makedirs(directory, exist_ok=True)
+            _write_files(directory, files)
+            return directory
+        _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWIPC), "unshare")
+        _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
+        _mount_tmpfs(self.run_root, self.tmp_bytes)
+        _mount_tmpfs("/dev/shm", self.shm_bytes)
+        directory = os.path.join(self.run_root, RUN_DIR)
+        os.mkdir(directory, 0o755)
+        if stage == "compile":  # the compiler's output must outlive this run: write into the job dir
+            _check(_libc.mount(ISOLATED_JOB_ROOT.encode(), directory.encode(), None, _MS_BIND, None),
+                   "bind the job dir")
+        elif stage == "compiled":
+            job = os.open(ISOLATED_JOB_ROOT, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                _copy_dir(job, directory)
+            finally:
+                os.close(job)
+        # bwrap's mounts are locked in our user namespace (no umount): cover the job dir instead.
+        _check(_libc.mount(b"tmpfs", ISOLATED_JOB_ROOT.encode(), b"tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
+                           b"size=4096,nr_inodes=1"), "hide the job dir")
+        _write_files(directory, files)
+        return directory
+
+    def _run(self, control: dict, fds: list[int]) -> None:
+        run_id = int(control.get("id", 0))
+        stage = control.get("stage", "script")
         try:
-            if request.get("fresh", True) and not self._pristine(run_name, files):
-                _wipe(self.wipe_roots)
-            os.makedirs(run_dir, exist_ok=True)
-            for name, content in files.items():
-                with open(os.path.join(run_dir, name), "w", encoding="utf-8", errors="surrogateescape") as handle:
-                    handle.write(content)
+            drift = self.drift()
+            if drift:
+                for fd in fds:
+                    os.close(fd)
+                _send(self.sock, {"event": "exited", "id": run_id, "poisoned": True,
+                                  "error": f"worker state changed since start-up: {drift}"})
+                sys.exit(3)
+            if not self.isolated and stage != "compiled":
+                _wipe(self.run_root)  # without namespaces every run shares run_root
+            elif stage == "compile":
+                _wipe(ISOLATED_JOB_ROOT)  # holds only what a compiler wrote (compilers run no user code)
             base_address_space = _address_space_in_use()  # read here, not in the child (copy-on-write)
+            mounts_r, mounts_w = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) if self.isolated else (None, None)
             pid = os.fork()
         except OSError as exc:
             for fd in fds:
                 os.close(fd)
-            _send(self.sock, {"event": "exited", "id": request["id"], "error": f"worker set-up failed: {exc}"})
+            _send(self.sock, {"event": "exited", "id": run_id, "error": f"worker set-up failed: {exc}"})
             return
         if pid == 0:
             self.sock.close()
-            _child(request, fds, run_dir, self.seccomp, base_address_space)
+            if mounts_r is not None and mounts_w is not None:
+                mounts_r.close()
+                _child(control, fds, self, base_address_space, mounts_w.detach())
+            _child(control, fds, self, base_address_space, -1)
         for fd in fds:
             os.close(fd)
-        self._wait(request["id"], pid)
+        if mounts_w is not None:
+            mounts_w.close()
+        try:
+            self._wait(run_id, pid, int(control.get("memory_bytes", 0)), mounts_r)
+        finally:
+            if mounts_r is not None:
+                mounts_r.close()
 
-    def _wait(self, run_id: int, pid: int) -> None:
+    def _run_memory(self, mounts: list[int]) -> int:
+        """Anonymous + shared-memory pages of every process of the run (all but us in this namespace),
+        plus the files in its tmpfs mounts."""
+        total = 0
+        for fd in mounts:
+            stats = os.fstatvfs(fd)
+            total += (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != self.pid:
+                total += _resident_memory(name)
+        return total
+
+    def _wait(self, run_id: int, pid: int, memory_budget: int, mounts_sock: socket.socket | None) -> None:
         pidfd = os.pidfd_open(pid)
-        killed = False
+        mounts: list[int] = []
+        killed = over_memory = False
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
         poller.register(self.sock, select.POLLIN)
+        # Only an isolated worker sees nothing but its run's processes in /proc; a run under its
+        # budget never reaches the first poll (most runs take a few milliseconds).
+        poll_ms = int(MEMORY_POLL_S * 1000) if self.isolated and memory_budget > 0 else -1
         try:
             while True:
-                ready = dict(poller.poll())
+                ready = dict(poller.poll(poll_ms))
                 if pidfd in ready:
                     break
+                if not ready and mounts_sock is not None and not mounts:
+                    mounts = _receive_mounts(mounts_sock)
+                if not ready and not killed and self._run_memory(mounts) > memory_budget + self.base_memory:
+                    killed = over_memory = True
+                    self._kill_run(pid, sweep=False)
                 if self.sock.fileno() in ready:
                     message, extra = _recv(self.sock)
                     for fd in extra:
@@ -251,10 +454,12 @@ class Worker:
                         self._kill_run(pid, sweep=False)  # the sweep follows once the child is reaped
         finally:
             os.close(pidfd)
+            for fd in mounts:
+                os.close(fd)
         _, status, usage = os.wait4(pid, 0)
         self._kill_run(pid)
         event = {"event": "exited", "id": run_id, "cpu_s": usage.ru_utime + usage.ru_stime,
-                 "max_rss_kb": usage.ru_maxrss, "killed": killed}
+                 "max_rss_kb": usage.ru_maxrss, "killed": killed, "over_memory": over_memory}
         if os.WIFSIGNALED(status):
             event["signal"] = os.WTERMSIG(status)
         else:
@@ -262,28 +467,31 @@ class Worker:
         _send(self.sock, event)
 
     def _kill_run(self, pid: int, sweep: bool = True) -> None:
-        """Kill every process of the run: its session, and in a pid namespace everything but us."""
+        """Kill every process of the run: its group, and as the namespace's init everything but us."""
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-        if not self.own_pid_namespace:
+        if not self.isolated:
             return
+        try:
+            os.kill(-1, signal.SIGKILL)  # from init: every other process of the namespace
+        except OSError:
+            pass
         if not sweep:
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
             return
         deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline:  # reap what was orphaned to us, until none is left
             try:
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                return  # nothing left to signal
-            except OSError:
+                reaped, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
                 return
-            time.sleep(0.0005)
+            if reaped == 0:
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except OSError:
+                    pass
+                time.sleep(0.0005)
 
 
 def main() -> None:
@@ -291,9 +499,11 @@ def main() -> None:
     options = json.loads(sys.argv[2])
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    for extra in options.get("python_path", []):
-        sys.path.append(extra)
+    # Non-dumpable: a run has our uid, but no process may open /proc/1/mem, /fd or /environ, nor
+    # ptrace us. As init, we receive no signal from inside the namespace that we do not handle.
+    _check(_libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE")
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.pop("PWD", None)  # set by bwrap --chdir; runs start in their own dir
     sock = socket.socket(fileno=control_fd)
     Worker(sock, options).serve()
