@@ -65,4 +65,5 @@ class SandboxClient(ServiceClient):
         return {"languages": list(response.languages), "isolation_layers": list(response.isolation_layers),
                 "default_limits": messages.limits_from_proto(response.default_limits),
                 "max_limits": messages.limits_from_proto(response.max_limits), "workers": response.workers,
-                "python": response.python}
+                "python": response.python, "worker_recycles": response.worker_recycles,
+                "healthy_workers": response.healthy_workers}

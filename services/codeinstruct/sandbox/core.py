@@ -87,6 +87,7 @@ class Sandbox:
             "workers": self._pool.size,
             "python": str(self._pool.python),
             "worker_recycles": self._pool.recycles,
+            "healthy_workers": self._pool.healthy_workers,
         }
 
     # -- validation --------------------------------------------------------------------------------

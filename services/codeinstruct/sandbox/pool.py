@@ -528,6 +528,11 @@ class WorkerPool:
         with self._lock:
             return len(self._broken) < len(self._workers)
 
+    @property
+    def healthy_workers(self) -> int:
+        with self._lock:
+            return len(self._workers) - len(self._broken)
+
     def on_health(self, callback: Callable[[bool], None]) -> None:
         self._health_callbacks.append(callback)
 

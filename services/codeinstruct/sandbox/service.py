@@ -12,6 +12,7 @@ from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.core import Sandbox
 from codeinstruct.server.bootstrap import ServiceSpec
+from codeinstruct.server.strict import register_strict
 from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class SandboxServicer(sandbox_pb2_grpc.SandboxServiceServicer):
         return sandbox_pb2.GetSandboxInfoResponse(
             languages=info["languages"], isolation_layers=info["isolation_layers"],
             default_limits=messages.limits_to_proto(info["default_limits"]),
-            max_limits=messages.limits_to_proto(info["max_limits"]), workers=info["workers"], python=info["python"])
+            max_limits=messages.limits_to_proto(info["max_limits"]), workers=info["workers"], python=info["python"],
+            worker_recycles=info["worker_recycles"], healthy_workers=info["healthy_workers"])
 
 
 def make_spec(file_data: dict | None = None, *, config: SandboxConfig | None = None,
@@ -71,6 +73,7 @@ def make_spec(file_data: dict | None = None, *, config: SandboxConfig | None = N
     servicer = SandboxServicer(sandbox)
 
     def register(server: grpc.Server) -> None:
-        sandbox_pb2_grpc.add_SandboxServiceServicer_to_server(servicer, server)
+        register_strict(sandbox_pb2_grpc.add_SandboxServiceServicer_to_server, servicer, server)
 
-    return ServiceSpec(FULL_NAME, register, close=sandbox.close if owned else None, extra={"sandbox": sandbox})
+    return ServiceSpec(FULL_NAME, register, close=sandbox.close if owned else None, extra={"sandbox": sandbox},
+                       watch_health=sandbox.on_health, healthy=lambda: sandbox.healthy)

@@ -162,17 +162,21 @@ class GetSandboxInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetSandboxInfoResponse(_message.Message):
-    __slots__ = ("languages", "isolation_layers", "default_limits", "max_limits", "workers", "python")
+    __slots__ = ("languages", "isolation_layers", "default_limits", "max_limits", "workers", "python", "worker_recycles", "healthy_workers")
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     ISOLATION_LAYERS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_LIMITS_FIELD_NUMBER: _ClassVar[int]
     MAX_LIMITS_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     PYTHON_FIELD_NUMBER: _ClassVar[int]
+    WORKER_RECYCLES_FIELD_NUMBER: _ClassVar[int]
+    HEALTHY_WORKERS_FIELD_NUMBER: _ClassVar[int]
     languages: _containers.RepeatedScalarFieldContainer[str]
     isolation_layers: _containers.RepeatedScalarFieldContainer[str]
     default_limits: Limits
     max_limits: Limits
     workers: int
     python: str
-    def __init__(self, languages: _Optional[_Iterable[str]] = ..., isolation_layers: _Optional[_Iterable[str]] = ..., default_limits: _Optional[_Union[Limits, _Mapping]] = ..., max_limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[int] = ..., python: _Optional[str] = ...) -> None: ...
+    worker_recycles: int
+    healthy_workers: int
+    def __init__(self, languages: _Optional[_Iterable[str]] = ..., isolation_layers: _Optional[_Iterable[str]] = ..., default_limits: _Optional[_Union[Limits, _Mapping]] = ..., max_limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[int] = ..., python: _Optional[str] = ..., worker_recycles: _Optional[int] = ..., healthy_workers: _Optional[int] = ...) -> None: ...
