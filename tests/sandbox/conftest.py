@@ -65,5 +65,5 @@ def wait_for_count(uids: range, expected: int, timeout_s: float = 10.0) -> int:
 
 @pytest.fixture
 def baseline(sandbox: Sandbox) -> int:
-    """Processes the idle workers have (bwrap + init + worker each)."""
+    """Processes the idle workers have (bwrap + the worker, its namespace's init, each)."""
     return len(processes_of_uids(sandbox_uids()))

@@ -162,10 +162,11 @@ class WorkerHandle:
         prefix = Path(sys.base_prefix).resolve()
         if not str(self.python).startswith("/usr/") and self.python.is_relative_to(prefix):
             args += ["--ro-bind", str(prefix), str(prefix)]
-        # The worker's /job holds only a compiled job's output (runs never see it); /dev is read-only (a writable /dev
+        # The worker's /tmp holds only a compiled job's output (each run covers it with its own /tmp);
+        # /job is an empty mount point; /dev is read-only (a writable /dev
         # tmpfs would outlive runs); runs get fresh tmpfs mounts of their own at /tmp and /dev/shm.
         args += ["--proc", "/proc", "--dev", "/dev",
-                 "--size", str(self.config.tmpfs_mb << 20), "--tmpfs", "/job", "--dir", "/tmp",
+                 "--size", str(self.config.tmpfs_mb << 20), "--tmpfs", "/tmp", "--dir", "/job",
                  "--size", str(1 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
                  "--ro-bind", str(HERE / "worker.py"), f"{SANDBOX_DIR}/worker.py",
                  "--ro-bind", str(HERE / "harness.py"), f"{SANDBOX_DIR}/harness.py"]

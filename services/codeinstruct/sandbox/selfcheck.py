@@ -53,8 +53,10 @@ except OSError as exc:
 libc = ctypes.CDLL(None, use_errno=True)
 old = (ctypes.c_ulong * 2)()
 out["prlimit_worker"] = libc.prlimit64(1, resource.RLIMIT_NPROC, None, old) == 0  # read only: never change it
-mounts = [line.split()[4] for line in open("/proc/self/mountinfo")]
-out["own_tmp"] = os.getcwd().startswith("/tmp/") and "/tmp" in mounts and not os.listdir("/job")
+mountinfo = [line.split() for line in open("/proc/self/mountinfo")]
+mounts = [fields[4] for fields in mountinfo]
+out["shared_mounts"] = [fields[4] for fields in mountinfo if any(f.startswith("shared:") for f in fields[6:])]
+out["own_tmp"] = os.getcwd().startswith("/tmp/") and mounts.count("/tmp") == 2 and os.listdir("/tmp") == ["run"]
 out["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]
 out["address_space"] = resource.getrlimit(resource.RLIMIT_AS)[0]
 out["host_secrets"] = [p for p in ("/etc/shadow", "/root", "/work", "/home") if os.path.exists(p)]
@@ -100,6 +102,9 @@ def verify(config: SandboxConfig, result: ExecutionResult) -> None:
         failures.append(f"pid namespace: {seen['processes']} processes visible")
     if seen["usr_writable"] or seen["dev_writable"]:
         failures.append("mount namespace: /usr or /dev is writable")
+    if seen["shared_mounts"]:
+        failures.append(f"mount propagation: shared mounts {seen['shared_mounts']} (a run's mounts could reach "
+                        "the worker)")
     if not seen["own_tmp"]:
         failures.append("per-run namespace: the run has no /tmp of its own")
     if seen["nproc"] != config.max_processes:

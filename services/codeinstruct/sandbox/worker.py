@@ -49,7 +49,9 @@ MAX_FDS = 5  # stdin, stdout, stderr, report, payload
 PAYLOAD_FD = 4
 CONTROL_BYTES = 1 << 16
 JOB_DIR = "job"  # compiled languages: the compile step's output, copied into each later run
-ISOLATED_JOB_ROOT = "/job"  # the worker's own tmpfs for it (bwrap --tmpfs); hidden from every run
+# In the worker's own /tmp; every run mounts its fresh /tmp over it, so no run ever sees it.
+ISOLATED_JOB_DIR = "/tmp/job"
+JOB_MOUNT_POINT = "/job"  # an empty dir where a compile run keeps the job dir while it covers /tmp
 RUN_DIR = "run"
 MEMORY_POLL_S = 0.01
 
@@ -58,7 +60,7 @@ _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWIPC = 0x08000000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+_MS_NOSUID, _MS_NODEV, _MS_MOVE, _MS_BIND = 2, 4, 8192, 4096
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _WATCHED_LIMITS = ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_CORE",
                    "RLIMIT_STACK", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO")
@@ -189,19 +191,6 @@ def _copy_dir(source_fd: int, target: str) -> None:
             os.close(source)
 
 
-def _receive_mounts(sock: socket.socket) -> list[int]:
-    """The run's /tmp and /dev/shm (O_PATH fds), once its child has mounted them; [] until then."""
-    fds = array.array("i")
-    try:
-        _data, ancdata, _flags, _addr = sock.recvmsg(8, socket.CMSG_SPACE(2 * fds.itemsize), socket.MSG_DONTWAIT)
-    except (BlockingIOError, OSError):
-        return []
-    for level, kind, payload in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
-    return list(fds)
-
-
 def _resident_memory(pid: str) -> int:
     """Anonymous + shared-memory resident bytes of one process (0 when it is gone)."""
     total = 0
@@ -220,7 +209,7 @@ def _address_space_in_use() -> int:
         return int(handle.read().split()[0]) * resource.getpagesize()
 
 
-def _child(control: dict, fds: list[int], worker: Worker, base_address_space: int, report_sock: int) -> None:
+def _child(control: dict, fds: list[int], worker: Worker, base_address_space: int) -> None:
     """In the forked child: take its own namespaces, read its payload, confine, start. Never returns."""
     token = ""
     try:
@@ -230,22 +219,19 @@ def _child(control: dict, fds: list[int], worker: Worker, base_address_space: in
         signal.signal(signal.SIGINT, signal.default_int_handler)
         # Out of the way first, so that no dup2 below overwrites a source it still needs.
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in fds]
-        if report_sock >= 0:
-            report_sock = fcntl.fcntl(report_sock, fcntl.F_DUPFD, 64)
         for target, fd in enumerate(high):
             os.dup2(fd, target)
         request = _read_payload(PAYLOAD_FD)
         token = request["token"]
         run_dir = worker.prepare_run_dir(control["stage"], request)
-        if report_sock >= 0:  # the worker counts the run's tmpfs files against its memory budget
-            mounts = array.array("i", [os.open(path, os.O_PATH | os.O_DIRECTORY)
-                                       for path in (worker.run_root, "/dev/shm")])
-            socket.socket(fileno=report_sock).sendmsg([b"m"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, mounts)])
         os.closerange(PAYLOAD_FD, resource.getrlimit(resource.RLIMIT_NOFILE)[0] or 65536)
         os.chdir(run_dir)
         os.umask(0o077)
         if worker.isolated:
             _drop_capabilities()
+            # Dumpable again (the worker is not): the worker, same uid, reads our tmpfs usage through
+            # /proc/<pid>/root for the memory poll. Other processes that could do so are this run's own.
+            _check(_libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0), "PR_SET_DUMPABLE")
         limits = request["limits"]
         memory = int(limits["memory_bytes"])
         if request["kind"] == "python":
@@ -350,24 +336,23 @@ class Worker:
             os.makedirs(directory, exist_ok=True)
             _write_files(directory, files)
             return directory
+        # The worker's mounts are private (bwrap), so nothing mounted here propagates back to it.
         _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWIPC), "unshare")
-        _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
-        _mount_tmpfs(self.run_root, self.tmp_bytes)
+        job = os.open(ISOLATED_JOB_DIR, os.O_RDONLY | os.O_DIRECTORY) if stage == "compiled" else -1
+        if stage == "compile":  # the compiler's output must outlive this run: keep the job dir at hand
+            _check(_libc.mount(ISOLATED_JOB_DIR.encode(), JOB_MOUNT_POINT.encode(), None, _MS_BIND, None),
+                   "bind the job dir")
+        _mount_tmpfs(self.run_root, self.tmp_bytes)  # covers the worker's /tmp, job dir included
         _mount_tmpfs("/dev/shm", self.shm_bytes)
         directory = os.path.join(self.run_root, RUN_DIR)
         os.mkdir(directory, 0o755)
-        if stage == "compile":  # the compiler's output must outlive this run: write into the job dir
-            _check(_libc.mount(ISOLATED_JOB_ROOT.encode(), directory.encode(), None, _MS_BIND, None),
-                   "bind the job dir")
-        elif stage == "compiled":
-            job = os.open(ISOLATED_JOB_ROOT, os.O_RDONLY | os.O_DIRECTORY)
+        if stage == "compile":
+            _check(_libc.mount(JOB_MOUNT_POINT.encode(), directory.encode(), None, _MS_MOVE, None), "move the job dir")
+        elif job >= 0:
             try:
                 _copy_dir(job, directory)
             finally:
                 os.close(job)
-        # bwrap's mounts are locked in our user namespace (no umount): cover the job dir instead.
-        _check(_libc.mount(b"tmpfs", ISOLATED_JOB_ROOT.encode(), b"tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
-                           b"size=4096,nr_inodes=1"), "hide the job dir")
         _write_files(directory, files)
         return directory
 
@@ -385,9 +370,9 @@ class Worker:
             if not self.isolated and stage != "compiled":
                 _wipe(self.run_root)  # without namespaces every run shares run_root
             elif stage == "compile":
-                _wipe(ISOLATED_JOB_ROOT)  # holds only what a compiler wrote (compilers run no user code)
+                _wipe(ISOLATED_JOB_DIR)  # holds only what a compiler wrote (compilers run no user code)
+                os.makedirs(ISOLATED_JOB_DIR, exist_ok=True)
             base_address_space = _address_space_in_use()  # read here, not in the child (copy-on-write)
-            mounts_r, mounts_w = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) if self.isolated else (None, None)
             pid = os.fork()
         except OSError as exc:
             for fd in fds:
@@ -396,35 +381,28 @@ class Worker:
             return
         if pid == 0:
             self.sock.close()
-            if mounts_r is not None and mounts_w is not None:
-                mounts_r.close()
-                _child(control, fds, self, base_address_space, mounts_w.detach())
-            _child(control, fds, self, base_address_space, -1)
+            _child(control, fds, self, base_address_space)
         for fd in fds:
             os.close(fd)
-        if mounts_w is not None:
-            mounts_w.close()
-        try:
-            self._wait(run_id, pid, int(control.get("memory_bytes", 0)), mounts_r)
-        finally:
-            if mounts_r is not None:
-                mounts_r.close()
+        self._wait(run_id, pid, int(control.get("memory_bytes", 0)))
 
-    def _run_memory(self, mounts: list[int]) -> int:
+    def _run_memory(self, run_pid: int) -> int:
         """Anonymous + shared-memory pages of every process of the run (all but us in this namespace),
-        plus the files in its tmpfs mounts."""
+        plus the files in its tmpfs mounts (seen through the run child's /proc/<pid>/root)."""
         total = 0
-        for fd in mounts:
-            stats = os.fstatvfs(fd)
+        for mount in (self.run_root, "/dev/shm"):
+            try:
+                stats = os.statvfs(f"/proc/{run_pid}/root{mount}")
+            except OSError:
+                continue  # not mounted yet, or the child is gone
             total += (stats.f_blocks - stats.f_bfree) * stats.f_frsize
         for name in os.listdir("/proc"):
             if name.isdigit() and int(name) != self.pid:
                 total += _resident_memory(name)
         return total
 
-    def _wait(self, run_id: int, pid: int, memory_budget: int, mounts_sock: socket.socket | None) -> None:
+    def _wait(self, run_id: int, pid: int, memory_budget: int) -> None:
         pidfd = os.pidfd_open(pid)
-        mounts: list[int] = []
         killed = over_memory = False
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
@@ -437,9 +415,7 @@ class Worker:
                 ready = dict(poller.poll(poll_ms))
                 if pidfd in ready:
                     break
-                if not ready and mounts_sock is not None and not mounts:
-                    mounts = _receive_mounts(mounts_sock)
-                if not ready and not killed and self._run_memory(mounts) > memory_budget + self.base_memory:
+                if not ready and not killed and self._run_memory(pid) > memory_budget + self.base_memory:
                     killed = over_memory = True
                     self._kill_run(pid, sweep=False)
                 if self.sock.fileno() in ready:
@@ -454,8 +430,6 @@ class Worker:
                         self._kill_run(pid, sweep=False)  # the sweep follows once the child is reaped
         finally:
             os.close(pidfd)
-            for fd in mounts:
-                os.close(fd)
         _, status, usage = os.wait4(pid, 0)
         self._kill_run(pid)
         event = {"event": "exited", "id": run_id, "cpu_s": usage.ru_utime + usage.ru_stime,
