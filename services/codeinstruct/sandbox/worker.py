@@ -124,17 +124,22 @@ class _CompiledFilter:
                "could not load the seccomp filter")
 
 
+# Built once in the worker: every object a run child creates or touches costs it copy-on-write faults.
+_NO_CAPABILITIES = (ctypes.byref(_CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), (_CapData * 2)())
+
+
 def _drop_capabilities() -> None:
     """Give up every capability (the worker holds CAP_SYS_ADMIN in its user namespace for the mounts)."""
     _check(_libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "PR_CAP_AMBIENT_CLEAR_ALL")
-    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-    data = (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    _check(_libc.capset(*_NO_CAPABILITIES), "capset")
 
 
-def _mount_tmpfs(target: str, size_bytes: int) -> None:
-    options = f"size={size_bytes},mode=0755,nr_inodes=16384".encode()
-    _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options), f"mount {target}")
+def tmpfs_options(size_bytes: int) -> bytes:
+    return f"size={size_bytes},mode=0755,nr_inodes=16384".encode()
+
+
+def _mount_tmpfs(target: bytes, options: bytes) -> None:
+    _check(_libc.mount(b"tmpfs", target, b"tmpfs", _MS_NOSUID | _MS_NODEV, options), "mount a tmpfs")
 
 
 def _wipe(root: str) -> None:
@@ -168,9 +173,15 @@ def _read_payload(fd: int) -> dict:
 
 
 def _write_files(directory: str, files: dict) -> None:
+    # os.open/os.write, not open(): the io stack's objects would cost the run child copy-on-write faults.
     for name, content in files.items():
-        with open(os.path.join(directory, name), "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(content)
+        fd = os.open(f"{directory}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            data = memoryview(content.encode("utf-8", "surrogateescape"))
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
 
 
 def _copy_dir(source_fd: int, target: str) -> None:
@@ -286,8 +297,9 @@ class Worker:
         self.run_root = options["run_root"]
         if not self.isolated and not os.path.basename(self.run_root).startswith("codeinstruct-sandbox-"):
             raise SystemExit(f"refusing run_root {self.run_root!r} outside a sandbox")
-        self.tmp_bytes = int(options.get("tmp_bytes", 64 << 20))
-        self.shm_bytes = int(options.get("shm_bytes", 64 << 20))
+        self.run_root_bytes = self.run_root.encode()
+        self.tmp_options = tmpfs_options(int(options.get("tmp_bytes", 64 << 20)))
+        self.shm_options = tmpfs_options(int(options.get("shm_bytes", 64 << 20)))
         self.baseline = self._state()
         self.base_memory = 0
 
@@ -342,8 +354,8 @@ class Worker:
         if stage == "compile":  # the compiler's output must outlive this run: keep the job dir at hand
             _check(_libc.mount(ISOLATED_JOB_DIR.encode(), JOB_MOUNT_POINT.encode(), None, _MS_BIND, None),
                    "bind the job dir")
-        _mount_tmpfs(self.run_root, self.tmp_bytes)  # covers the worker's /tmp, job dir included
-        _mount_tmpfs("/dev/shm", self.shm_bytes)
+        _mount_tmpfs(self.run_root_bytes, self.tmp_options)  # covers the worker's /tmp, job dir included
+        _mount_tmpfs(b"/dev/shm", self.shm_options)
         directory = os.path.join(self.run_root, RUN_DIR)
         os.mkdir(directory, 0o755)
         if stage == "compile":
