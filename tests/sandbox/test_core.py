@@ -10,7 +10,7 @@ from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import pool, seccomp
 from codeinstruct.sandbox.core import Sandbox
-from codeinstruct.sandbox.pool import RawRun
+from codeinstruct.sandbox.supervision import RawRun
 from codeinstruct.sandbox.types import Limits
 from tests.sandbox.conftest import sandbox_config
 

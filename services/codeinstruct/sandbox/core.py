@@ -24,7 +24,8 @@ from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import languages, selfcheck, verdicts
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.languages import MIB, Recipe
-from codeinstruct.sandbox.pool import RUN_ENV, RawRun, WorkerHandle, WorkerPool
+from codeinstruct.sandbox.pool import RUN_ENV, WorkerHandle, WorkerPool
+from codeinstruct.sandbox.supervision import RawRun
 from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, TestsResult
 
 logger = logging.getLogger(__name__)

@@ -15,24 +15,18 @@ those recycles, and reports whether any worker can be made healthy (the service'
 
 from __future__ import annotations
 
-import array
-import fcntl
 import json
 import logging
 import os
 import queue
-import secrets
-import selectors
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client import Counter, Gauge
@@ -40,6 +34,7 @@ from prometheus_client import Counter, Gauge
 from codeinstruct.core.errors import Unavailable
 from codeinstruct.sandbox import seccomp
 from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.sandbox.supervision import RawRun, run_on
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +44,6 @@ _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # /etc entries programs and toolchains need; nothing with secrets.
 _ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf",
                 "java-17-openjdk", "java-21-openjdk", "ssl/certs", "mime.types")
-_READ_CHUNK = 1 << 20
-_PIPE_BYTES = 1 << 20
-_TICK_S = 0.02
 _LOG_LINE_CHARS = 2000
 _LOG_LINES_PER_WORKER = 200  # a worker that writes more is broken; its further output is dropped
 WORKER_RECYCLES = Counter("codeinstruct_sandbox_worker_recycles_total",
@@ -63,26 +55,6 @@ RUN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UT
            # Single-threaded numeric libraries: a run gets one core's worth of threads.
            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
-
-
-@dataclass
-class RawRun:
-    """What the supervisor observed of one run, before classification."""
-
-    exit_code: int = 0
-    signal: int = 0
-    stdout: bytes = b""
-    stderr: bytes = b""
-    reports: list[dict] = field(default_factory=list)
-    wall_time_s: float = 0.0
-    cpu_time_s: float = 0.0
-    max_rss_kb: int = 0
-    memory_limit_bytes: int = 0
-    timed_out: bool = False
-    truncated: bool = False
-    over_memory: bool = False
-    worker_lost: bool = False
-    error: str = ""
 
 
 def _world_accessible(path: Path) -> bool:
@@ -276,176 +248,10 @@ class WorkerHandle:
 
     # -- one run -----------------------------------------------------------------------------------
     def run(self, request: dict, stdin: bytes, timeout_s: float, max_output: int) -> RawRun:
-        """Send one run and supervise it to the end. The wall clock starts here, not when queued.
-
-        `request` is the run's payload (files, kind, argv or harness, env, limits) plus `stage`
-        ("script", "compile" or "compiled"); the payload goes in a memfd that only the run child reads.
-        """
+        """Send one run to this worker and supervise it to the end (supervision.run_on)."""
         assert self.sock is not None
         self._run_id += 1
-        token = secrets.token_hex(16)
-        limits = request.get("limits", {})
-        control = {"op": "run", "id": self._run_id, "stage": request.get("stage", "script"),
-                   "memory_bytes": int(limits.get("memory_bytes", 0))}
-        payload = os.memfd_create("codeinstruct-run", os.MFD_CLOEXEC)
-        try:
-            data = json.dumps({**request, "token": token}).encode()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(payload, view):]
-        except OSError as exc:
-            os.close(payload)
-            return RawRun(worker_lost=True, error=f"could not write the run's payload: {exc}")
-        stdin_r, stdin_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        for fd in (out_r, err_r):
-            try:
-                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(_PIPE_BYTES, max_output + 1))
-            except OSError:
-                pass  # over the system's pipe-max-size: the tick keeps draining
-        child_ends = [stdin_r, out_w, err_w, rep_w, payload]
-        raw = RawRun(memory_limit_bytes=int(limits.get("memory_bytes", 0)))
-        started = time.monotonic()
-        try:
-            fds = array.array("i", child_ends)
-            self.sock.sendmsg([json.dumps(control).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
-        except OSError as exc:
-            for fd in (stdin_w, out_r, err_r, rep_r):
-                os.close(fd)
-            raw.worker_lost, raw.error = True, f"could not reach the sandbox worker: {exc}"
-            return raw
-        finally:
-            for fd in child_ends:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        if not stdin:
-            os.close(stdin_w)  # the program sees end-of-file at once
-        try:
-            self._supervise(raw, token, started, stdin_w if stdin else None, stdin, out_r, err_r, rep_r,
-                            timeout_s, max_output)
-        finally:
-            for fd in (out_r, err_r, rep_r):
-                os.close(fd)
-        raw.wall_time_s = time.monotonic() - started
-        return raw
-
-    def _supervise(self, raw: RawRun, token: str, started: float, stdin_w: int | None, stdin: bytes,
-                   out_r: int, err_r: int, rep_r: int, timeout_s: float, max_output: int) -> None:
-        """Wait for the worker's exit report, draining the output pipes on a short tick.
-
-        The pipes are enlarged (_PIPE_BYTES), so typical programs never block on a full pipe and the
-        supervisor wakes about once per run instead of once per chunk; the tick bounds how long a
-        chatty program waits for room, and how late an output cap is noticed.
-        """
-        assert self.sock is not None
-        buffers = {out_r: bytearray(), err_r: bytearray(), rep_r: bytearray()}
-        caps = {out_r: max_output, err_r: max_output, rep_r: max_output + (1 << 20)}
-        for fd in buffers:
-            os.set_blocking(fd, False)
-        selector = selectors.DefaultSelector()
-        selector.register(self.sock, selectors.EVENT_READ)
-        pending = memoryview(stdin)
-        if stdin_w is not None:
-            os.set_blocking(stdin_w, False)
-            selector.register(stdin_w, selectors.EVENT_WRITE)
-        deadline = started + timeout_s
-        exited: dict | None = None
-        kill_sent_at: float | None = None
-        open_pipes = set(buffers)
-
-        def kill() -> None:
-            nonlocal kill_sent_at
-            if kill_sent_at is None:
-                kill_sent_at = time.monotonic()
-                try:
-                    self.sock.send(b'{"op": "kill"}')  # type: ignore[union-attr]
-                except OSError:
-                    pass
-
-        def drain() -> None:
-            for fd in list(open_pipes):
-                while True:
-                    try:
-                        chunk = os.read(fd, _READ_CHUNK)
-                    except BlockingIOError:
-                        break
-                    if not chunk:
-                        open_pipes.discard(fd)
-                        break
-                    buffer = buffers[fd]
-                    room = caps[fd] - len(buffer)
-                    buffer += chunk[:room]
-                    if len(chunk) > room:
-                        if fd != rep_r:
-                            raw.truncated = True
-                        kill()
-                        open_pipes.discard(fd)
-                        break
-
-        try:
-            while exited is None:
-                now = time.monotonic()
-                if kill_sent_at is None and now >= deadline:
-                    raw.timed_out = True
-                    kill()
-                if kill_sent_at is not None and now - kill_sent_at > 5.0:
-                    raw.worker_lost, raw.error = True, "the sandbox worker did not stop the run"
-                    return
-                wait = max(0.0, deadline - now) if kill_sent_at is None else 0.1
-                for key, _ in selector.select(timeout=min(wait, _TICK_S)):
-                    if key.fd == stdin_w:
-                        try:
-                            written = os.write(stdin_w, pending[:_READ_CHUNK])
-                            pending = pending[written:]
-                        except BlockingIOError:
-                            continue
-                        except OSError:  # the program closed its stdin
-                            pending = pending[:0]
-                        if not pending:
-                            selector.unregister(stdin_w)
-                            os.close(stdin_w)
-                            stdin_w = None
-                    else:
-                        data = self.sock.recv(1 << 16)
-                        if not data:
-                            raw.worker_lost, raw.error = True, "the sandbox worker exited during the run"
-                            return
-                        exited = json.loads(data)
-                drain()
-            # The worker killed every process of the run before reporting: the pipes are at their end
-            # (without a pid namespace a process that left the group may still hold one: bounded wait).
-            stop = time.monotonic() + 2.0
-            drain()
-            while open_pipes and time.monotonic() < stop:
-                time.sleep(0.002)
-                drain()
-            if open_pipes:
-                logger.warning("run output still open 2s after exit; dropping it")
-        finally:
-            selector.close()
-            if stdin_w is not None:
-                os.close(stdin_w)
-        assert exited is not None
-        raw.error = exited.get("error", "")
-        if raw.error:  # set-up failed or the worker found its own state changed: replace it
-            raw.worker_lost = True
-        raw.over_memory = bool(exited.get("over_memory"))
-        raw.exit_code = int(exited.get("exit_code", 0))
-        raw.signal = int(exited.get("signal", 0))
-        raw.cpu_time_s = float(exited.get("cpu_s", 0.0))
-        raw.max_rss_kb = int(exited.get("max_rss_kb", 0))
-        raw.stdout, raw.stderr = bytes(buffers[out_r]), bytes(buffers[err_r])
-        for line in bytes(buffers[rep_r]).splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and event.get("token") == token:
-                raw.reports.append(event)
+        return run_on(self.sock, self._run_id, request, stdin, timeout_s, max_output)
 
 
 class SpawnThread:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox.languages import Recipe
-from codeinstruct.sandbox.pool import RawRun
+from codeinstruct.sandbox.supervision import RawRun
 from codeinstruct.sandbox.types import ExecutionResult
 
 
