@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from codeinstruct.core import deadline
-from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import languages, selfcheck, verdicts
 from codeinstruct.sandbox.config import SandboxConfig
@@ -284,7 +284,12 @@ class Sandbox:
                     future.cancel()
 
     def _batch_one(self, run: dict) -> ExecutionResult:
-        return self.execute(run["code"], run.get("language") or "python", run.get("stdin", ""), run.get("limits"))
+        """One run of a batch; a worker that cannot be had fails this run alone, not the whole stream."""
+        try:
+            return self.execute(run["code"], run.get("language") or "python", run.get("stdin", ""),
+                                run.get("limits"))
+        except Unavailable as exc:
+            return ExecutionResult(Status.SANDBOX_ERROR, detail=str(exc))
 
     def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
                   limits: Limits | dict | None = None, harness: str = "default") -> TestsResult:
