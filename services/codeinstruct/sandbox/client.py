@@ -13,7 +13,7 @@ from codeinstruct.core.config import build
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
-from codeinstruct.sandbox.types import CapturedOutput, ExecutionResult, Limits, TestsResult
+from codeinstruct.sandbox.types import BatchRun, CapturedOutput, ExecutionResult, LimitsArg, SandboxInfo, TestsResult
 from codeinstruct.server.client import ServiceClient, call, stream
 from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
 
@@ -31,12 +31,13 @@ class SandboxClient(ServiceClient):
         self._stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
 
     def execute(self, code: str, language: str = "python", stdin: str = "",
-                limits: Limits | dict | None = None) -> ExecutionResult:
+                limits: LimitsArg = None) -> ExecutionResult:
         request = sandbox_pb2.ExecuteRequest(code=code, language=language, stdin=stdin,
                                              limits=messages.limits_to_proto(limits))
         return messages.result_from_proto(call(self._stub.Execute, request).result)
 
-    def execute_batch(self, runs: list[dict], concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
+    def execute_batch(self, runs: list[BatchRun],
+                      concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
         request = sandbox_pb2.ExecuteBatchRequest(concurrency=concurrency or 0, runs=[
             sandbox_pb2.ExecuteRequest(code=r["code"], language=r.get("language") or "python", stdin=r.get("stdin", ""),
                                        limits=messages.limits_to_proto(r.get("limits")))
@@ -45,7 +46,7 @@ class SandboxClient(ServiceClient):
             yield item.index, messages.result_from_proto(item.result)
 
     def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
-                  limits: Limits | dict | None = None, harness: str = "default") -> TestsResult:
+                  limits: LimitsArg = None, harness: str = "default") -> TestsResult:
         if harness not in messages.HARNESS_TO_PROTO:
             raise InvalidInput(f"harness must be one of {sorted(messages.HARNESS_TO_PROTO)}, got {harness!r}",
                                field="harness")
@@ -55,12 +56,12 @@ class SandboxClient(ServiceClient):
         return messages.tests_from_proto(call(self._stub.RunTests, request))
 
     def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
-                        limits: Limits | dict | None = None) -> list[CapturedOutput]:
+                        limits: LimitsArg = None) -> list[CapturedOutput]:
         request = sandbox_pb2.CaptureOutputsRequest(code=code, language=language, entry_point=entry_point,
                                                     inputs=inputs, limits=messages.limits_to_proto(limits))
         return messages.captured_from_proto(call(self._stub.CaptureOutputs, request))
 
-    def info(self) -> dict:
+    def info(self) -> SandboxInfo:
         response = call(self._stub.GetSandboxInfo, sandbox_pb2.GetSandboxInfoRequest())
         return {"languages": list(response.languages), "isolation_layers": list(response.isolation_layers),
                 "default_limits": messages.limits_from_proto(response.default_limits),

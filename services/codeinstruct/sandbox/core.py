@@ -25,8 +25,17 @@ from codeinstruct.sandbox import languages, selfcheck, verdicts
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.languages import MIB, Recipe
 from codeinstruct.sandbox.pool import RUN_ENV, WorkerHandle, WorkerPool
-from codeinstruct.sandbox.supervision import RawRun
-from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, TestsResult
+from codeinstruct.sandbox.supervision import Payload, RawRun
+from codeinstruct.sandbox.types import (
+    BatchRun,
+    CapturedOutput,
+    CaseResult,
+    ExecutionResult,
+    Limits,
+    LimitsArg,
+    SandboxInfo,
+    TestsResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +87,7 @@ class Sandbox:
     def close(self) -> None:
         self._pool.close()
 
-    def info(self) -> dict:
+    def info(self) -> SandboxInfo:
         c = self.config
         return {
             "languages": sorted(self.recipes),
@@ -92,12 +101,14 @@ class Sandbox:
         }
 
     # -- validation --------------------------------------------------------------------------------
-    def _limits(self, limits: Limits | dict | None, field: str = "limits") -> _Resolved:
+    def _limits(self, limits: LimitsArg, field: str = "limits") -> _Resolved:
         if isinstance(limits, dict):
             unknown = sorted(set(limits) - {"timeout_s", "memory_mb", "max_output_bytes"})
             if unknown:
                 raise InvalidInput(f"unknown limit(s) {unknown}", field=field)
             limits = Limits(**limits)
+        elif limits is not None and not isinstance(limits, Limits):
+            raise InvalidInput(f"limits must be Limits or a mapping, got {type(limits).__name__}", field=field)
         limits = limits or Limits()
         c = self.config
         timeout = float(limits.timeout_s or c.default_timeout_s)
@@ -135,7 +146,7 @@ class Sandbox:
 
     # -- one run on a held worker --------------------------------------------------------------------
     def _request(self, recipe: Recipe, code: str, limits: _Resolved, *, compile_step: bool = False,
-                 harness: dict | None = None, compiled: bool = False) -> dict:
+                 harness: dict[str, str] | None = None, compiled: bool = False) -> Payload:
         """The payload of one run. Stages: "script" (fresh dir with the source), "compile" (the source in
         the job dir, which keeps the compiler's output), "compiled" (a fresh dir with a copy of it)."""
         c = self.config
@@ -150,7 +161,7 @@ class Sandbox:
             "processes": c.max_processes + recipe.extra_processes + (32 if compile_step else 0),
         }
         stage = "compile" if compile_step else "compiled" if compiled else "script"
-        request: dict = {"stage": stage, "limits": run_limits, "env": dict(RUN_ENV)}
+        request: Payload = {"stage": stage, "limits": run_limits, "env": dict(RUN_ENV)}
         request["files"] = {} if compiled else {recipe.source_file(code): code}
         if recipe.name == "python":
             request["kind"] = "python"
@@ -161,11 +172,11 @@ class Sandbox:
             request["argv"] = recipe.argv(parts, code, memory_mb)
         return request
 
-    def _run_on(self, worker: WorkerHandle, request: dict, stdin: str, timeout_s: float,
+    def _run_on(self, worker: WorkerHandle, request: Payload, stdin: str, timeout_s: float,
                 max_output: int) -> RawRun:
         return worker.run(request, stdin.encode("utf-8", "surrogateescape"), timeout_s, max_output)
 
-    def _run(self, request: dict, stdin: str, limits: _Resolved, timeout_s: float | None = None) -> RawRun:
+    def _run(self, request: Payload, stdin: str, limits: _Resolved, timeout_s: float | None = None) -> RawRun:
         """Run on any free worker; a worker that breaks is replaced and the run retried once."""
         raw = RawRun()
         for _attempt in range(2):
@@ -187,7 +198,7 @@ class Sandbox:
 
     # -- public API --------------------------------------------------------------------------------
     def execute(self, code: str, language: str = "python", stdin: str = "",
-                limits: Limits | dict | None = None) -> ExecutionResult:
+                limits: LimitsArg = None) -> ExecutionResult:
         """Run one program on `stdin` and report its status, output and resource use."""
         recipe = self._recipe(language)
         self._check_code(code)
@@ -242,7 +253,8 @@ class Sandbox:
         finally:
             self._pool.release(worker, broken=broken, reason=reason or "lost")
 
-    def execute_batch(self, runs: list[dict], concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
+    def execute_batch(self, runs: list[BatchRun],
+                      concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
         """Run many programs, at most `concurrency` at once; yields (index, result) as each finishes."""
         if len(runs) > self.config.max_batch:
             raise InvalidInput(f"at most {self.config.max_batch} runs per batch, got {len(runs)}", field="runs")
@@ -283,7 +295,7 @@ class Sandbox:
                 for future in pending:
                     future.cancel()
 
-    def _batch_one(self, run: dict) -> ExecutionResult:
+    def _batch_one(self, run: BatchRun) -> ExecutionResult:
         """One run of a batch; a worker that cannot be had fails this run alone, not the whole stream."""
         try:
             return self.execute(run["code"], run.get("language") or "python", run.get("stdin", ""),
@@ -292,7 +304,7 @@ class Sandbox:
             return ExecutionResult(Status.SANDBOX_ERROR, detail=str(exc))
 
     def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
-                  limits: Limits | dict | None = None, harness: str = "default") -> TestsResult:
+                  limits: LimitsArg = None, harness: str = "default") -> TestsResult:
         """Run DESIGN section 4 test cases; a case passes only on the harness's positive signal.
 
         Each case is compared as it finishes and only a bounded part of its output is kept: the
@@ -320,7 +332,7 @@ class Sandbox:
         return TestsResult(failing, cases, passed, len(cases))
 
     def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
-                        limits: Limits | dict | None = None) -> list[CapturedOutput]:
+                        limits: LimitsArg = None) -> list[CapturedOutput]:
         """What `code` produces for each input: repr() of the call's value, or its exact stdout.
 
         An output larger than its share of the response budget is never returned cut as if whole:
@@ -348,14 +360,14 @@ class Sandbox:
         return max(4096, budget // max(1, count * echoed))
 
     @staticmethod
-    def _test_input(test: dict, index: int) -> str:
+    def _test_input(test: object, index: int) -> str:
         if not isinstance(test, dict) or not isinstance(test.get("input", ""), str) \
                 or not isinstance(test.get("output", ""), str):
             raise InvalidInput("each test is {'input': str, 'output': str}", field=f"tests[{index}]")
         return test.get("input", "")
 
     def _cases(self, code: str, language: str, entry_point: str, inputs: list[str],
-               limits: Limits | dict | None, harness: str) -> Iterator[tuple[ExecutionResult, str | None]]:
+               limits: LimitsArg, harness: str) -> Iterator[tuple[ExecutionResult, str | None]]:
         """Validate, then run each input, yielding (result, value) as each finishes; value is the
         harness-reported repr (call mode). Validation errors raise before any run starts."""
         recipe = self._recipe(language)

@@ -24,6 +24,10 @@ import os
 import sys
 import traceback
 import types
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 REPORT_FD = 3
 
@@ -154,7 +158,7 @@ def _disable_like_humaneval() -> None:
         sys.modules[name] = None  # type: ignore[assignment]
 
 
-def run(spec: dict, token: str) -> None:
+def run(spec: dict[str, Any], token: str) -> None:
     """Run the program described by `spec` and exit the process; never returns."""
     reporter = _Reporter(token)
     del token
@@ -180,7 +184,7 @@ def run(spec: dict, token: str) -> None:
     if mode == "humaneval":
         _run_humaneval(code, spec.get("input", ""), reporter)
         return
-    namespace: dict = {"__name__": "__main__", "__file__": path, "__builtins__": builtins, "__doc__": None,
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": path, "__builtins__": builtins, "__doc__": None,
                        "__package__": None, "__spec__": None, "__loader__": None}
     status = _run_code(code, namespace, reporter)
     if status is not None:
@@ -209,7 +213,7 @@ def run(spec: dict, token: str) -> None:
     _finish(0)
 
 
-def _run_code(code: types.CodeType, namespace: dict, reporter: _Reporter) -> int | None:
+def _run_code(code: types.CodeType, namespace: dict[str, Any], reporter: _Reporter) -> int | None:
     """Exec the module body; None when it completed, else the exit status to leave with."""
     try:
         exec(code, namespace)
@@ -240,7 +244,7 @@ def _report_exception(exc: BaseException, reporter: _Reporter) -> None:
 def _run_humaneval(code: types.CodeType, expression: str, reporter: _Reporter) -> None:
     sink = _DiscardingIO()
     _disable_like_humaneval()
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     sys.stdout = sys.stderr = sink
     sys.stdin = sink
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from codeinstruct.core.statuses import Status, from_proto, to_proto
-from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, TestsResult
+from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, LimitsArg, TestsResult
 from codeinstruct.v1 import common_pb2, sandbox_pb2
 
 
@@ -18,7 +18,7 @@ HARNESS_TO_PROTO = {"default": sandbox_pb2.TEST_HARNESS_DEFAULT, "humaneval": sa
 HARNESS_FROM_PROTO = {sandbox_pb2.TEST_HARNESS_UNSPECIFIED: "default", **{v: k for k, v in HARNESS_TO_PROTO.items()}}
 
 
-def limits_to_proto(limits: Limits | dict | None) -> sandbox_pb2.Limits:
+def limits_to_proto(limits: LimitsArg) -> sandbox_pb2.Limits:
     if isinstance(limits, dict):
         limits = Limits(**limits)
     limits = limits or Limits()

@@ -34,7 +34,7 @@ from prometheus_client import Counter, Gauge
 from codeinstruct.core.errors import Unavailable
 from codeinstruct.sandbox import seccomp
 from codeinstruct.sandbox.config import SandboxConfig
-from codeinstruct.sandbox.supervision import RawRun, run_on
+from codeinstruct.sandbox.supervision import Payload, RawRun, run_on
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class WorkerHandle:
         self._spawn = spawn
         self.proc: subprocess.Popen[bytes] | None = None
         self.sock: socket.socket | None = None
-        self.info: dict = {}
+        self.info: Payload = {}
         self._run_id = 0
         self._plain_root: str | None = None
         self._log_lines = 0
@@ -101,7 +101,7 @@ class WorkerHandle:
     # -- lifecycle ---------------------------------------------------------------------------------
     def command(self, control_fd: int) -> list[str]:
         isolated = self.config.isolation == "full"
-        options: dict = {"isolated": isolated, "run_root": "/tmp", "tmp_bytes": self.config.tmpfs_mb << 20,
+        options: Payload = {"isolated": isolated, "run_root": "/tmp", "tmp_bytes": self.config.tmpfs_mb << 20,
                          "shm_bytes": self.config.shm_mb << 20}
         if isolated:
             try:
@@ -152,7 +152,7 @@ class WorkerHandle:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             command = self.command(child.fileno())
-            run_as: dict = {}
+            run_as: int | None = None
             if self.config.isolation == "full" and os.geteuid() == 0:
                 uid = self.config.uid_base + self.index
                 setpriv = shutil.which("setpriv")
@@ -162,8 +162,8 @@ class WorkerHandle:
                     # as gRPC run in the child of a multi-threaded process (and can crash it).
                     command = [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", *command]
                 else:
-                    run_as = {"user": uid, "group": uid, "extra_groups": []}
-            self.proc = self._spawn.spawn(command, pass_fds=(child.fileno(),), **run_as)
+                    run_as = uid
+            self.proc = self._spawn.spawn(command, (child.fileno(),), run_as)
         except OSError as exc:
             parent.close()
             raise Unavailable(f"cannot start sandbox worker {self.index}: {exc}") from None
@@ -247,11 +247,15 @@ class WorkerHandle:
             self._plain_root = None
 
     # -- one run -----------------------------------------------------------------------------------
-    def run(self, request: dict, stdin: bytes, timeout_s: float, max_output: int) -> RawRun:
+    def run(self, request: Payload, stdin: bytes, timeout_s: float, max_output: int) -> RawRun:
         """Send one run to this worker and supervise it to the end (supervision.run_on)."""
         assert self.sock is not None
         self._run_id += 1
         return run_on(self.sock, self._run_id, request, stdin, timeout_s, max_output)
+
+
+# (command, fds to pass, uid to run as or None, where the process goes)
+_SpawnRequest = tuple[list[str], tuple[int, ...], int | None, "Future[subprocess.Popen[bytes]]"]
 
 
 class SpawnThread:
@@ -262,13 +266,13 @@ class SpawnThread:
     """
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[list[str], dict, Future] | None] = queue.Queue()
+        self._queue: queue.Queue[_SpawnRequest | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="sandbox-spawner", daemon=True)
         self._thread.start()
 
-    def spawn(self, command: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+    def spawn(self, command: list[str], pass_fds: tuple[int, ...], uid: int | None) -> subprocess.Popen[bytes]:
         future: Future[subprocess.Popen[bytes]] = Future()
-        self._queue.put((command, kwargs, future))
+        self._queue.put((command, pass_fds, uid, future))
         return future.result()
 
     def _loop(self) -> None:
@@ -276,14 +280,14 @@ class SpawnThread:
             item = self._queue.get()
             if item is None:
                 return
-            command, kwargs, future = item
+            command, pass_fds, uid, future = item
             try:
-                # A minimal environment: bwrap's own process (pid 1 in the sandbox) keeps the environment
-                # it starts with, and a run can read /proc/1/environ.
+                # A minimal environment: nothing of the service's own reaches the sandbox.
                 future.set_result(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.PIPE, close_fds=True, cwd="/",
                                                    env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
-                                                   **kwargs))
+                                                   pass_fds=pass_fds, user=uid, group=uid,
+                                                   extra_groups=None if uid is None else []))
             except BaseException as exc:
                 future.set_exception(exc)
 

@@ -11,6 +11,7 @@ from codeinstruct.core.config import build
 from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.core import Sandbox
+from codeinstruct.sandbox.types import BatchRun
 from codeinstruct.server.bootstrap import ServiceSpec
 from codeinstruct.server.strict import register_strict
 from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
@@ -32,8 +33,8 @@ class SandboxServicer(sandbox_pb2_grpc.SandboxServiceServicer):
 
     def ExecuteBatch(self, request: sandbox_pb2.ExecuteBatchRequest,
                      context: grpc.ServicerContext) -> Iterator[sandbox_pb2.ExecuteBatchResponse]:
-        runs = [{"code": r.code, "language": r.language or "python", "stdin": r.stdin,
-                 "limits": messages.limits_from_proto(r.limits)} for r in request.runs]
+        runs: list[BatchRun] = [{"code": r.code, "language": r.language or "python", "stdin": r.stdin,
+                                 "limits": messages.limits_from_proto(r.limits)} for r in request.runs]
         for index, result in self.sandbox.execute_batch(runs, request.concurrency or None):
             yield sandbox_pb2.ExecuteBatchResponse(index=index, result=messages.result_to_proto(result))
 

@@ -19,6 +19,7 @@ import selectors
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,11 @@ _REPORT_SLACK = 1 << 20  # the report channel may carry a value repr as large as
 _KILL_GRACE_S = 5.0
 
 
+# A run's payload and the worker's messages: JSON objects internal to the sandbox (worker.py is
+# standard-library only, so they stay plain dicts rather than shared types).
+Payload = dict[str, Any]
+
+
 @dataclass
 class RawRun:
     """What the supervisor observed of one run, before classification."""
@@ -37,7 +43,7 @@ class RawRun:
     signal: int = 0
     stdout: bytes = b""
     stderr: bytes = b""
-    reports: list[dict] = field(default_factory=list)
+    reports: list[Payload] = field(default_factory=list)
     wall_time_s: float = 0.0
     cpu_time_s: float = 0.0
     max_rss_kb: int = 0
@@ -49,7 +55,7 @@ class RawRun:
     error: str = ""
 
 
-def run_on(sock: socket.socket, run_id: int, request: dict, stdin: bytes, timeout_s: float,
+def run_on(sock: socket.socket, run_id: int, request: Payload, stdin: bytes, timeout_s: float,
            max_output: int) -> RawRun:
     """Send one run and supervise it to the end.
 
@@ -181,7 +187,7 @@ class RunSupervisor:
         if self.stdin_w is not None:
             os.set_blocking(self.stdin_w, False)
             selector.register(self.stdin_w, selectors.EVENT_WRITE)
-        exited: dict | None = None
+        exited: Payload | None = None
         raw = self.raw
         try:
             while exited is None:
@@ -218,7 +224,7 @@ class RunSupervisor:
                 os.close(self.stdin_w)
         self._read_exit(exited)
 
-    def _read_exit(self, exited: dict) -> None:
+    def _read_exit(self, exited: Payload) -> None:
         raw = self.raw
         raw.error = exited.get("error", "")
         if raw.error:  # set-up failed or the worker found its own state changed: replace it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from codeinstruct.core.statuses import Status
 
@@ -16,6 +16,39 @@ class Limits:
     timeout_s: float | None = None
     memory_mb: int | None = None
     max_output_bytes: int | None = None
+
+
+class LimitsDict(TypedDict, total=False):
+    """`Limits` as a plain mapping (configuration files, JSON callers)."""
+
+    timeout_s: float
+    memory_mb: int
+    max_output_bytes: int
+
+
+LimitsArg = Limits | LimitsDict | None
+
+
+class BatchRun(TypedDict):
+    """One run of `execute_batch`: `code` is required, the rest as for `execute`."""
+
+    code: str
+    language: NotRequired[str]
+    stdin: NotRequired[str]
+    limits: NotRequired[LimitsArg]
+
+
+class SandboxInfo(TypedDict):
+    """What `info()` / GetSandboxInfo reports."""
+
+    languages: list[str]
+    isolation_layers: list[str]
+    default_limits: Limits
+    max_limits: Limits
+    workers: int
+    python: str
+    worker_recycles: int
+    healthy_workers: int
 
 
 @dataclass(frozen=True)

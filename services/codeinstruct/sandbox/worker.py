@@ -44,6 +44,12 @@ import signal
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    Message = dict[str, Any]  # a JSON object: control messages, payloads, start-up options
 
 MAX_FDS = 5  # stdin, stdout, stderr, report, payload
 PAYLOAD_FD = 4
@@ -76,11 +82,11 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _send(sock: socket.socket, message: dict) -> None:
+def _send(sock: socket.socket, message: Message) -> None:
     sock.send(json.dumps(message).encode())
 
 
-def _recv(sock: socket.socket) -> tuple[dict | None, list[int]]:
+def _recv(sock: socket.socket) -> tuple[Message | None, list[int]]:
     """One control message. Fresh bytes per message: nothing of an earlier message stays in a buffer."""
     fds = array.array("i")
     data, ancdata, _flags, _addr = sock.recvmsg(CONTROL_BYTES, socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
@@ -161,7 +167,7 @@ def _wipe(root: str) -> None:
             pass
 
 
-def _read_payload(fd: int) -> dict:
+def _read_payload(fd: int) -> Message:
     size = os.fstat(fd).st_size
     data = bytearray()
     while len(data) < size:
@@ -172,7 +178,7 @@ def _read_payload(fd: int) -> dict:
     return json.loads(data)
 
 
-def _write_files(directory: str, files: dict) -> None:
+def _write_files(directory: str, files: dict[str, str]) -> None:
     # os.open/os.write, not open(): the io stack's objects would cost the run child copy-on-write faults.
     for name, content in files.items():
         fd = os.open(f"{directory}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -220,7 +226,7 @@ def _address_space_in_use() -> int:
         return int(handle.read().split()[0]) * resource.getpagesize()
 
 
-def _child(control: dict, fds: list[int], worker: Worker, base_address_space: int) -> None:
+def _child(control: Message, fds: list[int], worker: Worker, base_address_space: int) -> None:
     """In the forked child: take its own namespaces, read its payload, confine, start. Never returns."""
     token = ""
     try:
@@ -282,7 +288,7 @@ def _child(control: dict, fds: list[int], worker: Worker, base_address_space: in
 
 
 class Worker:
-    def __init__(self, sock: socket.socket, options: dict):
+    def __init__(self, sock: socket.socket, options: Message):
         self.sock = sock
         self.options = options
         self.pid = os.getpid()
@@ -304,8 +310,8 @@ class Worker:
         self.base_memory = 0
 
     # -- the worker's own state: what no run may change ---------------------------------------------
-    def _state(self) -> dict:
-        state: dict = {name: resource.getrlimit(getattr(resource, name)) for name in _WATCHED_LIMITS
+    def _state(self) -> Message:
+        state: Message = {name: resource.getrlimit(getattr(resource, name)) for name in _WATCHED_LIMITS
                        if hasattr(resource, name)}
         state["nice"] = os.getpriority(os.PRIO_PROCESS, 0)
         state["affinity"] = sorted(os.sched_getaffinity(0))
@@ -340,7 +346,7 @@ class Worker:
                 for fd in fds:
                     os.close(fd)
 
-    def prepare_run_dir(self, stage: str, request: dict) -> str:
+    def prepare_run_dir(self, stage: str, request: Message) -> str:
         """In the run child: the directory the run starts in, with its files (see the module docstring)."""
         files = request.get("files", {})
         if not self.isolated:
@@ -368,7 +374,7 @@ class Worker:
         _write_files(directory, files)
         return directory
 
-    def _run(self, control: dict, fds: list[int]) -> None:
+    def _run(self, control: Message, fds: list[int]) -> None:
         run_id = int(control.get("id", 0))
         stage = control.get("stage", "script")
         try:
