@@ -49,6 +49,7 @@ class Tenancy:
     address: str
     victim_baseline: dict
     logs: list[str]
+    server_pid: int | None = None  # the server's own process, when it runs in one
 
 
 def _site_packages() -> Path:
@@ -136,7 +137,7 @@ def tenancy(request: pytest.FixtureRequest) -> Iterator[Tenancy]:
     try:
         _wait_serving(address, process)
         with SandboxClient(address) as client:
-            yield Tenancy(client, address, _victim(client), logs)
+            yield Tenancy(client, address, _victim(client), logs, process.pid)
     finally:
         process.terminate()
         try:
@@ -266,6 +267,46 @@ def test_responses_stay_under_the_message_limit(tenancy: Tenancy) -> None:
     assert outcome.total == 12 and outcome.status is Status.WRONG_ANSWER
     assert sum(len(case.actual_output) for case in outcome.cases) <= 48 << 20
     assert re.search("response budget", outcome.cases[0].detail)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmHWM for {pid}")
+
+
+def test_run_tests_keeps_one_case_output_at_a_time(tenancy: Tenancy) -> None:
+    if tenancy.server_pid is None:
+        pytest.skip("the in-process server shares its memory with the test runner; measured on the server process")
+    before = _peak_rss_mb(tenancy.server_pid)
+    loud = "def f(i):\n    return 'q' * (12 << 20)\n"
+    tests = [{"input": f"f({i})", "output": "''"} for i in range(12)]
+    outcome = tenancy.client.run_tests(loud, "python", "f", tests, limits={"max_output_bytes": 16 << 20})
+    assert outcome.total == 12
+    grown = _peak_rss_mb(tenancy.server_pid) - before
+    assert grown < 250, f"the server's peak grew by {grown:.0f} MiB for 12 cases of 12 MiB"
+
+
+def test_innocent_runs_stay_correct_under_attack_load(tenancy: Tenancy) -> None:
+    attacks = [code for code in tenants.ATTACKS.values() for _ in range(3)]
+    runs: list[dict] = []
+    expected: dict[int, str] = {}
+    for i in range(120):
+        if i % 6 == 0 and attacks:
+            runs.append({"code": attacks.pop(), "limits": {"timeout_s": 10}})
+        else:
+            expected[len(runs)] = f"{i * i}\n"
+            runs.append({"code": f"import os\nprint({i} * {i})\nassert not os.path.exists('/tmp/planted')\n"})
+    runs += [{"code": code, "limits": {"timeout_s": 10}} for code in attacks]
+    before = tenancy.client.info()["worker_recycles"]
+    results = dict(tenancy.client.execute_batch(runs, concurrency=2))  # type: ignore[arg-type]
+    assert sorted(results) == list(range(len(runs)))
+    assert not [i for i, r in results.items() if r.status is Status.SANDBOX_ERROR]
+    wrong = {i: results[i] for i, out in expected.items() if (results[i].status, results[i].stdout) != (Status.OK, out)}
+    assert not wrong, list(wrong.items())[:3]
+    assert tenancy.client.info()["worker_recycles"] == before
+    _assert_unharmed(tenancy, "a mixed batch")
 
 
 def test_malformed_request_is_invalid_argument(tenancy: Tenancy) -> None:
