@@ -1,11 +1,14 @@
+import copy
+
 import pytest
 import torch
 
+from codeinstruct.core.config import build
 from codeinstruct.generation.config import GenerationConfig
 
 # Small budgets: the slow tests check mechanics, not quality (a 135M model writes wrong code).
-SMALL = dict(max_tokens=64, evol_max_tokens=48, inverse_samples=2, inverse_max_tokens=24, semi_samples=1,
-             wavecoder_tasks_per_seed=1, seeds_per_batch=2)
+SMALL = {"max_tokens": 64, "seeds_per_batch": 2, "evol": {"max_tokens": 48},
+         "inverse": {"samples": 2, "max_tokens": 24}, "semi": {"samples": 1}, "wavecoder": {"tasks_per_seed": 1}}
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +24,9 @@ def engine():
 
 @pytest.fixture
 def small_config():
-    return GenerationConfig(**SMALL)
+    return build(GenerationConfig, "generation", data={"generation": SMALL}, use_env=False)
 
 
 @pytest.fixture
 def small_settings():
-    return dict(SMALL)
+    return copy.deepcopy(SMALL)

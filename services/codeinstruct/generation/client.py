@@ -2,7 +2,7 @@
 
 Example:
     with GenerationClient("inprocess") as client:              # loads the embedded model here
-        for outcome in client.outcomes("inverse_instruct", stdlib_seeds(2), settings={"inverse_samples": 2}):
+        for outcome in client.outcomes("inverse_instruct", stdlib_seeds(2), settings={"inverse": {"samples": 2}}):
             print(outcome.seed_id, len(outcome.records), dict(outcome.rejected))
         engine = client.as_engine()   # an Engine for scoring stages (LM-Score over the wire)
 """
@@ -17,6 +17,7 @@ from codeinstruct.core.records import Record
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt
 from codeinstruct.generation import messages
 from codeinstruct.generation.common import SeedOutcome
+from codeinstruct.generation.config import GenerationConfig
 from codeinstruct.generation.seeds import normalize_seed
 from codeinstruct.server.client import INPROCESS, ServiceClient, call, stream
 from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
@@ -29,13 +30,14 @@ RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeReques
 
 
 class GenerationClient(ServiceClient):
-    def __init__(self, target: str = INPROCESS, file_data: Mapping[str, Any] | None = None, *,
+    def __init__(self, target: str = INPROCESS, config: GenerationConfig | None = None, *,
                  engine: Engine | None = None, timeout_s: float | None = None):
+        """`config` (and `engine`, already loaded) configure the service `inprocess` starts."""
         from codeinstruct.generation.service import make_spec
 
         self.target = target
         self.timeout_s = timeout_s
-        channel = self._connect(target, lambda: make_spec(dict(file_data or {}), engine=engine))
+        channel = self._connect(target, lambda: make_spec(config, engine=engine))
         self.stub = generation_pb2_grpc.GenerationServiceStub(channel)
 
     def info(self) -> dict[str, Any]:

@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codeinstruct.core import env
-from codeinstruct.core.config import build, check
+from codeinstruct.core.config import check
 from codeinstruct.core.errors import InvalidInput
-
-SECTION = "training"
 
 PromptFormat = Literal["chat", "alpaca", "magicoder"]
 
@@ -199,8 +197,3 @@ def stages_from(config: TrainingConfig) -> list[Stage]:
     check(len(names) == len(set(names)), "training.stages", f"stage names must be unique, got {names}")
     return stages
 
-
-def load_config(file_data: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None,
-                use_env: bool = True) -> TrainingConfig:
-    """TrainingConfig from defaults < YAML `training:` section < environment < overrides."""
-    return build(TrainingConfig, SECTION, file_data=file_data, overrides=overrides, use_env=use_env)

@@ -31,19 +31,21 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codeinstruct.core import deadline, env
+from codeinstruct.core.config import updated
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
-from codeinstruct.core.records import write_text_atomic
+from codeinstruct.core.records import Record, write_jsonl_atomic, write_text_atomic
 from codeinstruct.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("train", "evaluate")
 POLL_S = 0.25
+DEFAULT_PAGE_SIZE = 50
 
 
 class JobState(enum.StrEnum):
@@ -118,8 +120,12 @@ def _pid_alive(pid: int, job_id: str) -> bool:
 class JobManager:
     """Creates, tracks, cancels and watches jobs; one per service process."""
 
-    def __init__(self, config: TrainingConfig, *, start_monitor: bool = True):
+    def __init__(self, config: TrainingConfig, *, evaluation_settings: Mapping[str, Any] | None = None,
+                 start_monitor: bool = True):
+        """`evaluation_settings`: the `Settings.to_mapping()` evaluation jobs are run with (engine,
+        sandbox, training.eval_*); defaults when not given."""
         self.config = config
+        self.evaluation_settings = dict(evaluation_settings or {})
         self.root = config.job_store
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -152,6 +158,52 @@ class JobManager:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return {}
+
+    # --- requests (what the TrainingService and its clients ask for)
+    def create_training(self, *, output_dir: str, data_path: str = "", records: Sequence[Record] = (),
+                        overrides: Mapping[str, Any] | None = None, backend: str = "") -> JobInfo:
+        """A training job on `data_path` or `records` (written to the job store), with this manager's
+        training settings and the request's `overrides` (`stages` included)."""
+        if not output_dir:
+            raise InvalidInput("output_dir is required", field="output_dir")
+        # Resolve (service settings < request) and validate now, so a bad setting fails the request
+        # instead of the job; the worker gets the resolved values.
+        config = updated(self.config, "training", overrides or {})
+        data: str | None = data_path or None
+        if records:
+            if data:
+                raise InvalidInput("give data_path or records, not both", field="records")
+            data = str(self.root / "inline" / f"{uuid.uuid4().hex}.jsonl")
+            write_jsonl_atomic(data, list(records))
+        if data is None and not config.stages:
+            raise InvalidInput("training needs data_path, records or stages with data", field="data_path")
+        return self.create("train", {"data": data, "output_dir": output_dir, "config": config.to_dict(),
+                                     "backend": backend or None})
+
+    def create_evaluation(self, model: str, *, limit: int = 0, k: Sequence[int] = (), n_samples: int = 0,
+                          output_path: str = "") -> JobInfo:
+        """A HumanEval job for `model` ('default' or a model folder); 0 / empty mean the defaults."""
+        if not model:
+            raise InvalidInput("model is required ('default' or a model folder)", field="model")
+        if limit < 0 or n_samples < 0 or any(v < 1 for v in k):
+            raise InvalidInput("limit and samples_per_problem must be >= 0 and k values >= 1", field="k")
+        return self.create("evaluate", {"model": model, "limit": limit or None, "k": list(k) or [1],
+                                        "n_samples": n_samples or None, "output": output_path or None,
+                                        "settings": self.evaluation_settings})
+
+    def page(self, *, kind: str = "", state: str = "", page_size: int = 0,
+             page_token: str = "") -> tuple[list[JobInfo], str]:
+        """One page of `list()` (newest first) and the token of the next page ("" at the end)."""
+        if page_size < 0:
+            raise InvalidInput(f"page_size must be >= 0, got {page_size}", field="page_size")
+        try:
+            offset = int(page_token or 0)
+        except ValueError:
+            raise InvalidInput(f"invalid page_token {page_token!r}", field="page_token") from None
+        jobs = self.list(kind=kind or None, state=state or None)
+        size = page_size or DEFAULT_PAGE_SIZE
+        token = str(offset + size) if offset + size < len(jobs) else ""
+        return jobs[offset:offset + size], token
 
     # --- public API
     def create(self, kind: str, spec: dict[str, Any]) -> JobInfo:

@@ -7,12 +7,12 @@ that reads stdin gives stdin inputs. Gold outputs are NOT generated here: the sc
 the ORIGINAL code (`source.code`) on the inputs and keeps the record when the refined code
 matches on all of them. So records leave this stage with empty outputs.
 
-Two ways to prompt (`generation.semi_prompting`):
+Two ways to prompt (`generation.semi.prompting`):
 - `single`: one answer with four headed sections ([INSTRUCTION] [SOLUTION] [ANSWER_TYPE]
   [TEST_INPUTS]), as in the paper; one call per draft, but only capable models keep the format.
 - `staged` (default): three short prompts whose answers are started by us, so even the embedded
   135M model stays on track: the instruction ("Write a Python function `f(x)` that ..."), the test
-  inputs (`semi_input_samples` sampled answers started with "f(first_param=" and then nothing, a
+  inputs (`semi.input_samples` sampled answers started with "f(first_param=" and then nothing, a
   quote or a bracket, one call each; every line with a literal call counts) and then, given the
   instruction, the refined solution (started with a fence, the draft's imports and `def f(`).
   Instruction and inputs share one batched engine call.
@@ -72,7 +72,7 @@ def _prompt(template: prompts.Template, seed: dict[str, Any], entry: str) -> str
 
 
 def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
-    if ctx.config.semi_prompting == "single":
+    if ctx.config.semi.prompting == "single":
         yield from _run_single(seeds, ctx)
     else:
         yield from _run_staged(seeds, ctx)
@@ -98,13 +98,13 @@ def _jobs(chunk: Sequence[dict[str, Any]]) -> tuple[dict[str, SeedOutcome], list
 def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     cfg = ctx.config
     template = prompts.load("semi_instruct.draft")
-    for chunk in batches(list(seeds), max(1, ctx.batch // cfg.semi_samples)):
+    for chunk in batches(list(seeds), max(1, ctx.batch // cfg.semi.samples)):
         outcomes, jobs = _jobs(chunk)
         # the answer is started with its first header, which small models then follow
         texts = ctx.engine.generate(
             [ctx.engine.apply_chat_template([{"role": "user", "content": _prompt(template, seed, entry)}]) + START
              for seed, entry, _ in jobs],
-            [ctx.params(seed["id"], "draft", 0, n=cfg.semi_samples, temperature=cfg.semi_temperature)
+            [ctx.params(seed["id"], "draft", 0, n=cfg.semi.samples, temperature=cfg.semi.temperature)
              for seed, _, _ in jobs]) if jobs else []
         for (seed, _entry, functions), samples in zip(jobs, texts, strict=True):
             outcome = outcomes[seed["id"]]
@@ -113,7 +113,7 @@ def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
                 try:
                     draft = parsers.parse_semi_draft(text, original_functions=functions,
                                                      language=seed.get("language", "python"),
-                                                     max_tests=cfg.semi_max_tests)
+                                                     max_tests=cfg.semi.max_tests)
                 except Rejected as exc:
                     outcome.reject(exc.reason, exc.detail)
                     continue
@@ -166,14 +166,14 @@ def _imports(code: str) -> str:
 def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     cfg = ctx.config
     asks = {name: prompts.load(f"semi_instruct.{name}") for name in ("instruction", "inputs", "stdin", "solution")}
-    per_call = max(1, ctx.batch // max(cfg.semi_samples, 1))
+    per_call = max(1, ctx.batch // max(cfg.semi.samples, 1))
     for chunk in batches(list(seeds), per_call):
         outcomes, jobs = _jobs(chunk)
         if not jobs:
             yield from (outcomes[s["id"]] for s in chunk)
             continue
 
-        # Stage 1, one batched call: the instruction (semi_samples answers) and the test inputs.
+        # Stage 1, one batched call: the instruction (semi.samples answers) and the test inputs.
         prompts_1, params_1, starts = [], [], []
         for seed, entry, _ in jobs:
             language, code = seed.get("language", "python"), str(seed["code"]).strip("\n")
@@ -183,23 +183,23 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
             starts.append(start)
             prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": asks["instruction"].render(
                 language=language, code=code, kind=kind)}]) + start)
-            params_1.append(ctx.params(seed["id"], "instruction", 0, n=cfg.semi_samples,
-                                       temperature=cfg.semi_temperature, stop=("\n\n", "```"),
+            params_1.append(ctx.params(seed["id"], "instruction", 0, n=cfg.semi.samples,
+                                       temperature=cfg.semi.temperature, stop=("\n\n", "```"),
                                        max_tokens=min(cfg.max_tokens, INSTRUCTION_TOKENS)))
             if entry:
                 ask = ctx.engine.apply_chat_template([{"role": "user", "content": asks["inputs"].render(
                     language=language, code=code, entry_point=entry)}])
-                openings = _input_openings(entry, _positional_params(code, entry), cfg.semi_input_samples)
+                openings = _input_openings(entry, _positional_params(code, entry), cfg.semi.input_samples)
                 for index, (opening, n) in enumerate(openings):
                     prompts_1.append(f"{ask}```{language}\n{opening}")
                     params_1.append(ctx.params(seed["id"], "inputs", index, n=n,
-                                               temperature=cfg.semi_input_temperature, stop=("\n",),
+                                               temperature=cfg.semi.input_temperature, stop=("\n",),
                                                max_tokens=min(cfg.max_tokens, INPUT_TOKENS)))
             else:
                 ask = asks["stdin"].render(language=language, code=code)
                 prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}]) + "```text\n")
-                params_1.append(ctx.params(seed["id"], "inputs", 0, n=cfg.semi_input_samples,
-                                           temperature=cfg.semi_input_temperature, stop=("```",),
+                params_1.append(ctx.params(seed["id"], "inputs", 0, n=cfg.semi.input_samples,
+                                           temperature=cfg.semi.input_temperature, stop=("```",),
                                            max_tokens=min(cfg.max_tokens, 2 * INPUT_TOKENS)))
         answers = iter(ctx.engine.generate(prompts_1, params_1))
 
@@ -212,7 +212,7 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
             if entry:
                 params = _positional_params(str(seed["code"]), entry)
                 inputs_text = [opening + text for opening, _ in
-                               _input_openings(entry, params, cfg.semi_input_samples) for text in next(answers)]
+                               _input_openings(entry, params, cfg.semi.input_samples) for text in next(answers)]
                 calls, dropped = parsers.call_inputs(inputs_text, entry)
                 inputs = list(dict.fromkeys(parsers.as_positional(call, params) for call in calls))
             else:
@@ -236,7 +236,7 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
                                               kind="function" if entry else "program")
                 prompts_2.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}])
                                  + f"```{language}\n" + head)
-                params_2.append(ctx.params(seed["id"], "solution", k, temperature=cfg.semi_temperature,
+                params_2.append(ctx.params(seed["id"], "solution", k, temperature=cfg.semi.temperature,
                                            stop=("```",)))
                 drafts.append((seed, entry, instruction, inputs, k, head))
         solutions = ctx.engine.generate(prompts_2, params_2) if prompts_2 else []
@@ -250,6 +250,6 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
                 continue
             outcome.records.append(ctx.record(
                 seed, instruction=instruction, response=fence(solution, language), code=solution,
-                entry_point=entry, tests=[{"input": i, "output": ""} for i in inputs[:cfg.semi_max_tests]],
+                entry_point=entry, tests=[{"input": i, "output": ""} for i in inputs[:cfg.semi.max_tests]],
                 scores={"semi_sample": k}, record_seed=ctx.seed_for(seed["id"], "instruction", 0)))
         yield from (outcomes[s["id"]] for s in chunk)
