@@ -53,7 +53,7 @@ DEMO_CONFIG: dict[str, Any] = {
         "max_length": 512,
         "learning_rate": 0.0003,
         "save_every_steps": 1000,
-        "eval_max_tokens": 192,
+        "eval": {"max_tokens": 192},
     },
 }
 

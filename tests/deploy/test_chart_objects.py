@@ -324,15 +324,16 @@ def test_chart_derives_service_wiring_into_the_config(rendered) -> None:
 
 def test_training_kubernetes_backend_gets_rbac_and_derived_trainjob_settings(rendered) -> None:
     objects = rendered("gpu")
-    training = objects.config_file("training")["training"]
-    assert training["backend"] == "kubernetes"
-    assert training["k8s_namespace"] == NAMESPACE
-    assert training["k8s_image"] == "ghcr.io/codeinstruct/codeinstruct:0.1.0-gpu"
-    assert training["k8s_gpus"] == 8
-    assert training["k8s_node_selector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
-    assert training["k8s_tolerations"] == [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}]
-    assert training["k8s_pvc"] == component_name("training-data")
-    assert training["k8s_num_nodes"] == 2  # user-set values are kept
+    jobs = objects.config_file("training")["training"]["jobs"]
+    assert jobs["backend"] == "kubernetes"
+    k8s = jobs["kubernetes"]
+    assert k8s["namespace"] == NAMESPACE
+    assert k8s["image"] == "ghcr.io/codeinstruct/codeinstruct:0.1.0-gpu"
+    assert k8s["gpus"] == 8
+    assert k8s["node_selector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    assert k8s["tolerations"] == [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}]
+    assert k8s["pvc"] == component_name("training-data")
+    assert k8s["num_nodes"] == 2  # user-set values are kept
     role = objects.get("Role", component_name("training"))
     assert {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs"],
             "verbs": ["create", "get", "list", "watch", "delete", "patch"]} in role["rules"]

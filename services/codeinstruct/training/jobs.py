@@ -12,7 +12,7 @@ sends SIGTERM to its process group (the trainer checkpoints and exits), then SIG
 `codeinstruct.training.kubernetes`) and follows its conditions.
 
 Example:
-    manager = JobManager(TrainingConfig(jobs_dir=Path("/tmp/jobs")))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=Path("/tmp/jobs"))))
     job = manager.create("train", {"data": "data.jsonl", "output_dir": "out", "config": {"max_steps": 3}})
     for snapshot in manager.watch(job.id):
         print(snapshot.state, snapshot.message)
@@ -123,10 +123,10 @@ class JobManager:
     def __init__(self, config: TrainingConfig, *, evaluation_settings: Mapping[str, Any] | None = None,
                  start_monitor: bool = True):
         """`evaluation_settings`: the `Settings.to_mapping()` evaluation jobs are run with (engine,
-        sandbox, training.eval_*); defaults when not given."""
+        sandbox, training.eval); defaults when not given."""
         self.config = config
         self.evaluation_settings = dict(evaluation_settings or {})
-        self.root = config.job_store
+        self.root = config.jobs.job_store
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
@@ -209,7 +209,7 @@ class JobManager:
     def create(self, kind: str, spec: dict[str, Any]) -> JobInfo:
         if kind not in KINDS:
             raise InvalidInput(f"job kind must be one of {list(KINDS)}, got {kind!r}", field="kind")
-        backend = spec.get("backend") or self.config.backend
+        backend = spec.get("backend") or self.config.jobs.backend
         if backend == "kubernetes" and kind != "train":
             raise InvalidInput("only training jobs run on the kubernetes backend", field="backend")
         job = JobInfo(id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}", kind=kind,
@@ -319,8 +319,9 @@ class JobManager:
             alive = exit_code is None if child is not None else bool(job.pid and _pid_alive(job.pid, job.id))
             if alive:
                 if job.state == JobState.CANCELLING and job.cancel_requested_at and \
-                        time.time() - job.cancel_requested_at > self.config.cancel_grace_s:
-                    logger.warning("job %s ignored SIGTERM for %.0fs: killing it", job.name, self.config.cancel_grace_s)
+                        time.time() - job.cancel_requested_at > self.config.jobs.cancel_grace_s:
+                    logger.warning("job %s ignored SIGTERM for %.0fs: killing it", job.name,
+                                   self.config.jobs.cancel_grace_s)
                     self._signal(job, signal.SIGKILL)
                 continue
             self._children.pop(job.id, None)
@@ -364,7 +365,7 @@ class JobManager:
         for job in sorted((j for j in jobs if j.state == JobState.QUEUED), key=lambda j: j.create_time):
             if job.backend == "kubernetes":
                 self._start_kubernetes(job)
-            elif running < self.config.max_concurrent_jobs:
+            elif running < self.config.jobs.max_concurrent_jobs:
                 self._start_local(job)
                 running += 1
 

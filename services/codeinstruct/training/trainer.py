@@ -36,10 +36,6 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, Any]], None]
 
-# Settings that do not change the loss curve: they may differ between a run and its resume.
-_NOT_IN_FINGERPRINT = {"max_steps", "resume", "save_every_steps", "keep_checkpoints", "merge_lora", "num_threads",
-                       "backend", "jobs_dir", "cancel_grace_s", "max_concurrent_jobs", "stages"}
-
 
 def resolve_model_path(model: str) -> str:
     """'default' -> the embedded SmolLM2 folder; a folder as given; anything else is a hub id."""
@@ -127,8 +123,7 @@ def _resolve_stages(data: Any, config: TrainingConfig) -> list[Stage]:
 
 
 def _fingerprint(config: TrainingConfig, plans: list[_StagePlan], base: str) -> str:
-    settings = {k: v for k, v in config.to_dict().items() if k not in _NOT_IN_FINGERPRINT and not k.startswith(
-        ("k8s_", "eval_"))}
+    settings = config.fingerprint_settings()
     settings["model"] = base
     stages = [(p.stage.name, p.fingerprint, p.plan.epochs, p.learning_rate) for p in plans]
     return stable_hash(settings, stages)
