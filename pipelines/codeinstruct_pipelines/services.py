@@ -20,7 +20,7 @@ from codeinstruct.core.records import JsonlWriter, Record, read_jsonl
 from codeinstruct.scoring.core import ScorerLike
 from codeinstruct.scoring.types import StageReport
 from codeinstruct.settings import Settings
-from codeinstruct.targets import INPROCESS, check_target, open_sandbox, open_scorer
+from codeinstruct.targets import INPROCESS, check_target, open_generator, open_sandbox, open_scorer, open_training
 from codeinstruct.training.jobs import JobInfo, JobState
 
 __all__ = ["INPROCESS", "SCORING_STAGES", "evaluate", "generate", "open_sandbox", "rank", "score", "train"]
@@ -50,16 +50,15 @@ def generate(method: str, seeds_path: str | Path, output_path: str | Path, setti
     """Run `method` over a seeds file into `output_path` (resumable); the generation summary counts."""
     check_target(target, "pipelines.generation_target")
     if target == INPROCESS:
+        # In the step itself: the resumable batch job (a retried step skips the seeds it finished).
         from codeinstruct.generation.run import run_generation
 
         return run_generation(method, seeds_path, output_path, settings.generation)
-    from codeinstruct.generation.client import GenerationClient
-
     # The deployed service runs with its own engine; the run's generation settings travel with the request.
     request_settings = {k: v for k, v in to_mapping(settings.generation).items() if k != "engine"}
     rejected: Counter[str] = Counter()
-    with GenerationClient(target=target) as client, JsonlWriter(output_path) as writer:
-        for outcome in client.outcomes(method, list(read_jsonl(seeds_path)), settings=request_settings):
+    with open_generator(target, settings.generation) as generator, JsonlWriter(output_path) as writer:
+        for outcome in generator.outcomes(method, list(read_jsonl(seeds_path)), settings=request_settings):
             for record in outcome.records:
                 writer.write(record)
             rejected.update(outcome.rejected)
@@ -90,13 +89,12 @@ def train(records: list[Record], output_dir: str | Path, *, settings: Settings, 
     """Fine-tune on `records` with `settings.training` and the step's `overrides`; {"losses", "model_dir"}."""
     check_target(target, "pipelines.training_target")
     if target != INPROCESS:
-        from codeinstruct.training.client import TrainingClient
-
         # The service resolves the job: its own training section < this run's file section < overrides.
         requested = {**dict(settings.source.get("training") or {}), **overrides}
-        with TrainingClient(target=target) as client:
-            job = client.create_training_job(output_dir=str(output_dir), records=records, config=requested)
-            return _job_result(client.wait(job.name))
+        with open_training(target, settings, "pipelines.training_target") as jobs:
+            job = jobs.create_training_job(output_dir=str(output_dir), records=records, config=requested)
+            return _job_result(jobs.wait(job.name))
+    # In the step itself: the trainer, not a job (the step is already the unit a cluster schedules).
     from codeinstruct.training.trainer import train as run_training
 
     return dict(run_training(records, output_dir, updated(settings.training, "training", overrides)))
@@ -107,11 +105,9 @@ def evaluate(model: str, *, settings: Settings, limit: int | None, k: tuple[int,
     """pass@k of `model` on HumanEval (first `limit` problems)."""
     check_target(target, "pipelines.training_target")
     if target != INPROCESS:
-        from codeinstruct.training.client import TrainingClient
-
-        with TrainingClient(target=target) as client:
-            job = client.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples)
-            return _job_result(client.wait(job.name))
+        with open_training(target, settings, "pipelines.training_target") as jobs:
+            job = jobs.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples)
+            return _job_result(jobs.wait(job.name))
     from codeinstruct.training.evaluate import evaluate_model
 
     with open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:

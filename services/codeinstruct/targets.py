@@ -3,7 +3,7 @@ service's interface.
 
 `inprocess` means the same thing everywhere: the service's core object in this process (no gRPC
 loopback); `host:port` means its gRPC client. Either implements the service's protocol
-(`SandboxLike`, `ScorerLike`), so callers take one code path whichever they got.
+(`SandboxLike`, `ScorerLike`, `GeneratorLike`, `TrainingJobsLike`), so callers take one code path whichever they got.
 
 Example:
     with open_sandbox("inprocess", settings.sandbox) as box:
@@ -17,9 +17,13 @@ from collections.abc import Iterator
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
+from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.generation.core import GeneratorLike
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.core import ScorerLike
+from codeinstruct.settings import Settings
+from codeinstruct.training.jobs import JobManager, TrainingJobsLike
 
 INPROCESS = "inprocess"
 
@@ -67,3 +71,46 @@ def open_scorer(target: str, config: ScoringConfig, sandbox_config: SandboxConfi
         yield scorer
     finally:
         scorer.close()
+
+
+@contextlib.contextmanager
+def open_generator(target: str, config: GenerationConfig, field: str = "generation_target") -> Iterator[GeneratorLike]:
+    """A `GenerationCore` on `config.engine` loaded here (inprocess) or a `GenerationClient`, closed after use.
+
+    A deployed service runs its own engine: only `config`'s method settings travel with each request.
+    """
+    check_target(target, field)
+    generator: GeneratorLike
+    if target == INPROCESS:
+        from codeinstruct.engines import load_engine
+        from codeinstruct.generation.core import GenerationCore
+
+        generator = GenerationCore(load_engine(config.engine), config)
+    else:
+        from codeinstruct.generation.client import GenerationClient
+
+        generator = GenerationClient(target)
+    try:
+        yield generator
+    finally:
+        generator.close()
+
+
+@contextlib.contextmanager
+def open_training(target: str, settings: Settings, field: str = "training_target") -> Iterator[TrainingJobsLike]:
+    """A `JobManager` on `settings.training` (inprocess: jobs run as workers of this process) or a
+    `TrainingClient` (a deployed service), closed after use."""
+    check_target(target, field)
+    jobs: TrainingJobsLike
+    if target == INPROCESS:
+        from codeinstruct.training.service import evaluation_settings
+
+        jobs = JobManager(settings.training, evaluation_settings=evaluation_settings(settings))
+    else:
+        from codeinstruct.training.client import TrainingClient
+
+        jobs = TrainingClient(target).__enter__()
+    try:
+        yield jobs
+    finally:
+        jobs.close()

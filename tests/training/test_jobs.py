@@ -52,7 +52,7 @@ def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
     config = TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs"))
     first = JobManager(config)
     done = first.create("train", spec(tiny_model, data, tmp_path / "a", epochs=2))
-    finished = first.wait(done.id, timeout_s=90)
+    finished = first.wait(done.id, timeout=90)
     assert finished.state == JobState.SUCCEEDED, finished.error
     assert finished.result["steps"] == 4 and finished.result["final_loss"] is not None
     running = first.create("train", spec(tiny_model, data, tmp_path / "b", epochs=50))
@@ -64,7 +64,7 @@ def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
         jobs = {j.id: j for j in second.list()}
         assert jobs[done.id].state == JobState.SUCCEEDED and jobs[done.id].result == finished.result
         assert jobs[running.id].state == JobState.RUNNING
-        final = second.wait(running.id, timeout_s=120)
+        final = second.wait(running.id, timeout=120)
         assert final.state == JobState.SUCCEEDED, final.error
         assert final.result["steps"] == 100 and final.progress == 1.0
         assert [j.id for j in second.list(kind="train")] == [running.id, done.id]
@@ -81,7 +81,7 @@ def test_cancel_stops_the_worker_frees_its_process_and_keeps_a_checkpoint(
         pid = manager.get(job.id).pid
         assert pid and not process_gone(pid)
         assert manager.cancel(job.name).state == JobState.CANCELLING
-        final = manager.wait(job.id, timeout_s=60)
+        final = manager.wait(job.id, timeout=60)
         assert final.state == JobState.CANCELLED
         wait_for(lambda: process_gone(pid), timeout=10)
         checkpoints = list((tmp_path / "out" / "checkpoints").glob("step-*"))
@@ -97,7 +97,7 @@ def test_a_failing_worker_marks_the_job_failed_with_the_reason(tmp_path: Path, t
     manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")))
     try:
         job = manager.create("train", spec(tiny_model, tmp_path / "missing.jsonl", tmp_path / "out"))
-        final = manager.wait(job.id, timeout_s=60)
+        final = manager.wait(job.id, timeout=60)
         assert final.state == JobState.FAILED and "missing.jsonl" in final.error
     finally:
         manager.close()
@@ -111,7 +111,7 @@ def test_queued_jobs_wait_for_a_slot_and_can_be_cancelled(tmp_path: Path, tiny_m
         assert manager.get(second.id).state == JobState.QUEUED
         assert manager.cancel(second.id).state == JobState.CANCELLED
         manager.cancel(first.id)
-        assert manager.wait(first.id, timeout_s=60).state == JobState.CANCELLED
+        assert manager.wait(first.id, timeout=60).state == JobState.CANCELLED
     finally:
         manager.close()
 

@@ -1,4 +1,5 @@
-"""`GenerationClient`: the generation service through gRPC, deployed (`host:port`) or `inprocess`.
+"""`GenerationClient`: the generation service through gRPC (a `GeneratorLike`), deployed (`host:port`)
+or `inprocess` (a server started in this process; `codeinstruct.targets.open_generator` gives the core).
 
 Example:
     with GenerationClient("inprocess") as client:              # loads the embedded model here
@@ -12,17 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.methods import Method
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt
 from codeinstruct.generation import messages
 from codeinstruct.generation.common import SeedOutcome
 from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.generation.core import GeneratorLike
+from codeinstruct.generation.run import check_method
 from codeinstruct.generation.seeds import normalize_seed
 from codeinstruct.server.client import INPROCESS, ServiceClient, call, stream
 from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
 
-RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
+RPCS: dict[Method, tuple[str, type[Any]]] = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
         "evol_instruct": ("EvolveInstructions", generation_pb2.EvolveInstructionsRequest),
         "semi_instruct": ("DraftSemiInstruct", generation_pb2.DraftSemiInstructRequest),
         "wavecoder": ("GenerateWaveCoderTasks", generation_pb2.GenerateWaveCoderTasksRequest),
@@ -79,9 +82,7 @@ class GenerationClient(ServiceClient):
     def outcomes(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
                  settings: Mapping[str, Any] | None = None) -> Iterator[SeedOutcome]:
         """Per-seed outcomes of `method`'s generation stage, streamed as seeds finish."""
-        if method not in RPCS:
-            raise InvalidInput(f"unknown method {method!r}; methods: {sorted(RPCS)}", field="method")
-        name, request_type = RPCS[method]
+        name, request_type = RPCS[check_method(method)]
         request = request_type(
             seeds=[messages.record_to_proto(normalize_seed(s, where=f"seed {i}")) for i, s in enumerate(seeds)],
             options=generation_pb2.MethodOptions(limit=limit or 0, settings=messages.to_struct(dict(settings or {}))))
@@ -100,7 +101,7 @@ class GenerationClient(ServiceClient):
 class RemoteEngine(Engine):
     """An `Engine` backed by a generation service (so scoring can use a remote GPU model)."""
 
-    def __init__(self, client: GenerationClient):
+    def __init__(self, client: GeneratorLike):
         self.client = client
         info = client.info()
         self.model_name = str(info.get("model", ""))

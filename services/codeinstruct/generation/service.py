@@ -13,10 +13,9 @@ from typing import Any
 import grpc
 
 from codeinstruct.engines import Engine, load_engine
-from codeinstruct.engines.base import validate_conversation
 from codeinstruct.generation import messages
 from codeinstruct.generation.config import GenerationConfig
-from codeinstruct.generation.core import GenerationCore, check_size
+from codeinstruct.generation.core import GenerationCore
 from codeinstruct.server.bootstrap import ServiceSpec
 from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
 
@@ -32,14 +31,14 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
     def Generate(self, request: generation_pb2.GenerateRequest,
                  context: grpc.ServicerContext) -> Iterator[generation_pb2.GenerateResponse]:
         params = messages.sampling_list(request.sampling, len(request.prompts))
-        for index, completions in self.core.generate(list(request.prompts), params):
+        for index, completions in self.core.stream_generate(list(request.prompts), params):
             yield generation_pb2.GenerateResponse(index=index, completions=completions)
 
     def Chat(self, request: generation_pb2.ChatRequest,
              context: grpc.ServicerContext) -> Iterator[generation_pb2.ChatResponse]:
         conversations = [messages.conversation_from_proto(c) for c in request.conversations]
         params = messages.sampling_list(request.sampling, len(conversations))
-        for index, completions in self.core.chat(conversations, params):
+        for index, completions in self.core.stream_chat(conversations, params):
             yield generation_pb2.ChatResponse(index=index, completions=completions)
 
     def ScoreAnswers(self, request: generation_pb2.ScoreAnswersRequest,
@@ -49,19 +48,17 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
 
     def CountTokens(self, request: generation_pb2.CountTokensRequest,
                     context: grpc.ServicerContext) -> generation_pb2.CountTokensResponse:
-        check_size(len(request.texts), "texts")
-        return generation_pb2.CountTokensResponse(counts=[self.core.engine.count_tokens(t) for t in request.texts])
+        return generation_pb2.CountTokensResponse(counts=self.core.count_tokens(list(request.texts)))
 
     def ApplyChatTemplate(self, request: generation_pb2.ApplyChatTemplateRequest,
                           context: grpc.ServicerContext) -> generation_pb2.ApplyChatTemplateResponse:
         conversation = messages.conversation_from_proto(request.conversation)
-        validate_conversation(conversation)
         return generation_pb2.ApplyChatTemplateResponse(
-            text=self.core.engine.apply_chat_template(conversation, request.add_generation_prompt))
+            text=self.core.apply_chat_template(conversation, request.add_generation_prompt))
 
     def GetEngineInfo(self, request: generation_pb2.GetEngineInfoRequest,
                       context: grpc.ServicerContext) -> generation_pb2.GetEngineInfoResponse:
-        info = dict(self.core.engine.info())
+        info = self.core.info()
         return generation_pb2.GetEngineInfoResponse(
             engine=str(info.pop("engine", "")), model=str(info.pop("model", "")),
             details=messages.to_struct({k: v if isinstance(v, int | float | str | bool) else str(v)

@@ -68,21 +68,19 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
 
     def CreateTrainingJob(self, request: training_pb2.CreateTrainingJobRequest,
                           context: grpc.ServicerContext) -> training_pb2.CreateTrainingJobResponse:
-        overrides = json_format.MessageToDict(request.config) if request.HasField("config") else {}
-        stages = [{"name": s.name or f"stage{i + 1}", "data": s.data_path or None,
-                   "epochs": s.epochs or None, "learning_rate": s.learning_rate or None}
-                  for i, s in enumerate(request.stages)]
-        if stages:
-            overrides["stages"] = stages
-        job = self.manager.create_training(output_dir=request.output_dir, data_path=request.data_path,
-                                           records=[record_from_proto(r) for r in request.records],
-                                           overrides=overrides, backend=request.backend)
+        config = json_format.MessageToDict(request.config) if request.HasField("config") else {}
+        stages = [{"name": s.name, "data": s.data_path, "epochs": s.epochs, "learning_rate": s.learning_rate}
+                  for s in request.stages]
+        job = self.manager.create_training_job(output_dir=request.output_dir, data_path=request.data_path,
+                                               records=[record_from_proto(r) for r in request.records],
+                                               config=config, stages=stages, backend=request.backend)
         return training_pb2.CreateTrainingJobResponse(job=job_to_proto(job))
 
     def CreateEvaluationJob(self, request: training_pb2.CreateEvaluationJobRequest,
                             context: grpc.ServicerContext) -> training_pb2.CreateEvaluationJobResponse:
-        job = self.manager.create_evaluation(request.model, limit=request.limit, k=list(request.k),
-                                             n_samples=request.samples_per_problem, output_path=request.output_path)
+        job = self.manager.create_evaluation_job(request.model, limit=request.limit, k=list(request.k),
+                                                 n_samples=request.samples_per_problem,
+                                                 output_path=request.output_path)
         return training_pb2.CreateEvaluationJobResponse(job=job_to_proto(job))
 
     def GetJob(self, request: training_pb2.GetJobRequest, context: grpc.ServicerContext) -> training_pb2.GetJobResponse:
@@ -106,15 +104,19 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
 
 
 # What an evaluation job needs besides its request: the engine it loads the model with, the sandbox
-# it scores in and the training section's eval_* settings.
+# it scores in and the training section's eval settings.
 _EVALUATION_SECTIONS = ("generation", "sandbox", "training")
+
+
+def evaluation_settings(settings: Settings) -> dict[str, Any]:
+    """The part of `settings` an evaluation job's spec carries (no secrets: see Settings.to_mapping)."""
+    return {name: section for name, section in settings.to_mapping().items() if name in _EVALUATION_SECTIONS}
 
 
 def make_spec(settings: Settings | None = None) -> ServiceSpec:
     """The TrainingService for a server (`codeinstruct serve training`)."""
     settings = settings or Settings()
-    evaluation = {name: section for name, section in settings.to_mapping().items() if name in _EVALUATION_SECTIONS}
-    manager = JobManager(settings.training, evaluation_settings=evaluation)
+    manager = JobManager(settings.training, evaluation_settings=evaluation_settings(settings))
     servicer = TrainingServicer(manager)
     return ServiceSpec(
         full_name=SERVICE_NAME,
