@@ -26,7 +26,8 @@ import yaml
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record, read_jsonl, read_records, write_jsonl_atomic
-from codeinstruct.core.statuses import Status
+from codeinstruct.scoring import validation
+from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.settings import Settings
 from codeinstruct_pipelines import services
 
@@ -144,7 +145,8 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, se
     options = dict(options or {})
     if stage == "verify":
         with services.open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:
-            kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)))
+            kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)),
+                                           config=settings.scoring)
         extra: dict[str, Any] = {}
     elif stage == "curriculum":
         kept = services.rank(records, by=str(options.get("by", "n_tests")), target=scoring_target)
@@ -176,56 +178,12 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-def verify_records(records: Iterable[Record], sandbox: SandboxLike, *, require_tests: bool = True
-                   ) -> tuple[list[Record], dict[str, int]]:
-    """Re-run every record's own tests on its `code` (and on `source.code` for semi_instruct).
-
-    This is the dataset's final guarantee (DESIGN section 4): what a run publishes passes its tests.
-    """
-    kept: list[Record] = []
-    reasons: Counter[str] = Counter()
-    for record in records:
-        if not record.tests:
-            if require_tests:
-                reasons["no_tests"] += 1
-                continue
-            # Nothing to compare against, but the code must still run cleanly (an import crash or a
-            # syntax error never reaches the dataset).
-            verdict = _run_cleanly(record, sandbox)
-            if verdict:
-                reasons[verdict] += 1
-            else:
-                kept.append(record)
-            continue
-        verdict = check_record(record, sandbox)
-        if verdict:
-            reasons[verdict] += 1
-        else:
-            kept.append(record)
-    return kept, dict(reasons)
-
-
-def _run_cleanly(record: Record, sandbox: SandboxLike) -> str:
-    """"" when the record's code runs to a clean exit in the sandbox (no stdin), else the status."""
-    if not record.code.strip():
-        return "code_missing"
-    result = sandbox.execute(record.code, record.language, "")
-    return "" if result.status is Status.OK else result.status.value
-
-
-def check_record(record: Record, sandbox: SandboxLike) -> str:
-    """"" when the record's tests pass on its code (and its source code for semi_instruct), else a reason."""
-    codes = [("code", record.code)]
-    if record.method == "semi_instruct":
-        codes.append(("source", str(record.source.get("code") or "")))
-    for which, code in codes:
-        if not code.strip():
-            return f"{which}_missing"
-        result = sandbox.run_tests(code, record.language, record.entry_point, record.tests)
-        if result.status is not Status.OK or result.passed != result.total:
-            status = result.status.value
-            return status if which == "code" else f"source_{status}"
-    return ""
+def verify_records(records: Iterable[Record], sandbox: SandboxLike, *, require_tests: bool = True,
+                   config: ScoringConfig | None = None) -> tuple[list[Record], dict[str, int]]:
+    """The records whose own tests pass when re-run (`codeinstruct.scoring.validation.verify`), and
+    the failure reasons counted."""
+    report = validation.verify(records, sandbox, config=config, require_tests=require_tests)
+    return report.kept, report.reasons()
 
 
 # --- training and evaluation ---------------------------------------------------------------------

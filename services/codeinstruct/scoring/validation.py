@@ -191,3 +191,41 @@ def execution_filter(records: Iterable[Record], sandbox: SandboxLike, *,
     limits = _limits(config)
     return _run_all(records, lambda r: _filter_one(r, sandbox, limits), "execution_filter",
                     config.sandbox_concurrency)
+
+
+def _verify_one(record: Record, sandbox: SandboxLike, limits: Limits | None, require_tests: bool) -> Outcome:
+    none: Counter[str] = Counter()
+    if not record.tests:
+        if require_tests:
+            return None, "no_tests", none
+        # Nothing to compare against, but the code must still run cleanly (an import crash or a
+        # syntax error never reaches the dataset).
+        if not record.code.strip():
+            return None, "code_missing", none
+        run = sandbox.execute(record.code, record.language, "", limits)
+        return (record, "", none) if run.status is Status.OK else (None, run.status.value, none)
+    codes = [("code", record.code)]
+    if record.method == "semi_instruct":
+        codes.append(("source", str(record.source.get("code") or "")))
+    for which, code in codes:
+        if not code.strip():
+            return None, f"{which}_missing", none
+        result = sandbox.run_tests(code, record.language, record.entry_point, record.tests, limits)
+        if result.status is not Status.OK or result.passed != result.total:
+            status = result.status.value
+            return None, (status if which == "code" else f"source_{status}"), none
+    return record, "", none
+
+
+def verify(records: Iterable[Record], sandbox: SandboxLike, *, config: ScoringConfig | None = None,
+           require_tests: bool = True) -> StageReport:
+    """Re-run every record's own tests on its `code` (and on `source.code` for semi_instruct): the
+    dataset's final guarantee (DESIGN section 4), that what a run publishes passes its tests.
+
+    Without tests a record is dropped (`no_tests`), or with `require_tests=False` kept when its code
+    runs to a clean exit. Reasons are the sandbox status (`WRONG_ANSWER`, `source_WRONG_ANSWER` ...).
+    """
+    config = config or ScoringConfig()
+    limits = _limits(config)
+    return _run_all(records, lambda r: _verify_one(r, sandbox, limits, require_tests), "verify",
+                    config.sandbox_concurrency)
