@@ -9,7 +9,7 @@ from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.messages import CHUNK_BYTES, chunks, record_bytes, record_from_proto, record_to_proto
 from codeinstruct.scoring.types import StageReport
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 
 def scoring_config(data: dict, overrides: dict | None = None) -> ScoringConfig:

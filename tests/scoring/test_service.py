@@ -13,7 +13,7 @@ from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.client import ScoringClient
 from codeinstruct.scoring.deduplication import dedup
 from codeinstruct.settings import Settings
-from tests.scoring.conftest import UID_BASE, make
+from tests.support.scoring import UID_BASE, make
 
 SETTINGS = Settings.from_mapping({
     "scoring": {"decontam_embedding_threshold": 0.0, "stream_chunk": 2, "test_timeout_s": 2.0},

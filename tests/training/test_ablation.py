@@ -11,7 +11,7 @@ from codeinstruct.core.errors import InvalidInput
 from codeinstruct.engines.config import EngineConfig
 from codeinstruct.training.ablation import run_ablation
 from codeinstruct.training.config import EvalConfig, TrainingConfig
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 def test_ablation_trains_each_arm_and_the_mix_and_writes_the_table(tiny_model: Path, tmp_path: Path) -> None:

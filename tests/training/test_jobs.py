@@ -12,7 +12,7 @@ from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
 from codeinstruct.core.records import write_jsonl_atomic
 from codeinstruct.training.config import JobsConfig, TrainingConfig
 from codeinstruct.training.jobs import JobManager, JobState
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 def spec(tiny_model: Path, data: Path, out: Path, **config) -> dict:

@@ -10,7 +10,7 @@ from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
 from codeinstruct.settings import Settings
 from codeinstruct.training.client import TrainingClient
 from codeinstruct.training.jobs import JobState
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 @pytest.fixture
