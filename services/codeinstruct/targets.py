@@ -47,10 +47,8 @@ def open_sandbox(target: str, config: SandboxConfig, field: str = "sandbox_targe
         from codeinstruct.sandbox.client import SandboxClient
 
         box = SandboxClient(target)
-    try:
+    with contextlib.closing(box):
         yield box
-    finally:
-        box.close()
 
 
 @contextlib.contextmanager
@@ -67,10 +65,8 @@ def open_scorer(target: str, config: ScoringConfig, sandbox_config: SandboxConfi
         from codeinstruct.scoring.client import ScoringClient
 
         scorer = ScoringClient(target, config)
-    try:
+    with contextlib.closing(scorer):
         yield scorer
-    finally:
-        scorer.close()
 
 
 @contextlib.contextmanager
@@ -90,10 +86,8 @@ def open_generator(target: str, config: GenerationConfig, field: str = "generati
         from codeinstruct.generation.client import GenerationClient
 
         generator = GenerationClient(target)
-    try:
+    with contextlib.closing(generator):
         yield generator
-    finally:
-        generator.close()
 
 
 @contextlib.contextmanager
@@ -110,7 +104,5 @@ def open_training(target: str, settings: Settings, field: str = "training_target
         from codeinstruct.training.client import TrainingClient
 
         jobs = TrainingClient(target).__enter__()
-    try:
+    with contextlib.closing(jobs):
         yield jobs
-    finally:
-        jobs.close()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from codeinstruct.generation.run import run_generation
 from codeinstruct.settings import Settings
 
 
 def generate_command(args: argparse.Namespace) -> int:
+    from codeinstruct.generation.run import run_generation  # torch: loaded when the command runs
+
     settings = Settings.load(args.config)
     summary = run_generation(args.method, args.seeds, args.output, settings.generation, limit=args.limit)
     print(json.dumps(summary, indent=2))

@@ -14,6 +14,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codeinstruct import __version__
+
+# The area modules import their heavy dependencies (torch, kfp, the sandbox workers) inside the commands.
+from codeinstruct.cli import evaluation, generation, pipelines, scoring, serve, training
+from codeinstruct.cli import sandbox as sandbox_area
 from codeinstruct.core import env
 from codeinstruct.core.errors import CodeinstructError, InvalidInput
 from codeinstruct.core.methods import METHODS, PIPELINES
@@ -43,74 +47,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-# One function per command: each imports its area module when the command runs, so
-# `codeinstruct --help` and light commands do not load torch, kfp or the sandbox.
-def _demo(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.pipelines import demo
-
-    return demo(args)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.serve import serve
-
-    return serve(args)
-
-
-def _sandbox_exec(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.sandbox import exec_command
-
-    return exec_command(args)
-
-
-def _eval_humaneval(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.evaluation import humaneval_command
-
-    return humaneval_command(args)
-
-
-def _generate(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.generation import generate_command
-
-    return generate_command(args)
-
-
-def _decontaminate(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.scoring import decontaminate_command
-
-    return decontaminate_command(args)
-
-
-def _dedup(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.scoring import dedup_command
-
-    return dedup_command(args)
-
-
-def _train(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.training import train_command
-
-    return train_command(args)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.pipelines import run_command
-
-    return run_command(args)
-
-
-def _compile(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.pipelines import compile_command
-
-    return compile_command(args)
-
-
-def _submit(args: argparse.Namespace) -> int:
-    from codeinstruct.cli.pipelines import submit_command
-
-    return submit_command(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codeinstruct", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"codeinstruct {__version__}")
@@ -120,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main job (end_to_end) locally on the embedded default, with a report")
     p.add_argument("--output", help="run folder (default runs/<timestamp>)")
     p.add_argument("--config", help="YAML config file (e.g. point the run at a real model on a GPU)")
-    p.set_defaults(handler=_demo)
+    p.set_defaults(handler=pipelines.demo)
 
     p = sub.add_parser("serve", help="run a gRPC service")
     p.add_argument("service", choices=SERVICES)
@@ -128,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (default 0.0.0.0)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (0: off)")
-    p.set_defaults(handler=_serve)
+    p.set_defaults(handler=serve.serve)
 
     sandbox = sub.add_parser("sandbox", help="sandbox commands").add_subparsers(dest="sandbox_command", required=True)
     p = sandbox.add_parser("exec", help="run one program in the sandbox")
@@ -139,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=int, help="memory limit in MiB")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_sandbox_exec)
+    p.set_defaults(handler=sandbox_area.exec_command)
 
     evaluate = sub.add_parser("eval", help="evaluation commands").add_subparsers(dest="eval_command", required=True)
     p = evaluate.add_parser("humaneval", help="pass@k on HumanEval, from samples or from a model")
@@ -152,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="per-sample results JSONL (default <samples>_results.jsonl)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_eval_humaneval)
+    p.set_defaults(handler=evaluation.humaneval_command)
 
     p = sub.add_parser("generate", help="run one method's generation stage over seeds")
     p.add_argument("method", choices=METHODS)
@@ -160,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="output JSONL of records (resumable)")
     p.add_argument("--limit", type=_positive_int, help="process at most N seeds")
     p.add_argument("--config", help="YAML config file")
-    p.set_defaults(handler=_generate)
+    p.set_defaults(handler=generation.generate_command)
 
     p = sub.add_parser("decontaminate", help="remove records that overlap benchmarks")
     p.add_argument("--input", required=True)
@@ -169,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(handler=_decontaminate)
+    p.set_defaults(handler=scoring.decontaminate_command)
 
     p = sub.add_parser("dedup", help="remove duplicate records")
     p.add_argument("--input", required=True)
@@ -180,14 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minhash: Jaccard (default 0.8); rougel: ROUGE-L F1 (default 0.7)")
     p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(handler=_dedup)
+    p.set_defaults(handler=scoring.dedup_command)
 
     p = sub.add_parser("train", help="fine-tune a model on records")
     p.add_argument("--data", required=True, help="records JSONL")
     p.add_argument("--output", required=True, help="output model folder")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--max-steps", type=_positive_int, help="stop after N optimizer steps")
-    p.set_defaults(handler=_train)
+    p.set_defaults(handler=training.train_command)
 
     p = sub.add_parser("run", help="run a pipeline")
     p.add_argument("pipeline", choices=PIPELINES)
@@ -195,13 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="seeds JSONL (default: embedded stdlib functions)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--output", help="output folder (DIR/dataset.jsonl, DIR/metrics.json)")
-    p.set_defaults(handler=_run)
+    p.set_defaults(handler=pipelines.run_command)
 
     p = sub.add_parser("compile", help="compile a pipeline to KFP IR YAML")
     p.add_argument("pipeline", choices=PIPELINES)
     p.add_argument("-o", "--output", required=True, help="YAML file to write")
     p.add_argument("--config", help="YAML config file (node pools, images)")
-    p.set_defaults(handler=_compile)
+    p.set_defaults(handler=pipelines.compile_command)
 
     p = sub.add_parser("submit", help="submit a pipeline run to a Kubeflow Pipelines endpoint")
     p.add_argument("pipeline", choices=PIPELINES)
@@ -209,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", default="codeinstruct")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--param", action="append", default=[], help="pipeline parameter NAME=VALUE; repeatable")
-    p.set_defaults(handler=_submit)
+    p.set_defaults(handler=pipelines.submit_command)
     return parser
 
 

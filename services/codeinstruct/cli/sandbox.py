@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.sandbox.core import Sandbox
 from codeinstruct.sandbox.types import Limits
 from codeinstruct.settings import Settings
 
@@ -32,6 +31,8 @@ def exec_command(args: argparse.Namespace) -> int:
     stdin = _read(args.stdin, "stdin") if args.stdin else ""
     config = Settings.load(args.config, overrides={"sandbox": {"workers": 1}}).sandbox
     limits = Limits(timeout_s=args.timeout_s, memory_mb=args.memory_mb)
+    from codeinstruct.sandbox.core import Sandbox  # starts workers: imported when the command runs
+
     with Sandbox(config) as sandbox:
         result = sandbox.execute(code, args.language or "python", stdin, limits)
     if args.json:
