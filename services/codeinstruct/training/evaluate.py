@@ -64,7 +64,7 @@ def model_for_engine(model: str) -> str:
     return model
 
 
-def select_problems(limit: int | None, problems: dict[str, dict] | None = None) -> list[dict]:
+def select_problems(limit: int | None, problems: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The first `limit` HumanEval problems in task order (HumanEval/0, /1, ...)."""
     if problems is None:
         from codeinstruct.evaluation.humaneval import load_problems
@@ -107,7 +107,7 @@ def _runner(config: SandboxConfig | None, sandbox: SandboxLike | None = None) ->
         yield runner
 
 
-def humaneval_prompt(problem: dict, style: str, engine: Engine) -> str:
+def humaneval_prompt(problem: dict[str, Any], style: str, engine: Engine) -> str:
     """The text the model continues.
 
     `chat`: the request in the model's chat template; the answer's first code block (the whole
@@ -125,7 +125,7 @@ def to_completion(text: str, style: str) -> str:
     return text if style == "completion" else extract_code(text)
 
 
-def _generate(engine: Engine, problems: list[dict], n: int, config: TrainingConfig, progress: Progress,
+def _generate(engine: Engine, problems: list[dict[str, Any]], n: int, config: TrainingConfig, progress: Progress,
               should_stop: Callable[[], bool] | None) -> list[dict[str, str]]:
     from codeinstruct.engines import SamplingParams
 
@@ -191,7 +191,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     return summary
 
 
-def inputs_from_tests(problem: dict, limit: int = 10) -> list[str]:
+def inputs_from_tests(problem: dict[str, Any], limit: int = 10) -> list[str]:
     """Call expressions from a HumanEval test (`candidate(...)` renamed to the entry point)."""
     try:
         tree = ast.parse(problem["test"])
