@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct_pipelines.config import METHODS, PipelinesConfig
+from codeinstruct.core.methods import METHODS
+from codeinstruct.core.methods import PIPELINES as ALL_PIPELINES
+from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct_pipelines.end_to_end import end_to_end_pipeline, train_eval_pipeline
 from codeinstruct_pipelines.methods import method_pipeline
 
-PIPELINES = (*METHODS, "train_eval", "end_to_end")
+PIPELINES = ALL_PIPELINES  # the names come from codeinstruct.core.methods
 COMPILED_DIR = Path(__file__).resolve().parent.parent / "compiled"
 
 

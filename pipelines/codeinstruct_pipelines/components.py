@@ -40,7 +40,7 @@ def generate(method: str, shard_index: int, num_shards: int, config_yaml: str, g
     kfp_io.setup_logging()
     kfp_io.progress(f"{method}: generating shard {shard_index + 1}/{num_shards}")
     stats = steps.generate_shard(method, seeds.path, records.path, shard_index=shard_index, num_shards=num_shards,
-                                 file_data=steps.parse_config(config_yaml), target=generation_target)
+                                 settings=steps.parse_config(config_yaml), target=generation_target)
     kfp_io.publish(stats, title=f"{method}: generate shard {shard_index + 1}", metrics=metrics, summary=summary,
                    dataset=records, previous=kfp_io.ledger(seeds))
 
@@ -170,7 +170,7 @@ def train(base_model: str, config_yaml: str, training_target: str, dataset: Inpu
 
     kfp_io.setup_logging()
     kfp_io.progress("train: running")
-    stats = steps.train_model(dataset.path, model.path, file_data=steps.parse_config(config_yaml),
+    stats = steps.train_model(dataset.path, model.path, settings=steps.parse_config(config_yaml),
                               base_model=base_model, curriculum=True, target=training_target)
     model.metadata["losses"] = stats["losses"]
     model.metadata["steps"] = stats["steps"]
@@ -187,10 +187,10 @@ def evaluate_base(model_name: str, limit: int, k: list[int], n_samples: int, con
     from codeinstruct_pipelines import kfp_io, steps
 
     kfp_io.setup_logging()
-    file_data = steps.parse_config(config_yaml)
-    model_name = steps.base_model_name(file_data, model_name)
+    settings = steps.parse_config(config_yaml)
+    model_name = steps.base_model_name(settings, model_name)
     kfp_io.progress(f"evaluate {model_name}: running")
-    stats = steps.evaluate(model_name, file_data=file_data, limit=limit, k=k,
+    stats = steps.evaluate(model_name, settings=settings, limit=limit, k=k,
                            n_samples=n_samples, label="evaluate before", target=training_target,
                            sandbox_target=sandbox_target)
     kfp_io.publish(stats, title="evaluate before training", metrics=metrics, summary=summary)
@@ -204,7 +204,7 @@ def evaluate_trained(limit: int, k: list[int], n_samples: int, config_yaml: str,
 
     kfp_io.setup_logging()
     kfp_io.progress("evaluate trained model: running")
-    stats = steps.evaluate_trained(model.path, model.metadata, file_data=steps.parse_config(config_yaml), limit=limit,
+    stats = steps.evaluate_trained(model.path, model.metadata, settings=steps.parse_config(config_yaml), limit=limit,
                                    k=k, n_samples=n_samples, label="evaluate after", target=training_target,
                                    sandbox_target=sandbox_target)
     kfp_io.publish(stats, title="evaluate after training", metrics=metrics, summary=summary)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from codeinstruct.settings import Settings
 from codeinstruct_pipelines.local import run_local
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ DEMO_CONFIG: dict[str, Any] = {
     },
     "generation": {
         "max_tokens": 320,
-        "inverse_samples": 2,
-        "evol_max_tokens": 128,
+        "inverse": {"samples": 2},
+        "evol": {"max_tokens": 128},
     },
     "training": {
         "mode": "lora",
@@ -52,44 +53,38 @@ DEMO_CONFIG: dict[str, Any] = {
         "max_length": 512,
         "learning_rate": 0.0003,
         "save_every_steps": 1000,
-        "eval_max_tokens": 192,
+        "eval": {"max_tokens": 192},
     },
 }
-
-
-def merge_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Section-wise merge: `override`'s keys replace `base`'s inside each section (nested mappings too)."""
-    out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge_config(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def default_run_dir(root: str | Path = "runs") -> Path:
     return Path(root) / datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def reverify(dataset_path: str | Path, file_data: Mapping[str, Any] | None = None) -> tuple[int, dict[str, int]]:
+def reverify(dataset_path: str | Path, settings: Settings) -> tuple[int, dict[str, int]]:
     """Re-run every record's own tests in a fresh sandbox: (records passing, failure reasons)."""
     from codeinstruct.core.records import read_records
-    from codeinstruct_pipelines import services, steps
+    from codeinstruct.targets import INPROCESS, open_sandbox
+    from codeinstruct_pipelines import steps
 
     records = list(read_records(dataset_path))
-    require_tests = bool((file_data or {}).get("pipelines", {}).get("require_tests", True))
-    with services.sandbox("inprocess", file_data or {}) as box:
-        kept, reasons = steps.verify_records(records, box, require_tests=require_tests)
+    with open_sandbox(INPROCESS, settings.sandbox) as box:
+        kept, reasons = steps.verify_records(records, box, require_tests=settings.pipelines.require_tests)
     return len(kept), reasons
 
 
-def run_demo(*, output_dir: str | Path | None = None, file_data: Mapping[str, Any] | None = None,
+def demo_settings(config_path: str | Path | None = None) -> Settings:
+    """The demo's settings: a user config file merged over `DEMO_CONFIG` section by section, key by key."""
+    return Settings.load(config_path, defaults=DEMO_CONFIG)
+
+
+def run_demo(settings: Settings, *, output_dir: str | Path | None = None,
              echo: Callable[[str], None] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Run the demo; returns the run folder and its metrics (with `reverified`: records re-run here)."""
+    """Run the demo with `demo_settings(...)`; returns the run folder and its metrics (with `reverified`:
+    records re-run here)."""
     run_dir = Path(output_dir) if output_dir else default_run_dir()
-    merged = merge_config(DEMO_CONFIG, file_data or {})
-    data = run_local("end_to_end", output_dir=run_dir, file_data=merged, echo=echo)
-    passed, reasons = reverify(run_dir / "dataset.jsonl", merged)
+    data = run_local("end_to_end", output_dir=run_dir, settings=settings, echo=echo)
+    passed, reasons = reverify(run_dir / "dataset.jsonl", settings)
     data["reverified"] = {"passed": passed, "records": data["records"], "failures": reasons}
     return run_dir, data

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 
 from kfp import dsl
 
+from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct_pipelines import components as c
-from codeinstruct_pipelines.config import PipelinesConfig
 from codeinstruct_pipelines.methods import add_method
 from codeinstruct_pipelines.placement import step
 

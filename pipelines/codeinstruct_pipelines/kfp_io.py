@@ -76,7 +76,7 @@ def stage(stage_name: str, *, label: str, records: Any, kept: Any, metrics: Any,
     """Body of every filter/ranking component."""
     setup_logging()
     progress(f"{label}: running")
-    stats = steps.run_stage(stage_name, records.path, kept.path, file_data=steps.parse_config(config_yaml),
+    stats = steps.run_stage(stage_name, records.path, kept.path, settings=steps.parse_config(config_yaml),
                             label=label, sandbox_target=sandbox_target, scoring_target=scoring_target,
                             options=options)
     publish(stats, title=label, metrics=metrics, summary=summary, dataset=kept, previous=ledger(records))

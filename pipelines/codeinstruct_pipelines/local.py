@@ -7,7 +7,8 @@ components need nothing installed), so services run `inprocess` inside the steps
 
 Example:
     from codeinstruct_pipelines.local import run_local
-    run_local("semi_instruct", output_dir="out", file_data={"pipelines": {"seeds_limit": 4}})
+    run_local("semi_instruct", output_dir="out",
+              settings=Settings.from_mapping({"pipelines": {"seeds_limit": 4}}))
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
 
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
+from codeinstruct.core.methods import PIPELINES
+from codeinstruct.core.pipelines_config import PipelinesConfig
+from codeinstruct.settings import Settings
 from codeinstruct_pipelines import catalog, report
-from codeinstruct_pipelines.config import PipelinesConfig
-from codeinstruct_pipelines.config import load as load_config
 from codeinstruct_pipelines.kfp_io import PROGRESS_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -123,14 +125,18 @@ def pipeline_arguments(name: str, config: PipelinesConfig, *, seeds_path: str, c
 
 
 def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | None = None,
-              file_data: Mapping[str, Any] | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run pipeline `name` with kfp.local; write the run folder; return metrics.json's content."""
+              settings: Settings | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run pipeline `name` with kfp.local; write the run folder; return metrics.json's content.
+
+    Every step rebuilds `settings` from the file data they were built from (`settings.source`, passed
+    as the `config_yaml` parameter) and this process's environment, which the steps inherit.
+    """
     import kfp.local
 
-    if name not in catalog.PIPELINES:
-        raise InvalidInput(f"unknown pipeline {name!r}; known: {list(catalog.PIPELINES)}", field="pipeline")
-    file_data = dict(file_data or {})
-    config = load_config(file_data)
+    if name not in PIPELINES:
+        raise InvalidInput(f"unknown pipeline {name!r}; known: {list(PIPELINES)}", field="pipeline")
+    settings = settings or Settings.from_mapping({})
+    config = settings.pipelines
     if name == "train_eval" and not seeds_path:
         raise InvalidInput("train_eval trains on records: pass --seeds FILE.jsonl (a dataset, e.g. the "
                            "dataset.jsonl of `codeinstruct run semi_instruct --local`)", field="seeds")
@@ -138,7 +144,7 @@ def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | Non
         raise InvalidInput(f"seeds file {str(seeds_path)!r} does not exist", field="seeds")
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    config_yaml = yaml.safe_dump(file_data, sort_keys=True) if file_data else ""
+    config_yaml = yaml.safe_dump(dict(settings.source), sort_keys=True) if settings.source else ""
     arguments = pipeline_arguments(name, config, seeds_path=str(Path(seeds_path).resolve()) if seeds_path else "",
                                    config_yaml=config_yaml)
     # Locally a failed step is a bug or bad input, not a preempted node: fail fast instead of backing off.

@@ -12,7 +12,7 @@ from typing import Literal
 
 from kfp import dsl, kubernetes
 
-from codeinstruct_pipelines.config import PipelinesConfig
+from codeinstruct.core.pipelines_config import PipelinesConfig
 
 Pool = Literal["gpu", "cpu"]
 

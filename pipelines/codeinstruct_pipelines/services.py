@@ -1,81 +1,64 @@
-"""Access to the four services from a pipeline step: a deployed address, or the service's core in-process.
+"""The four services as a pipeline step uses them, given the step's `Settings` and service targets.
 
-A step gets a target per service. `inprocess` means the step hosts the service's own core inside its
-process (its pod on Kubernetes, a subprocess under kfp.local): the same code the service runs, with
-no network hop and the model loaded once per step. Any other value is a `host:port` of the
-deployed service (the Helm chart), reached through that service's client.
-
-These adapters are the only place the pipelines touch other areas' APIs (INTERFACES.md), so a
-signature change there is fixed here once.
+A target is `inprocess` (the service's core object inside this step's process: its pod on
+Kubernetes, a subprocess under kfp.local) or the `host:port` of a deployed service (the Helm
+chart), reached through its client. `codeinstruct.targets` makes that choice; the functions here
+only say which call each step makes, so a signature change in a service is fixed here once.
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
-import logging
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
 
-from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.config import to_mapping, updated
+from codeinstruct.core.errors import FailedPrecondition
+from codeinstruct.core.records import JsonlWriter, Record, read_jsonl
+from codeinstruct.scoring.core import ScorerLike
+from codeinstruct.scoring.types import StageReport
+from codeinstruct.settings import Settings
+from codeinstruct.targets import INPROCESS, check_target, open_generator, open_sandbox, open_scorer, open_training
+from codeinstruct.training.jobs import JobInfo, JobState
 
-logger = logging.getLogger(__name__)
+__all__ = ["INPROCESS", "SCORING_STAGES", "evaluate", "generate", "open_sandbox", "rank", "score", "train"]
 
-INPROCESS = "inprocess"
+ScoringStage = Literal["validate_semi_instruct", "execution_filter", "lm_score", "discriminate", "dedup",
+                       "decontaminate", "coreset"]
+StageCall = Callable[[ScorerLike, Sequence[Record], Mapping[str, Any]], StageReport]
 
-
-def _check_target(target: str, field: str) -> None:
-    if target != INPROCESS and ":" not in target:
-        raise InvalidInput(f"{field} must be host:port or {INPROCESS!r}, got {target!r}", field=field)
-
-
-@contextlib.contextmanager
-def sandbox(target: str, file_data: Mapping[str, Any]) -> Iterator[Any]:
-    """A Sandbox (in-process) or SandboxClient (deployed): both offer run_tests/execute/capture_outputs."""
-    _check_target(target, "pipelines.sandbox_target")
-    if target == INPROCESS:
-        from codeinstruct.core.config import build
-        from codeinstruct.sandbox.config import SandboxConfig
-        from codeinstruct.sandbox.core import Sandbox
-
-        with Sandbox(build(SandboxConfig, "sandbox", file_data=dict(file_data))) as box:
-            yield box
-    else:
-        from codeinstruct.sandbox.client import SandboxClient
-
-        with SandboxClient(target=target, file_data=dict(file_data)) as client:
-            yield client
-
-
-@contextlib.contextmanager
-def engine(file_data: Mapping[str, Any], section: str = "scoring") -> Iterator[Any]:
-    """The engine `section` configures (`<section>.engine`; embedded SmolLM2 by default), closed after use."""
-    from codeinstruct.engines import engine_config, load_engine
-
-    loaded = load_engine(engine_config(dict(file_data), section=section))
-    try:
-        yield loaded
-    finally:
-        loaded.close()
+# What each scoring stage of a pipeline calls on the scorer, with the step's options.
+SCORING_STAGES: dict[str, StageCall] = {
+    "validate_semi_instruct": lambda scorer, records, options: scorer.validate_semi_instruct(records),
+    "execution_filter": lambda scorer, records, options: scorer.execution_filter(records),
+    "lm_score": lambda scorer, records, options: scorer.select_by_lm_score(records),
+    "discriminate": lambda scorer, records, options: scorer.discriminate(
+        records, use_llm=bool(options.get("use_llm", True))),
+    "dedup": lambda scorer, records, options: scorer.dedup(records, options.get("method"), options.get("threshold")),
+    "decontaminate": lambda scorer, records, options: scorer.decontaminate(
+        records, options.get("benchmarks") or ("humaneval",)),
+    # No size (pipelines.coreset_size 0) keeps every record.
+    "coreset": lambda scorer, records, options: scorer.coreset(records, int(options.get("k") or len(records)),
+                                                               int(options.get("seed", 0))),
+}
 
 
-def generate(method: str, seeds_path: Any, output_path: Any, file_data: Mapping[str, Any], target: str) -> dict:
+def generate(method: str, seeds_path: str | Path, output_path: str | Path, settings: Settings,
+             target: str) -> dict[str, Any]:
     """Run `method` over a seeds file into `output_path` (resumable); the generation summary counts."""
-    _check_target(target, "pipelines.generation_target")
+    check_target(target, "pipelines.generation_target")
     if target == INPROCESS:
+        # In the step itself: the resumable batch job (a retried step skips the seeds it finished).
         from codeinstruct.generation.run import run_generation
 
-        return dict(run_generation(method, seeds_path, output_path, dict(file_data)) or {})
-    from collections import Counter
-
-    from codeinstruct.core.records import JsonlWriter, read_jsonl
-    from codeinstruct.generation.client import GenerationClient
-
+        return run_generation(method, seeds_path, output_path, settings.generation)
     # The deployed service runs with its own engine; the run's generation settings travel with the request.
-    settings = {k: v for k, v in dict(file_data.get("generation") or {}).items() if k != "engine"}
+    request_settings = {k: v for k, v in to_mapping(settings.generation).items() if k != "engine"}
     rejected: Counter[str] = Counter()
-    with GenerationClient(target=target, file_data=dict(file_data)) as client, JsonlWriter(output_path) as writer:
-        for outcome in client.outcomes(method, list(read_jsonl(seeds_path)), settings=settings):
+    with open_generator(target, settings.generation) as generator, JsonlWriter(output_path) as writer:
+        for outcome in generator.outcomes(method, list(read_jsonl(seeds_path)), settings=request_settings):
             for record in outcome.records:
                 writer.write(record)
             rejected.update(outcome.rejected)
@@ -83,105 +66,58 @@ def generate(method: str, seeds_path: Any, output_path: Any, file_data: Mapping[
     return {"records_total": written, "rejected": dict(rejected)}
 
 
-# Pipeline stage name -> the function codeinstruct.scoring exports for it.
-_SCORING_FUNCTIONS = {
-    "validate_semi_instruct": "validate_semi_instruct", "execution_filter": "execution_filter",
-    "lm_score": "select_by_lm_score", "discriminate": "discriminate", "dedup": "dedup",
-    "decontaminate": "decontaminate", "coreset": "coreset",
-}
-
-
-def scoring_function(stage: str) -> Callable[..., Any]:
-    """The plain scoring function for `stage`, from the package's exports."""
-    import codeinstruct.scoring as scoring
-
-    name = _SCORING_FUNCTIONS.get(stage)
-    if name is None:
-        raise InvalidInput(f"unknown scoring stage {stage!r}; known: {sorted(_SCORING_FUNCTIONS)}", field="stage")
-    return getattr(scoring, name)
-
-
-def _with_config(function: Callable[..., Any], file_data: Mapping[str, Any], options: dict[str, Any]) -> dict:
-    if "config" in inspect.signature(function).parameters and "config" not in options:
-        from codeinstruct.core.config import build
-        from codeinstruct.scoring.config import ScoringConfig
-
-        options = {**options, "config": build(ScoringConfig, "scoring", file_data=dict(file_data))}
-    return options
-
-
-def score(stage: str, records: list[Any], *, file_data: Mapping[str, Any], sandbox_target: str,
-          scoring_target: str, options: Mapping[str, Any]) -> Any:
+def score(stage: str, records: list[Record], *, settings: Settings, sandbox_target: str, scoring_target: str,
+          options: Mapping[str, Any]) -> StageReport:
     """Run one scoring stage; returns its StageReport (kept, dropped with reasons, extra figures)."""
-    _check_target(scoring_target, "pipelines.scoring_target")
-    options = dict(options)
-    if stage == "coreset" and "k" not in options:  # the step passes no size for pipelines.coreset_size 0
-        options["k"] = len(records)  # 0 keeps every record
-    if scoring_target != INPROCESS:
-        from codeinstruct.scoring.client import ScoringClient
-
-        with ScoringClient(target=scoring_target, file_data=dict(file_data)) as client:
-            return getattr(client, _SCORING_FUNCTIONS[stage])(records, **options)
-    function = scoring_function(stage)
-    options = _with_config(function, file_data, options)
-    if stage in ("validate_semi_instruct", "execution_filter"):
-        with sandbox(sandbox_target, file_data) as box:
-            return function(records, box, **options)
-    if stage in ("lm_score", "discriminate"):
-        with engine(file_data) as loaded:
-            return function(records, loaded, **options)
-    return function(records, **options)
+    call = SCORING_STAGES[stage]
+    # In-process, the step's sandbox target is the scorer's; a deployed scoring service has its own.
+    scoring = dataclasses.replace(settings.scoring, sandbox_target=sandbox_target)
+    with open_scorer(scoring_target, scoring, settings.sandbox, "pipelines.scoring_target") as scorer:
+        return call(scorer, records, options)
 
 
-def rank(records: list[Any], *, by: str, file_data: Mapping[str, Any], target: str) -> list[Any]:
+def rank(records: list[Record], *, by: str, target: str) -> list[Record]:
     """Curriculum order (a pure sort: always computed here, whatever the scoring target)."""
-    _check_target(target, "pipelines.scoring_target")
+    check_target(target, "pipelines.scoring_target")
     from codeinstruct.scoring.ranking import rank as rank_records
 
-    return list(rank_records(records, by=by))
+    return rank_records(records, by=by)
 
 
-def train(records: list[Any], output_dir: Any, *, file_data: Mapping[str, Any], target: str) -> dict:
-    """Fine-tune on `records`; {"losses": [...], "model_dir": ...}."""
-    _check_target(target, "pipelines.training_target")
+def train(records: list[Record], output_dir: str | Path, *, settings: Settings, overrides: Mapping[str, Any],
+          target: str) -> dict[str, Any]:
+    """Fine-tune on `records` with `settings.training` and the step's `overrides`; {"losses", "model_dir"}."""
+    check_target(target, "pipelines.training_target")
     if target != INPROCESS:
-        from codeinstruct.training.client import TrainingClient
-
-        with TrainingClient(target=target, file_data=dict(file_data)) as client:
-            job = client.create_training_job(output_dir=str(output_dir), records=records,
-                                             config=dict(file_data.get("training") or {}))
-            return _job_result(client.wait(job.name))
-    from codeinstruct.core.config import build
-    from codeinstruct.training.config import TrainingConfig
+        # The service resolves the job: its own training section < this run's file section < overrides.
+        requested = {**dict(settings.source.get("training") or {}), **overrides}
+        with open_training(target, settings, "pipelines.training_target") as jobs:
+            job = jobs.create_training_job(output_dir=str(output_dir), records=records, config=requested)
+            return _job_result(jobs.wait(job.name))
+    # In the step itself: the trainer, not a job (the step is already the unit a cluster schedules).
     from codeinstruct.training.trainer import train as run_training
 
-    config = build(TrainingConfig, "training", file_data=dict(file_data))
-    return dict(run_training(records, output_dir, config))
+    return dict(run_training(records, output_dir, updated(settings.training, "training", overrides)))
 
 
-def evaluate(model: str, *, file_data: Mapping[str, Any], limit: int | None, k: tuple[int, ...], n_samples: int,
-             target: str, sandbox_target: str) -> dict:
+def evaluate(model: str, *, settings: Settings, limit: int | None, k: tuple[int, ...], n_samples: int,
+             target: str, sandbox_target: str) -> dict[str, Any]:
     """pass@k of `model` on HumanEval (first `limit` problems)."""
-    _check_target(target, "pipelines.training_target")
+    check_target(target, "pipelines.training_target")
     if target != INPROCESS:
-        from codeinstruct.training.client import TrainingClient
-
-        with TrainingClient(target=target, file_data=dict(file_data)) as client:
-            job = client.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples)
-            return _job_result(client.wait(job.name))
+        with open_training(target, settings, "pipelines.training_target") as jobs:
+            job = jobs.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples)
+            return _job_result(jobs.wait(job.name))
     from codeinstruct.training.evaluate import evaluate_model
 
-    with sandbox(sandbox_target, file_data) as box:
-        return dict(evaluate_model(model, limit=limit, k=k, n_samples=n_samples, file_data=dict(file_data),
-                                   sandbox=box))
+    with open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:
+        return evaluate_model(model, limit=limit, k=k, n_samples=n_samples, config=settings.training,
+                              engine_config=settings.generation.engine, sandbox=box)
 
 
-def _job_result(job: Any) -> dict:
+def _job_result(job: JobInfo) -> dict[str, Any]:
     """A finished TrainingService job's result, or the error it ended with."""
-    state = getattr(job.state, "value", str(job.state))
-    if state != "SUCCEEDED":
-        from codeinstruct.core.errors import FailedPrecondition
-
-        raise FailedPrecondition(f"training service job {job.name} ended {state}: {job.error or job.message}",
-                                 reason="JOB_FAILED")
+    if job.state is not JobState.SUCCEEDED:
+        raise FailedPrecondition(f"training service job {job.name} ended {job.state.value}: "
+                                 f"{job.error or job.message}", reason="JOB_FAILED")
     return dict(job.result)

@@ -24,7 +24,11 @@ from typing import Any
 import yaml
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record, read_jsonl, read_records, write_jsonl_atomic
+from codeinstruct.scoring import validation
+from codeinstruct.scoring.config import ScoringConfig
+from codeinstruct.settings import Settings
 from codeinstruct_pipelines import services
 
 logger = logging.getLogger(__name__)
@@ -36,17 +40,17 @@ STAGES = ("validate_semi_instruct", "execution_filter", "lm_score", "discriminat
           "coreset", "curriculum", "verify")
 
 
-def parse_config(config_yaml: str) -> dict[str, Any]:
-    """The YAML config text a pipeline carries as a parameter, as the `file_data` mapping core.config reads."""
+def parse_config(config_yaml: str) -> Settings:
+    """The step's `Settings`, from the YAML config text a pipeline carries as a parameter (+ environment)."""
     if not config_yaml.strip():
-        return {}
+        return Settings.from_mapping({})
     try:
         data = yaml.safe_load(config_yaml) or {}
     except yaml.YAMLError as exc:
         raise InvalidInput(f"pipeline parameter config_yaml is not valid YAML: {exc}", field="config_yaml") from exc
     if not isinstance(data, dict):
         raise InvalidInput("pipeline parameter config_yaml must hold a mapping of sections", field="config_yaml")
-    return data
+    return Settings.from_mapping(data)
 
 
 def _stats(stage: str, n_in: int, kept: int, reasons: Mapping[str, int], started: float, **extra: Any) -> Stats:
@@ -94,7 +98,7 @@ def shard_of(items: Sequence[Any], shard_index: int, num_shards: int) -> list[An
 
 
 def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path, *, shard_index: int,
-                   num_shards: int, file_data: Mapping[str, Any], target: str = services.INPROCESS) -> Stats:
+                   num_shards: int, settings: Settings, target: str = services.INPROCESS) -> Stats:
     """Run one method's generation over one shard of the seeds."""
     started = time.monotonic()
     seeds = shard_of(list(read_jsonl(seeds_path)), shard_index, num_shards)
@@ -102,12 +106,11 @@ def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path,
     with tempfile.TemporaryDirectory(prefix="codeinstruct-shard-") as tmp:
         shard_seeds = Path(tmp) / "seeds.jsonl"
         write_jsonl_atomic(shard_seeds, seeds)
-        summary = services.generate(method, shard_seeds, output_path, file_data, target)
+        summary = services.generate(method, shard_seeds, output_path, settings, target)
     if not output_path.exists():
         write_jsonl_atomic(output_path, [])
     kept = sum(1 for _ in read_jsonl(output_path))
-    reasons = {str(k): int(v) for k, v in (summary.get("reasons") or summary.get("rejected") or {}).items()
-               if isinstance(v, int)}
+    reasons = {str(k): int(v) for k, v in summary["rejected"].items()}
     return _stats(f"{method}/generate", len(seeds), kept, reasons, started, method=method, shard=shard_index,
                   seeds=len(seeds), records=kept)
 
@@ -131,7 +134,7 @@ def merge_datasets(paths: Iterable[str | Path], output_path: str | Path) -> Stat
 
 # --- filter stages -------------------------------------------------------------------------------
 
-def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, file_data: Mapping[str, Any],
+def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, settings: Settings,
               label: str = "", sandbox_target: str = services.INPROCESS,
               scoring_target: str = services.INPROCESS, options: Mapping[str, Any] | None = None) -> Stats:
     """Run one filter/ranking stage over a dataset; `options` are the stage's own knobs."""
@@ -141,17 +144,17 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, fi
     records = _read(input_path)
     options = dict(options or {})
     if stage == "verify":
-        with services.sandbox(sandbox_target, file_data) as box:
-            kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)))
+        with services.open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:
+            kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)),
+                                           config=settings.scoring)
         extra: dict[str, Any] = {}
     elif stage == "curriculum":
-        kept = services.rank(records, by=str(options.get("by", "n_tests")), file_data=file_data,
-                             target=scoring_target)
+        kept = services.rank(records, by=str(options.get("by", "n_tests")), target=scoring_target)
         reasons, extra = {}, {"by": options.get("by", "n_tests")}
     elif not records:
         kept, reasons, extra = [], {}, {}
     else:
-        report = services.score(stage, records, file_data=file_data, sandbox_target=sandbox_target,
+        report = services.score(stage, records, settings=settings, sandbox_target=sandbox_target,
                                 scoring_target=scoring_target, options=options)
         kept = list(report.kept)
         counts = report.counts()
@@ -175,76 +178,27 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-def verify_records(records: Iterable[Record], sandbox: Any, *, require_tests: bool = True
-                   ) -> tuple[list[Record], dict[str, int]]:
-    """Re-run every record's own tests on its `code` (and on `source.code` for semi_instruct).
-
-    This is the dataset's final guarantee (DESIGN section 4): what a run publishes passes its tests.
-    """
-    kept: list[Record] = []
-    reasons: Counter[str] = Counter()
-    for record in records:
-        if not record.tests:
-            if require_tests:
-                reasons["no_tests"] += 1
-                continue
-            # Nothing to compare against, but the code must still run cleanly (an import crash or a
-            # syntax error never reaches the dataset).
-            verdict = _run_cleanly(record, sandbox)
-            if verdict:
-                reasons[verdict] += 1
-            else:
-                kept.append(record)
-            continue
-        verdict = check_record(record, sandbox)
-        if verdict:
-            reasons[verdict] += 1
-        else:
-            kept.append(record)
-    return kept, dict(reasons)
-
-
-def _run_cleanly(record: Record, sandbox: Any) -> str:
-    """"" when the record's code runs to a clean exit in the sandbox (no stdin), else the status."""
-    if not record.code.strip():
-        return "code_missing"
-    result = sandbox.execute(record.code, record.language, "")
-    status = getattr(result.status, "value", str(result.status))
-    return "" if status == "OK" else status
-
-
-def check_record(record: Record, sandbox: Any) -> str:
-    """"" when the record's tests pass on its code (and its source code for semi_instruct), else a reason."""
-    codes = [("code", record.code)]
-    if record.method == "semi_instruct":
-        codes.append(("source", str(record.source.get("code") or "")))
-    for which, code in codes:
-        if not code.strip():
-            return f"{which}_missing"
-        result = sandbox.run_tests(code, record.language, record.entry_point, record.tests)
-        status = getattr(result.status, "value", str(result.status))
-        if status != "OK" or result.passed != result.total:
-            return status if which == "code" else f"source_{status}"
-    return ""
+def verify_records(records: Iterable[Record], sandbox: SandboxLike, *, require_tests: bool = True,
+                   config: ScoringConfig | None = None) -> tuple[list[Record], dict[str, int]]:
+    """The records whose own tests pass when re-run (`codeinstruct.scoring.validation.verify`), and
+    the failure reasons counted."""
+    report = validation.verify(records, sandbox, config=config, require_tests=require_tests)
+    return report.kept, report.reasons()
 
 
 # --- training and evaluation ---------------------------------------------------------------------
 
-def with_training_overrides(file_data: Mapping[str, Any], **values: Any) -> dict[str, Any]:
-    """`file_data` with `training.<key>` set for every value that is not None/''."""
-    data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in file_data.items()}
-    section = dict(data.get("training") or {})
-    section.update({k: v for k, v in values.items() if v not in (None, "")})
-    data["training"] = section
-    return data
+def training_overrides(**values: Any) -> dict[str, Any]:
+    """The step's `training.<key>` overrides: every value that is not None/''."""
+    return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-def base_model_name(file_data: Mapping[str, Any], base_model: str = "") -> str:
-    """The model a run starts from: the pipeline's base_model, else training.model, else 'default'."""
-    return base_model or str((file_data.get("training") or {}).get("model") or "default")
+def base_model_name(settings: Settings, base_model: str = "") -> str:
+    """The model a run starts from: the pipeline's base_model, else training.model ('default' unless set)."""
+    return base_model or settings.training.model
 
 
-def train_model(dataset_path: str | Path, output_dir: str | Path, *, file_data: Mapping[str, Any],
+def train_model(dataset_path: str | Path, output_dir: str | Path, *, settings: Settings,
                 base_model: str = "", curriculum: bool = True, target: str = services.INPROCESS) -> Stats:
     """Fine-tune the base model on the dataset, in its (curriculum) order; losses per step."""
     started = time.monotonic()
@@ -256,8 +210,8 @@ def train_model(dataset_path: str | Path, output_dir: str | Path, *, file_data: 
         (Path(output_dir) / "SKIPPED.txt").write_text(reason + "\n", encoding="utf-8")
         logger.warning("training skipped: %s", reason)
         return _stats("train", 0, 0, {}, started, steps=0, losses=[], skipped=reason)
-    file_data = with_training_overrides(file_data, model=base_model, curriculum=curriculum or None)
-    result = services.train(records, output_dir, file_data=file_data, target=target)
+    overrides = training_overrides(model=base_model, curriculum=curriculum or None)
+    result = services.train(records, output_dir, settings=settings, overrides=overrides, target=target)
     # The trainer reports one entry per optimizer step: a number, or a dict with "loss" (and step, stage ...).
     losses = [float(x["loss"] if isinstance(x, Mapping) else x) for x in (result.get("losses") or [])]
     return _stats("train", len(records), len(records), {}, started, steps=len(losses), losses=losses,
@@ -272,15 +226,15 @@ def evaluate_trained(model_dir: str, model_metadata: Mapping[str, Any], **kwargs
     return evaluate(model_dir, **kwargs)
 
 
-def evaluate(model: str, *, file_data: Mapping[str, Any], limit: int, k: Sequence[int], n_samples: int,
+def evaluate(model: str, *, settings: Settings, limit: int, k: Sequence[int], n_samples: int,
              label: str = "evaluate", target: str = services.INPROCESS,
              sandbox_target: str = services.INPROCESS) -> Stats:
     """pass@k of `model` (a folder, or `default`) on the first `limit` HumanEval problems."""
     started = time.monotonic()
-    result = services.evaluate(model, file_data=file_data, limit=limit or None, k=tuple(k), n_samples=n_samples,
+    result = services.evaluate(model, settings=settings, limit=limit or None, k=tuple(k), n_samples=n_samples,
                                target=target, sandbox_target=sandbox_target)
     scores = {key: float(value) for key, value in result.items() if key.startswith("pass@")}
-    problems = int(result.get("problems", result.get("n_problems", limit)) or 0)
+    problems = int(result["n_problems"])
     return _stats(label, problems, problems, {}, started, model=model, **scores)
 
 

@@ -32,7 +32,7 @@ def test_every_contracted_command_parses() -> None:
         ["run", "semi_instruct", "--local", "--seeds", "s", "--config", "c", "--output", "o"],
         ["compile", "end_to_end", "-o", "x.yaml"],
     ):
-        assert parser.parse_args(argv).func
+        assert parser.parse_args(argv).handler
     assert set(PIPELINES) >= {"semi_instruct", "inverse_instruct", "evol_instruct", "wavecoder",
                               "self_instruct", "train_eval", "end_to_end"}
 

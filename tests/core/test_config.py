@@ -26,12 +26,12 @@ class DemoConfig:
 def test_precedence_defaults_file_env_flags(monkeypatch: pytest.MonkeyPatch, clean_env: None) -> None:
     assert build(DemoConfig, "demo", use_env=False).workers == 2
     data = {"demo": {"workers": 3, "mode": "fast"}}
-    assert build(DemoConfig, "demo", file_data=data).workers == 3
+    assert build(DemoConfig, "demo", data=data).workers == 3
     monkeypatch.setenv("CODEINSTRUCT_DEMO__WORKERS", "5")
     monkeypatch.setenv("CODEINSTRUCT_DEMO__LANGUAGES", "python,cpp")
-    cfg = build(DemoConfig, "demo", file_data=data)
+    cfg = build(DemoConfig, "demo", data=data)
     assert (cfg.workers, cfg.mode, cfg.languages) == (5, "fast", ("python", "cpp"))
-    cfg = build(DemoConfig, "demo", file_data=data, overrides={"workers": 7, "ratio": None})
+    cfg = build(DemoConfig, "demo", data=data, overrides={"workers": 7, "ratio": None})
     assert cfg.workers == 7 and cfg.ratio == 0.5
 
 
@@ -44,7 +44,7 @@ def test_precedence_defaults_file_env_flags(monkeypatch: pytest.MonkeyPatch, cle
 ])
 def test_bad_values_name_the_field(bad: dict, field: str, clean_env: None) -> None:
     with pytest.raises(InvalidInput) as info:
-        build(DemoConfig, "demo", file_data={"demo": bad})
+        build(DemoConfig, "demo", data={"demo": bad})
     assert info.value.field == field
     assert field.split(".")[1] in info.value.message
 
@@ -52,7 +52,7 @@ def test_bad_values_name_the_field(bad: dict, field: str, clean_env: None) -> No
 def test_load_file_rejects_unknown_sections_and_bad_yaml(tmp_path: Path) -> None:
     good = tmp_path / "ok.yaml"
     good.write_text("server:\n  port: 50099\n")
-    assert build(ServerConfig, "server", file_data=load_file(good), use_env=False).port == 50099
+    assert build(ServerConfig, "server", data=load_file(good), use_env=False).port == 50099
     typo = tmp_path / "typo.yaml"
     typo.write_text("sever:\n  port: 1\n")
     with pytest.raises(InvalidInput, match="sever"):

@@ -136,7 +136,7 @@ def test_server_env_overrides_are_accepted_by_the_server_config(rendered) -> Non
     from codeinstruct.core import config as config_mod
 
     env = env_of(rendered("defaults").container("sandbox"))
-    server = config_mod.build(config_mod.ServerConfig, "server", use_env=False, file_data={"server": {
+    server = config_mod.build(config_mod.ServerConfig, "server", use_env=False, data={"server": {
         "drain_delay_s": env["CODEINSTRUCT_SERVER__DRAIN_DELAY_S"],
         "grace_period_s": env["CODEINSTRUCT_SERVER__GRACE_PERIOD_S"]}})
     assert (server.drain_delay_s, server.grace_period_s) == (5.0, 20.0)
@@ -294,34 +294,12 @@ def test_hpa_on_custom_metrics(rendered) -> None:
 
 def _build_section(section: str, data: dict[str, Any]) -> None:
     """Build the application's typed config for `section` from a rendered config file."""
-    from codeinstruct.core import config as config_mod
+    from codeinstruct.core.config import SECTIONS
+    from codeinstruct.settings import Settings
 
-    if section == "server":
-        config_mod.build(config_mod.ServerConfig, "server", file_data=data, use_env=False)
-    elif section == "sandbox":
-        from codeinstruct.sandbox.config import SandboxConfig
-
-        config_mod.build(SandboxConfig, "sandbox", file_data=data, use_env=False)
-    elif section == "training":
-        from codeinstruct.training.config import TrainingConfig
-
-        config_mod.build(TrainingConfig, "training", file_data=data, use_env=False)
-    elif section == "scoring":
-        from codeinstruct.engines.config import engine_config
-        from codeinstruct.scoring.config import scoring_config
-
-        scoring_config(data)
-        engine_config(data, "scoring")
-    elif section == "generation":
-        from codeinstruct.engines.config import engine_config
-
-        engine_config(data, "generation")
-    elif section == "pipelines":
-        from codeinstruct_pipelines.config import PipelinesConfig
-
-        config_mod.build(PipelinesConfig, "pipelines", file_data=data, use_env=False)
-    else:
+    if section not in SECTIONS:
         raise AssertionError(f"unknown section {section}")
+    Settings.from_mapping({section: data.get(section) or {}}, use_env=False)
 
 
 @pytest.mark.parametrize("scenario", scenario_names())
@@ -346,15 +324,16 @@ def test_chart_derives_service_wiring_into_the_config(rendered) -> None:
 
 def test_training_kubernetes_backend_gets_rbac_and_derived_trainjob_settings(rendered) -> None:
     objects = rendered("gpu")
-    training = objects.config_file("training")["training"]
-    assert training["backend"] == "kubernetes"
-    assert training["k8s_namespace"] == NAMESPACE
-    assert training["k8s_image"] == "ghcr.io/codeinstruct/codeinstruct:0.1.0-gpu"
-    assert training["k8s_gpus"] == 8
-    assert training["k8s_node_selector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
-    assert training["k8s_tolerations"] == [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}]
-    assert training["k8s_pvc"] == component_name("training-data")
-    assert training["k8s_num_nodes"] == 2  # user-set values are kept
+    jobs = objects.config_file("training")["training"]["jobs"]
+    assert jobs["backend"] == "kubernetes"
+    k8s = jobs["kubernetes"]
+    assert k8s["namespace"] == NAMESPACE
+    assert k8s["image"] == "ghcr.io/codeinstruct/codeinstruct:0.1.0-gpu"
+    assert k8s["gpus"] == 8
+    assert k8s["node_selector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    assert k8s["tolerations"] == [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}]
+    assert k8s["pvc"] == component_name("training-data")
+    assert k8s["num_nodes"] == 2  # user-set values are kept
     role = objects.get("Role", component_name("training"))
     assert {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs"],
             "verbs": ["create", "get", "list", "watch", "delete", "patch"]} in role["rules"]

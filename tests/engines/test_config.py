@@ -2,9 +2,18 @@
 
 import pytest
 
+from codeinstruct.core.config import build
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.engines import EngineConfig, SamplingParams, engine_config
+from codeinstruct.engines import EngineConfig, SamplingParams
 from codeinstruct.engines.base import derive_seed, per_prompt, truncate_at_stop
+from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.scoring.config import ScoringConfig
+
+
+def engine_config(data, section="generation"):
+    """The nested engine section of `section` (generation or scoring), as an entrypoint's Settings builds it."""
+    cls = GenerationConfig if section == "generation" else ScoringConfig
+    return build(cls, section, data=data).engine
 
 
 def test_engine_config_reads_the_nested_mapping_of_a_section():

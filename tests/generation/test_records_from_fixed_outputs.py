@@ -8,7 +8,13 @@ from collections.abc import Sequence
 
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import Engine, SamplingParams, per_prompt
-from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.generation.config import (
+    EvolConfig,
+    GenerationConfig,
+    InverseConfig,
+    SemiConfig,
+    WavecoderConfig,
+)
 from codeinstruct.generation.run import generate_outcomes
 
 SEED = {"id": "seed1", "code": "def unquote(s):\n    \"\"\"Strip quotes.\"\"\"\n    return s.strip('\"')\n",
@@ -58,7 +64,7 @@ unquote('b')
 
 def test_semi_instruct_records_have_design_test_format_and_empty_outputs():
     engine = ReplayEngine({"programming exercise": [DRAFT, "nothing useful"]})
-    config = GenerationConfig(semi_samples=2, semi_prompting="single")
+    config = GenerationConfig(semi=SemiConfig(samples=2, prompting="single"))
     outcomes = list(generate_outcomes("semi_instruct", [SEED], engine, config))
     assert [o.seed_id for o in outcomes] == ["seed1"]
     (record,) = outcomes[0].records
@@ -80,7 +86,7 @@ def test_staged_semi_instruct_asks_three_short_questions_and_starts_each_answer(
         "five test calls": ["'\"a\"')", "str)", "b')  # plain", "\"a\"')", "1, 2])", "x)"],
         "working draft": ["s):\n    return s.strip('\"')\n```\nDone."],
     })
-    config = GenerationConfig(semi_samples=2, semi_input_samples=6)
+    config = GenerationConfig(semi=SemiConfig(samples=2, input_samples=6))
     (outcome,) = generate_outcomes("semi_instruct", [SEED], engine, config)
     (record,) = outcome.records
     assert dict(outcome.rejected) == {"instruction_too_short": 1}
@@ -104,7 +110,7 @@ def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inp
         "five test calls": ["2)", "x)", "y)", "r)", "x)", "y)"],  # openings area(r=  area(r='  area(r=[
         "working draft": ["r):\n    return math.pi * r ** 2\n"],
     })
-    config = GenerationConfig(semi_samples=1, semi_input_samples=3)
+    config = GenerationConfig(semi=SemiConfig(samples=1, input_samples=3))
     (first, second) = generate_outcomes("semi_instruct", [seed, dict(seed, id="seed3")], engine, config)
     (record,) = first.records
     assert record.code == "import math\n\ndef area(r):\n    return math.pi * r ** 2"
@@ -120,7 +126,7 @@ def test_evol_instruct_counts_each_elimination_reason():
         "returning both": ["Sorry, I can't."],
     }
     engine = ReplayEngine(script)
-    config = GenerationConfig(evol_rounds=2)
+    config = GenerationConfig(evol=EvolConfig(rounds=2))
     (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, config)
     assert outcome.records == []
     assert dict(outcome.rejected) == {"copies_template": 1, "sorry_short_answer": 1}
@@ -134,7 +140,7 @@ def test_evol_instruct_keeps_rounds_and_chains_instructions():
               "Your Judgement": ["Not Equal", "Equal"],
               "ValueError when": ["```python\ndef unquote(s):\n    return s\n```"]}
     engine = ReplayEngine(script)
-    (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, GenerationConfig(evol_rounds=2))
+    (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, GenerationConfig(evol=EvolConfig(rounds=2)))
     (record,) = outcome.records
     assert record.instruction == harder and record.scores["evol_round"] == 1
     assert record.source["evolved_from"] == SEED["instruction"]
@@ -146,7 +152,8 @@ def test_evol_instruct_keeps_rounds_and_chains_instructions():
 
 def test_inverse_instruct_prefixes_the_answer_and_drops_duplicates():
     engine = ReplayEngine({"problem description": [" function that strips quotes from a string."] * 3})
-    (outcome,) = generate_outcomes("inverse_instruct", [SEED], engine, GenerationConfig(inverse_samples=3))
+    config = GenerationConfig(inverse=InverseConfig(samples=3))
+    (outcome,) = generate_outcomes("inverse_instruct", [SEED], engine, config)
     prompts = [prompt for prompt, _ in engine.calls]
     assert all(prompt.rsplit("<assistant>", 1)[1].endswith(" Python") for prompt in prompts)
     assert len(outcome.records) + outcome.rejected["duplicate_instruction"] == 3
@@ -162,7 +169,7 @@ def test_single_wavecoder_builds_a_task_record():
     answer = (" Fix the bug so that quotes are stripped.\nInformation: ```python\ndef unquote(s):\n"
               "    return s\n```\nSolution: ```python\ndef unquote(s):\n    return s.strip('\"')\n```")
     engine = ReplayEngine({"instruction-tuning example": [answer]})
-    config = GenerationConfig(wavecoder_tasks=("repair",), wavecoder_prompting="single")
+    config = GenerationConfig(wavecoder=WavecoderConfig(tasks=("repair",), prompting="single"))
     (outcome,) = generate_outcomes("wavecoder", [SEED], engine, config)
     (record,) = outcome.records
     assert record.task == "repair" and record.instruction.startswith("Fix the bug so that quotes are stripped.")
@@ -190,7 +197,7 @@ def test_staged_wavecoder_starts_every_answer_and_builds_the_four_tasks():
         "reference implementation": ["s):\n    return s.strip('\"')\n"],
         "Translate this Python": ["s) {\n  return s.replace(/^\"|\"$/g, '');\n}\n"],
     })
-    config = GenerationConfig(wavecoder_tasks_per_seed=4, wavecoder_translation_languages=("javascript",))
+    config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("javascript",)))
     (outcome,) = generate_outcomes("wavecoder", [WAVE_SEED], engine, config)
     assert not outcome.rejected and engine.batches == [2, 3]  # one call per stage
     records = {r.task: r for r in outcome.records}
@@ -236,7 +243,7 @@ def test_staged_wavecoder_ends_each_task_as_one_record_or_one_rejection():
         "Explain in one or two": [" ok"] * 7,
         "reference implementation": ["s:\n    return s\n"] * 7,
     })
-    config = GenerationConfig(wavecoder_tasks_per_seed=4, wavecoder_translation_languages=("python",))
+    config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("python",)))
     outcomes = list(generate_outcomes("wavecoder", seeds, engine, config))
     assert [o.seed_id for o in outcomes] == [s["id"] for s in seeds]
     for outcome in outcomes:
@@ -256,7 +263,7 @@ def test_staged_wavecoder_is_reproducible_per_seed():
                                "Explain in one or two": [" strips the quotes around s."] * 4,
                                "reference implementation": ["s):\n    return s\n"] * 4,
                                "Translate this Python": ["s) {\n  return s;\n}\n"] * 4})
-        config = GenerationConfig(wavecoder_tasks_per_seed=4, wavecoder_translation_languages=("javascript",))
+        config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("javascript",)))
         records = [r for o in generate_outcomes("wavecoder", seeds, engine, config) for r in o.records]
         return records, {p: params.seed for p, params in engine.calls}
     other = dict(WAVE_SEED, id="other")
@@ -283,7 +290,8 @@ def test_fingerprint_follows_settings_and_same_inputs_give_same_ids():
     def run(config):
         engine = ReplayEngine({"problem description": [" function that strips quotes."] * 2})
         return [r for o in generate_outcomes("inverse_instruct", [SEED], engine, config) for r in o.records]
-    a, b = run(GenerationConfig(inverse_samples=1)), run(GenerationConfig(inverse_samples=1))
-    c = run(GenerationConfig(inverse_samples=1, seed=1))
+    one = InverseConfig(samples=1)
+    a, b = run(GenerationConfig(inverse=one)), run(GenerationConfig(inverse=one))
+    c = run(GenerationConfig(inverse=InverseConfig(samples=1), seed=1))
     assert [r.id for r in a] == [r.id for r in b]
     assert a[0].generator["fingerprint"] != c[0].generator["fingerprint"]

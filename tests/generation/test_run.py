@@ -1,12 +1,15 @@
 """Batch jobs: resumable after a kill, refusing to mix settings, and the CLI (slow: real model)."""
 
+import dataclasses
 import json
 
 import pytest
 
 from codeinstruct.cli.main import main
+from codeinstruct.core.config import build
 from codeinstruct.core.errors import FailedPrecondition
 from codeinstruct.core.records import read_jsonl
+from codeinstruct.generation.config import GenerationConfig
 from codeinstruct.generation.run import journal_path, run_generation
 from codeinstruct.generation.seeds import stdlib_seeds
 
@@ -28,8 +31,8 @@ def test_resume_after_kill_loses_nothing_and_duplicates_nothing(tmp_path, engine
     SMALL = small_settings
     seeds = write_seeds(tmp_path / "seeds.jsonl", 2)
     out = tmp_path / "out.jsonl"
-    data = {"generation": SMALL}
-    full = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
+    config = build(GenerationConfig, "generation", data={"generation": SMALL}, use_env=False)
+    full = run_generation("inverse_instruct", seeds, out, config, engine=engine)
     assert full["seeds_run"] == 2 and full["records_total"] == 4
     expected = sorted(r["id"] for r in read_jsonl(out))
 
@@ -42,7 +45,7 @@ def test_resume_after_kill_loses_nothing_and_duplicates_nothing(tmp_path, engine
     first, second = journal.read_text().splitlines()
     journal.write_text(first + "\n" + second[:25])  # seed 2's journal line was being written
 
-    resumed = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
+    resumed = run_generation("inverse_instruct", seeds, out, config, engine=engine)
     assert (resumed["seeds_resumed"], resumed["seeds_run"]) == (1, 1)
     ids = [r["id"] for r in read_jsonl(out)]
     assert sorted(ids) == expected and len(ids) == len(set(ids))
@@ -50,19 +53,18 @@ def test_resume_after_kill_loses_nothing_and_duplicates_nothing(tmp_path, engine
     assert [json.loads(line)["seed_id"] for line in journal.read_text().splitlines()] == \
         [json.loads(first)["seed_id"], json.loads(second)["seed_id"]]
 
-    again = run_generation("inverse_instruct", seeds, out, file_data=data, engine=engine)
+    again = run_generation("inverse_instruct", seeds, out, config, engine=engine)
     assert again["seeds_run"] == 0 and again["records_written"] == 0 and again["records_total"] == 4
 
     with pytest.raises(FailedPrecondition, match="fingerprint"):
-        run_generation("inverse_instruct", seeds, out, file_data={"generation": {**SMALL, "seed": 7}}, engine=engine)
+        run_generation("inverse_instruct", seeds, out, dataclasses.replace(config, seed=7), engine=engine)
 
 
 @pytest.mark.slow
 def test_cli_generate_writes_records_and_a_summary(tmp_path, capsys):
     seeds = write_seeds(tmp_path / "seeds.jsonl", 3)
     config = tmp_path / "config.yaml"
-    config.write_text("generation:\n  engine: {threads: 1, batch_size: 4}\n  inverse_samples: 1\n"
-                      "  inverse_max_tokens: 16\n")
+    config.write_text("generation:\n  engine: {threads: 1, batch_size: 4}\n  inverse: {samples: 1, max_tokens: 16}\n")
     out = tmp_path / "out.jsonl"
     code = main(["generate", "inverse_instruct", "--seeds", str(seeds), "--output", str(out), "--limit", "1",
                  "--config", str(config)])

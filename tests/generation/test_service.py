@@ -5,6 +5,7 @@ import pytest
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.engines import SamplingParams
 from codeinstruct.generation.client import GenerationClient
+from codeinstruct.generation.config import GenerationConfig, InverseConfig
 from codeinstruct.generation.seeds import stdlib_seeds
 
 pytestmark = pytest.mark.slow
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client(engine):
-    with GenerationClient("inprocess", {"generation": {"inverse_max_tokens": 16}}, engine=engine) as c:
+    with GenerationClient("inprocess", GenerationConfig(inverse=InverseConfig(max_tokens=16)), engine=engine) as c:
         yield c
 
 
@@ -33,7 +34,7 @@ def test_engine_operations_match_the_engine(client, engine):
 
 def test_method_rpc_streams_outcomes(client, engine):
     seeds = stdlib_seeds(2)
-    outcomes = list(client.outcomes("inverse_instruct", seeds, limit=1, settings={"inverse_samples": 1}))
+    outcomes = list(client.outcomes("inverse_instruct", seeds, limit=1, settings={"inverse": {"samples": 1}}))
     assert [o.seed_id for o in outcomes] == [seeds[0]["id"]]
     assert len(outcomes[0].records) + sum(outcomes[0].rejected.values()) == 1
     for record in outcomes[0].records:

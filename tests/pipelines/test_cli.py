@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from codeinstruct.cli.main import main
-from codeinstruct_pipelines.demo import DEMO_CONFIG, merge_config
+from codeinstruct.settings import merge_mappings as merge_config
+from codeinstruct_pipelines.demo import DEMO_CONFIG
 
 
 def test_run_without_local_says_how_to_run_remotely(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,13 @@ import pytest
 import yaml
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.pipelines_config import PipelinesConfig
+from codeinstruct.settings import Settings
 from codeinstruct_pipelines import catalog
-from codeinstruct_pipelines.config import PipelinesConfig, load
+
+
+def load(data: dict) -> PipelinesConfig:
+    return Settings.from_mapping(data).pipelines
 
 GOLDEN = Path(__file__).resolve().parents[2] / "pipelines" / "compiled"
 _SDK = re.compile(r"^sdkVersion: .*$", re.MULTILINE)

@@ -16,7 +16,9 @@ import yaml
 
 from codeinstruct.cli.main import main
 from codeinstruct.core.records import Record, read_records, write_jsonl_atomic
-from codeinstruct_pipelines import services
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.settings import Settings
+from codeinstruct.targets import INPROCESS, open_sandbox
 from codeinstruct_pipelines.local import run_local
 
 pytestmark = pytest.mark.slow
@@ -24,8 +26,8 @@ pytestmark = pytest.mark.slow
 SMALL: dict[str, Any] = {
     "pipelines": {"num_shards": 1, "parallelism": 1, "seeds_limit": 2, "eval_limit": 1, "coreset_size": 2,
                   "method_seeds": {"semi_instruct": 3}},
-    "generation": {"max_tokens": 320, "inverse_samples": 2, "evol_max_tokens": 96, "inverse_max_tokens": 64},
-    "training": {"max_steps": 2, "batch_size": 2, "max_length": 256, "eval_max_tokens": 48,
+    "generation": {"max_tokens": 320, "inverse": {"samples": 2, "max_tokens": 64}, "evol": {"max_tokens": 96}},
+    "training": {"max_steps": 2, "batch_size": 2, "max_length": 256, "eval": {"max_tokens": 48},
                  "save_every_steps": 100},
 }
 
@@ -42,7 +44,7 @@ SEEDS = [
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with services.sandbox("inprocess", {}) as box:
+    with open_sandbox(INPROCESS, SandboxConfig()) as box:
         yield box
 
 
@@ -90,7 +92,7 @@ def test_cli_run_semi_instruct_writes_records_that_pass_their_tests(tmp_path: Pa
 
 @pytest.mark.parametrize("method", ["inverse_instruct", "evol_instruct", "wavecoder", "self_instruct"])
 def test_method_pipeline_runs_locally(method: str, tmp_path: Path, sandbox: Any) -> None:
-    data = run_local(method, output_dir=tmp_path, file_data=SMALL, echo=lambda line: None)
+    data = run_local(method, output_dir=tmp_path, settings=Settings.from_mapping(SMALL), echo=lambda line: None)
     records, metrics = assert_run_folder(tmp_path)
     assert data["records"] == len(records)
     assert metrics["stages"][0]["stage"] == f"{method}/seeds" and metrics["stages"][0]["kept"] == 2
@@ -103,7 +105,7 @@ def test_method_pipeline_runs_locally(method: str, tmp_path: Path, sandbox: Any)
 def test_train_eval_and_end_to_end_run_locally(tmp_path: Path, sandbox: Any) -> None:
     config = {**SMALL, "pipelines": {**SMALL["pipelines"], "methods": ["semi_instruct"]}}
     e2e = tmp_path / "e2e"
-    data = run_local("end_to_end", output_dir=e2e, file_data=config, echo=lambda line: None)
+    data = run_local("end_to_end", output_dir=e2e, settings=Settings.from_mapping(config), echo=lambda line: None)
     records, metrics = assert_run_folder(e2e)
     names = [s["stage"] for s in metrics["stages"]]
     for stage in ("merge methods", "dedup", "decontaminate", "verify", "curriculum"):
@@ -119,7 +121,8 @@ def test_train_eval_and_end_to_end_run_locally(tmp_path: Path, sandbox: Any) -> 
                                         tests=[{"input": "f(2)", "output": str(2 * i)}],
                                         scores={"n_tests": 1}) for i in range(4)])
     te = tmp_path / "te"
-    result = run_local("train_eval", output_dir=te, seeds_path=dataset, file_data=SMALL, echo=lambda line: None)
+    result = run_local("train_eval", output_dir=te, seeds_path=dataset,
+                       settings=Settings.from_mapping(SMALL), echo=lambda line: None)
     assert result["training"]["steps"] == 2 and len(result["training"]["losses"]) == 2
     assert set(result["evaluation"]["after"]) == {"pass@1"}
     assert (te / "plots" / "loss.png").is_file()

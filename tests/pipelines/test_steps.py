@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from codeinstruct.core.config import updated
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record, read_records, write_jsonl_atomic
+from codeinstruct.settings import Settings
 from codeinstruct_pipelines import steps
 
 
@@ -70,19 +72,21 @@ def test_summaries_and_metrics_carry_counts_yield_and_reasons() -> None:
     assert "| 10 | 4 | 6 | 40% |" in text and "| WRONG_ANSWER | 5 |" in text
 
 
-def test_parse_config_rejects_non_mapping() -> None:
-    assert steps.parse_config("") == {}
-    assert steps.parse_config("pipelines: {num_shards: 2}") == {"pipelines": {"num_shards": 2}}
+def test_parse_config_rejects_non_mapping(clean_env: None) -> None:
+    assert steps.parse_config("") == Settings()
+    assert steps.parse_config("pipelines: {num_shards: 2}").pipelines.num_shards == 2
     with pytest.raises(InvalidInput):
         steps.parse_config("- a\n- b\n")
 
 
-def test_training_overrides_do_not_touch_the_callers_mapping() -> None:
-    original = {"training": {"model": "m0", "max_steps": 3}}
-    data = steps.with_training_overrides(original, model="m1", curriculum=True, seed=None)
-    assert data["training"] == {"model": "m1", "max_steps": 3, "curriculum": True}
-    assert original["training"] == {"model": "m0", "max_steps": 3}
-    assert steps.base_model_name({}, "") == "default"
+def test_training_overrides_do_not_touch_the_callers_settings(clean_env: None) -> None:
+    original = Settings.from_mapping({"training": {"model": "m0", "max_steps": 3}})
+    overrides = steps.training_overrides(model="m1", curriculum=True, seed=None)
+    assert overrides == {"model": "m1", "curriculum": True}
+    data = updated(original.training, "training", overrides)
+    assert (data.model, data.max_steps, data.curriculum) == ("m1", 3, True)
+    assert (original.training.model, original.training.max_steps) == ("m0", 3)
+    assert steps.base_model_name(Settings(), "") == "default"
     assert steps.base_model_name(original, "") == "m0"
 
 
@@ -95,9 +99,9 @@ def test_load_dataset_validates_records(tmp_path: Path) -> None:
         steps.load_dataset(str(bad), tmp_path / "o2.jsonl")
 
 
-@pytest.mark.parametrize("stage", sorted(steps.services._SCORING_FUNCTIONS))
+@pytest.mark.parametrize("stage", sorted(set(steps.STAGES) - {"curriculum", "verify"}))
 def test_every_scoring_stage_resolves_to_a_function(stage: str) -> None:
-    function = steps.services.scoring_function(stage)
+    function = steps.services.SCORING_STAGES[stage]
     assert callable(function) and not isinstance(function, type(steps))
 
 
@@ -110,9 +114,9 @@ def test_dedup_and_curriculum_stages_run_on_the_real_scoring_code(tmp_path: Path
                code="def g(s):\n    return sum(c in 'aeiou' for c in s)\n", scores={"n_tests": 5})
     source = tmp_path / "in.jsonl"
     write_jsonl_atomic(source, [a, twin, b])
-    stats = steps.run_stage("dedup", source, tmp_path / "d.jsonl", file_data={}, options={"method": "exact"})
+    stats = steps.run_stage("dedup", source, tmp_path / "d.jsonl", settings=Settings(), options={"method": "exact"})
     assert stats["kept"] == 2 and stats["dropped"] == 1 and sum(stats["reasons"].values()) == 1
-    stats = steps.run_stage("curriculum", tmp_path / "d.jsonl", tmp_path / "c.jsonl", file_data={},
+    stats = steps.run_stage("curriculum", tmp_path / "d.jsonl", tmp_path / "c.jsonl", settings=Settings(),
                             options={"by": "n_tests"})
     assert [r.scores["n_tests"] for r in read_records(tmp_path / "c.jsonl")] == [5, 1]
 
@@ -123,6 +127,6 @@ def test_coreset_stage_without_a_size_keeps_every_record(tmp_path: Path) -> None
                       response=f"It returns {i}.") for i in range(3)]
     source = tmp_path / "in.jsonl"
     write_jsonl_atomic(source, records)
-    stats = steps.run_stage("coreset", source, tmp_path / "out.jsonl", file_data={}, options={})
+    stats = steps.run_stage("coreset", source, tmp_path / "out.jsonl", settings=Settings(), options={})
     assert stats["kept"] == 3 and stats["dropped"] == 0
     assert [r.id for r in read_records(tmp_path / "out.jsonl")] == [r.id for r in records]

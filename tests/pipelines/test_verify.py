@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from codeinstruct.core.records import Record, read_records, write_jsonl_atomic
-from codeinstruct_pipelines import services, steps
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.settings import Settings
+from codeinstruct.targets import INPROCESS, open_sandbox
+from codeinstruct_pipelines import steps
 
 DOUBLE = "def f(a):\n    return a * 2\n"
 
@@ -20,7 +23,7 @@ def _semi(code: str, source: str, test: tuple[str, str]) -> Record:
 
 @pytest.fixture(scope="module")
 def box():
-    with services.sandbox("inprocess", {}) as sandbox:
+    with open_sandbox(INPROCESS, SandboxConfig()) as sandbox:
         yield sandbox
 
 
@@ -53,6 +56,6 @@ def test_verify_can_keep_records_without_tests_whose_code_runs(box) -> None:
 def test_verify_stage_writes_only_survivors(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     write_jsonl_atomic(source, [_semi(DOUBLE, DOUBLE, ("f(5)", "10")), _semi(DOUBLE, DOUBLE, ("f(5)", "11"))])
-    stats = steps.run_stage("verify", source, tmp_path / "out.jsonl", file_data={}, label="verify")
+    stats = steps.run_stage("verify", source, tmp_path / "out.jsonl", settings=Settings(), label="verify")
     assert [r.tests[0]["output"] for r in read_records(tmp_path / "out.jsonl")] == ["10"]
     assert stats["input"] == 2 and stats["kept"] == 1 and stats["reasons"] == {"WRONG_ANSWER": 1}

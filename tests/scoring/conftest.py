@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from codeinstruct.core.records import Record
-
-UID_BASE = 62000 + (os.getpid() % 200) * 4
-
-
-def make(instruction: str = "Write a Python function.", code: str = "", **fields: Any) -> Record:
-    fields.setdefault("method", "self_instruct")
-    return Record(instruction=instruction, code=code, response=fields.pop("response", code), **fields)
+from tests.support.scoring import UID_BASE
 
 
 @pytest.fixture(scope="module")

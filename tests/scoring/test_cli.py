@@ -9,7 +9,7 @@ import pytest
 
 from codeinstruct.cli.main import main
 from codeinstruct.core.records import read_records, write_jsonl_atomic
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 
 def test_dedup_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

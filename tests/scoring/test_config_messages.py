@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from codeinstruct.core.config import build
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.scoring.config import ScoringConfig, scoring_config
+from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.messages import CHUNK_BYTES, chunks, record_bytes, record_from_proto, record_to_proto
 from codeinstruct.scoring.types import StageReport
-from tests.scoring.conftest import make
+from tests.support.scoring import make
+
+
+def scoring_config(data: dict, overrides: dict | None = None) -> ScoringConfig:
+    return build(ScoringConfig, "scoring", data=data, overrides=overrides)
 
 
 def test_config_layers_and_rejects_bad_values(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:

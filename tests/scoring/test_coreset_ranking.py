@@ -9,7 +9,7 @@ import pytest
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.coreset_selection import coreset, k_center_greedy
 from codeinstruct.scoring.ranking import rank
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 
 def test_k_center_greedy_picks_farthest_points() -> None:

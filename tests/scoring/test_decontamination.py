@@ -11,7 +11,7 @@ import pytest
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.decontamination import decontaminate, load_benchmark_file, load_humaneval, question_of
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 LEXICAL = ScoringConfig(decontam_embedding_threshold=0.0)  # no model: the lexical checks only
 

@@ -11,7 +11,7 @@ from rouge_score import rouge_scorer
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.deduplication import RougeLFilter, dedup
 from codeinstruct.scoring.normalize import code_tokens
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 ORIGINAL = '''def count_words(text):
     """Count the words of text."""

@@ -7,7 +7,7 @@ import pytest
 
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.discriminator import Discriminator, discriminate, parse_judgment, rule_check
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 GOOD_CODE = "import math\n\n\ndef area(r):\n    \"\"\"Area of a circle of radius r.\"\"\"\n    return math.pi * r * r\n"
 GOOD = make("Write a Python function that returns the area of a circle.", GOOD_CODE,

@@ -10,7 +10,7 @@ import pytest
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.discriminator import Discriminator, discriminate
 from codeinstruct.scoring.lm_select import select_by_lm_score
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 pytestmark = pytest.mark.slow
 

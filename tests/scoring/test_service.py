@@ -12,15 +12,17 @@ import pytest
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.scoring.client import ScoringClient
 from codeinstruct.scoring.deduplication import dedup
-from tests.scoring.conftest import UID_BASE, make
+from codeinstruct.settings import Settings
+from tests.support.scoring import UID_BASE, make
 
-FILE_DATA = {"scoring": {"decontam_embedding_threshold": 0.0, "stream_chunk": 2, "test_timeout_s": 2.0},
-             "sandbox": {"workers": 1, "uid_base": UID_BASE + 2}}
+SETTINGS = Settings.from_mapping({
+    "scoring": {"decontam_embedding_threshold": 0.0, "stream_chunk": 2, "test_timeout_s": 2.0},
+    "sandbox": {"workers": 1, "uid_base": UID_BASE + 2}}, use_env=False)
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[ScoringClient]:
-    with ScoringClient("inprocess", FILE_DATA) as instance:
+    with ScoringClient("inprocess", SETTINGS.scoring, SETTINGS.sandbox) as instance:
         yield instance
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.validation import execution_filter, trivial_tests, validate_semi_instruct
-from tests.scoring.conftest import make
+from tests.support.scoring import make
 
 CONFIG = ScoringConfig(test_timeout_s=1.0)
 

@@ -19,8 +19,7 @@ from codeinstruct.core.errors import DeadlineExceeded, InvalidInput
 from codeinstruct.server.client import call, connect, stream
 from codeinstruct.server.status import details_of
 from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
-
-from .conftest import SERVICE, echo_spec
+from tests.support.server import SERVICE, echo_spec
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -122,8 +121,8 @@ def test_message_size_is_bounded(make_server, channel_to) -> None:
 
 SERVER_SCRIPT = textwrap.dedent("""
     import logging, sys
-    sys.path.insert(0, {tests!r})
-    from server.conftest import echo_spec
+    sys.path.insert(0, {root!r})
+    from tests.support.server import echo_spec
     from codeinstruct.core.config import ServerConfig
     from codeinstruct.server.bootstrap import GrpcServer
     logging.basicConfig(level=logging.INFO)
@@ -138,8 +137,8 @@ SERVER_SCRIPT = textwrap.dedent("""
 
 
 def test_sigterm_turns_health_not_serving_before_stopping(tmp_path: Path) -> None:
-    tests_dir = str(Path(__file__).resolve().parent.parent)
-    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT.format(tests=tests_dir)],
+    root = str(Path(__file__).resolve().parents[2])  # the repository: tests.support is importable from it
+    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT.format(root=root)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

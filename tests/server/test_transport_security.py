@@ -14,8 +14,7 @@ from codeinstruct.core.config import ServerConfig
 from codeinstruct.server.bootstrap import GrpcServer
 from codeinstruct.server.client import call, open_channel
 from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
-
-from .conftest import echo_spec
+from tests.support.server import echo_spec
 
 
 @pytest.fixture

@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.engines.config import EngineConfig
 from codeinstruct.training.ablation import run_ablation
-from codeinstruct.training.config import TrainingConfig
-from tests.training.conftest import make_records
+from codeinstruct.training.config import EvalConfig, TrainingConfig
+from tests.support.training import make_records
 
 
 def test_ablation_trains_each_arm_and_the_mix_and_writes_the_table(tiny_model: Path, tmp_path: Path) -> None:
-    config = TrainingConfig(model=str(tiny_model), num_threads=1, epochs=1, batch_size=4, merge_lora=True)
-    file_data = {"training": {"eval_max_tokens": 4}, "generation": {"engine": {"model": str(tiny_model)}}}
+    config = TrainingConfig(model=str(tiny_model), num_threads=1, epochs=1, batch_size=4, merge_lora=True,
+                            eval=EvalConfig(max_tokens=4))
     result = run_ablation({"semi": make_records(4, tag="s"), "inverse": make_records(8, tag="i")},
-                          tmp_path / "ablation", config, eval_limit=1, file_data=file_data)
+                          tmp_path / "ablation", config, eval_limit=1,
+                          engine_config=EngineConfig(model=str(tiny_model)))
     arms = [row["arm"] for row in result["rows"]]
     assert arms == ["base", "semi", "inverse", "mix"]
     by_arm = {row["arm"]: row for row in result["rows"]}

@@ -48,7 +48,7 @@ def test_eval_humaneval_with_a_model_prints_pass_at_k_json(tiny_model: Path, tmp
     import json
 
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"training": {"eval_max_tokens": 4},
+    config.write_text(yaml.safe_dump({"training": {"eval": {"max_tokens": 4}},
                                       "generation": {"engine": {"model": str(tiny_model)}}}))
     proc = run("eval", "humaneval", "--model", str(tiny_model), "--limit", "2", "--json", "--config", str(config),
                "--output", str(tmp_path / "results.jsonl"), cwd=tmp_path)

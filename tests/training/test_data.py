@@ -17,7 +17,7 @@ from codeinstruct.training.data import (
     tokenize_record,
     tokenize_records,
 )
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 @pytest.fixture(scope="module")

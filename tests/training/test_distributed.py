@@ -14,7 +14,7 @@ import pytest
 from codeinstruct.core.records import write_jsonl_atomic
 from codeinstruct.training.config import TrainingConfig
 from codeinstruct.training.trainer import train
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 
 from codeinstruct.training.config import TrainingConfig
 from codeinstruct.training.trainer import train
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 @pytest.mark.slow

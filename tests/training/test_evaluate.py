@@ -39,11 +39,12 @@ def test_humaneval_and_self_consistency_on_the_embedded_model(tmp_path: Path) ->
     from codeinstruct.engines import EngineConfig, load_engine
     from codeinstruct.sandbox.config import SandboxConfig
     from codeinstruct.sandbox.core import Sandbox
+    from codeinstruct.training.config import EvalConfig, TrainingConfig
 
-    file_data = {"training": {"eval_max_tokens": 96}}
+    config = TrainingConfig(eval=EvalConfig(max_tokens=96))
     events: list[dict] = []
     with load_engine(EngineConfig()) as engine, Sandbox(SandboxConfig()) as sandbox:
-        result = evaluate_model("default", limit=2, file_data=file_data, engine=engine, sandbox=sandbox,
+        result = evaluate_model("default", limit=2, config=config, engine=engine, sandbox=sandbox,
                                 output=tmp_path / "results.jsonl", progress=events.append)
         assert result["n_problems"] == 2 and result["n_samples"] == 1
         assert 0.0 <= result["pass@1"] <= 1.0
@@ -52,7 +53,7 @@ def test_humaneval_and_self_consistency_on_the_embedded_model(tmp_path: Path) ->
         assert all(r["completion"] and r["result"] for r in rows)
         assert result["pass@1"] == sum(r["passed"] for r in rows) / 2
         assert events[-1] == {"phase": "scoring", "done": 2, "total": 2}
-        consistency = self_consistency("default", limit=1, file_data=file_data, engine=engine, sandbox=sandbox)
+        consistency = self_consistency("default", limit=1, config=config, engine=engine, sandbox=sandbox)
         assert consistency["n_problems"] == 1 and 0.0 <= consistency["self_consistency"] <= 1.0
         row = consistency["rows"][0]
         assert row["inputs"] > 0 and row["summary"] and isinstance(row["consistent"], bool)

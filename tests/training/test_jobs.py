@@ -10,9 +10,9 @@ import pytest
 
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
 from codeinstruct.core.records import write_jsonl_atomic
-from codeinstruct.training.config import TrainingConfig
+from codeinstruct.training.config import JobsConfig, TrainingConfig
 from codeinstruct.training.jobs import JobManager, JobState
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 def spec(tiny_model: Path, data: Path, out: Path, **config) -> dict:
@@ -49,10 +49,10 @@ def data(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
         tiny_model: Path, data: Path, tmp_path: Path) -> None:
-    config = TrainingConfig(jobs_dir=tmp_path / "jobs")
+    config = TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs"))
     first = JobManager(config)
     done = first.create("train", spec(tiny_model, data, tmp_path / "a", epochs=2))
-    finished = first.wait(done.id, timeout_s=90)
+    finished = first.wait(done.id, timeout=90)
     assert finished.state == JobState.SUCCEEDED, finished.error
     assert finished.result["steps"] == 4 and finished.result["final_loss"] is not None
     running = first.create("train", spec(tiny_model, data, tmp_path / "b", epochs=50))
@@ -64,7 +64,7 @@ def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
         jobs = {j.id: j for j in second.list()}
         assert jobs[done.id].state == JobState.SUCCEEDED and jobs[done.id].result == finished.result
         assert jobs[running.id].state == JobState.RUNNING
-        final = second.wait(running.id, timeout_s=120)
+        final = second.wait(running.id, timeout=120)
         assert final.state == JobState.SUCCEEDED, final.error
         assert final.result["steps"] == 100 and final.progress == 1.0
         assert [j.id for j in second.list(kind="train")] == [running.id, done.id]
@@ -74,14 +74,14 @@ def test_job_store_survives_a_restart_and_reattaches_to_a_running_worker(
 
 def test_cancel_stops_the_worker_frees_its_process_and_keeps_a_checkpoint(
         tiny_model: Path, data: Path, tmp_path: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")))
     try:
         job = manager.create("train", spec(tiny_model, data, tmp_path / "out", epochs=100000))
         wait_for(lambda: manager.get(job.id).metrics.get("step"))
         pid = manager.get(job.id).pid
         assert pid and not process_gone(pid)
         assert manager.cancel(job.name).state == JobState.CANCELLING
-        final = manager.wait(job.id, timeout_s=60)
+        final = manager.wait(job.id, timeout=60)
         assert final.state == JobState.CANCELLED
         wait_for(lambda: process_gone(pid), timeout=10)
         checkpoints = list((tmp_path / "out" / "checkpoints").glob("step-*"))
@@ -94,30 +94,30 @@ def test_cancel_stops_the_worker_frees_its_process_and_keeps_a_checkpoint(
 
 @pytest.mark.slow
 def test_a_failing_worker_marks_the_job_failed_with_the_reason(tmp_path: Path, tiny_model: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")))
     try:
         job = manager.create("train", spec(tiny_model, tmp_path / "missing.jsonl", tmp_path / "out"))
-        final = manager.wait(job.id, timeout_s=60)
+        final = manager.wait(job.id, timeout=60)
         assert final.state == JobState.FAILED and "missing.jsonl" in final.error
     finally:
         manager.close()
 
 
 def test_queued_jobs_wait_for_a_slot_and_can_be_cancelled(tmp_path: Path, tiny_model: Path, data: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs", max_concurrent_jobs=1))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs", max_concurrent_jobs=1)))
     try:
         first = manager.create("train", spec(tiny_model, data, tmp_path / "a", epochs=100000))
         second = manager.create("train", spec(tiny_model, data, tmp_path / "b"))
         assert manager.get(second.id).state == JobState.QUEUED
         assert manager.cancel(second.id).state == JobState.CANCELLED
         manager.cancel(first.id)
-        assert manager.wait(first.id, timeout_s=60).state == JobState.CANCELLED
+        assert manager.wait(first.id, timeout=60).state == JobState.CANCELLED
     finally:
         manager.close()
 
 
 def test_unknown_and_malformed_job_names(tmp_path: Path) -> None:
-    manager = JobManager(TrainingConfig(jobs_dir=tmp_path / "jobs"), start_monitor=False)
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")), start_monitor=False)
     with pytest.raises(NotFound):
         manager.get("jobs/nope")
     with pytest.raises(InvalidInput):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.training.config import TrainingConfig
+from codeinstruct.training.config import JobsConfig, KubernetesConfig, TrainingConfig
 from codeinstruct.training.jobs import JobManager, JobState
 from codeinstruct.training.kubernetes import (
     TrainJobClient,
@@ -23,9 +23,8 @@ from codeinstruct.training.kubernetes import (
     validate_manifest,
 )
 
-GPU_POOL = {"k8s_num_nodes": 2, "k8s_num_proc_per_node": "4", "k8s_gpus": 4, "k8s_namespace": "ml",
-            "k8s_node_selector": {"pool": "gpu"},
-            "k8s_tolerations": ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},)}
+GPU_POOL = KubernetesConfig(num_nodes=2, num_proc_per_node="4", gpus=4, namespace="ml", node_selector={"pool": "gpu"},
+                            tolerations=({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},))
 
 
 def job_spec(**config) -> dict:
@@ -34,7 +33,7 @@ def job_spec(**config) -> dict:
 
 
 def test_manifest_from_the_training_config_validates_and_carries_placement() -> None:
-    manifest = trainjob_manifest("20261122-abc123", job_spec(), TrainingConfig(**GPU_POOL))
+    manifest = trainjob_manifest("20261122-abc123", job_spec(), TrainingConfig(jobs=JobsConfig(kubernetes=GPU_POOL)))
     validate_manifest(manifest)
     trainer = manifest["spec"]["trainer"]
     assert manifest["spec"]["runtimeRef"]["name"] == "torch-distributed"
@@ -62,7 +61,7 @@ def test_manifest_from_the_training_config_validates_and_carries_placement() -> 
     (lambda m: m.update(kind="PyTorchJob"), "kind"),
 ])
 def test_schema_rejects_broken_manifests(mutate, where: str) -> None:
-    manifest = copy.deepcopy(trainjob_manifest("x1", job_spec(), TrainingConfig(**GPU_POOL)))
+    manifest = copy.deepcopy(trainjob_manifest("x1", job_spec(), TrainingConfig(jobs=JobsConfig(kubernetes=GPU_POOL))))
     mutate(manifest)
     with pytest.raises(InvalidInput) as error:
         validate_manifest(manifest)
@@ -144,7 +143,7 @@ def api_client(host: str):
 
 
 def test_client_submits_reads_conditions_and_deletes(api_server: str) -> None:
-    config = TrainingConfig(**GPU_POOL)
+    config = TrainingConfig(jobs=JobsConfig(kubernetes=GPU_POOL))
     client = TrainJobClient(config, api_client=api_client(api_server))
     name = client.submit("20261122-abc", job_spec())
     base = "/apis/trainer.kubeflow.org/v1alpha1/namespaces/ml/trainjobs"
@@ -159,7 +158,7 @@ def test_client_submits_reads_conditions_and_deletes(api_server: str) -> None:
 
 
 def test_job_manager_runs_kubernetes_jobs_through_the_client(api_server: str, tmp_path: Path) -> None:
-    config = TrainingConfig(jobs_dir=tmp_path / "jobs", backend="kubernetes", **GPU_POOL)
+    config = TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs", backend="kubernetes", kubernetes=GPU_POOL))
     manager = JobManager(config, start_monitor=False)
     manager._k8s = TrainJobClient(config, api_client=api_client(api_server))
     job = manager.create("train", job_spec())

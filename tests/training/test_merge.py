@@ -71,11 +71,11 @@ def test_evaluating_a_read_only_adapter_merges_into_the_cache(read_only_adapter:
     before = snapshot(read_only_adapter)
     from codeinstruct.sandbox.config import SandboxConfig
     from codeinstruct.sandbox.core import Sandbox
+    from codeinstruct.training.config import EvalConfig, TrainingConfig
 
-    file_data = {"training": {"eval_max_tokens": 4, "eval_prompt_style": "completion"},
-                 "generation": {"threads": 1, "max_model_len": 512}}
+    config = TrainingConfig(eval=EvalConfig(max_tokens=4, prompt_style="completion"))
     with Sandbox(SandboxConfig(workers=1, uid_base=UID_BASE)) as sandbox:
-        result = evaluate_model(str(read_only_adapter), limit=1, file_data=file_data, sandbox=sandbox)
+        result = evaluate_model(str(read_only_adapter), limit=1, config=config, sandbox=sandbox)
     assert result["n_problems"] == 1 and result["model"] == str(read_only_adapter)
     assert snapshot(read_only_adapter) == before
     merged = cache / "merged" / f"lora-{adapter_digest(read_only_adapter)}"

@@ -7,18 +7,20 @@ from pathlib import Path
 import pytest
 
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
+from codeinstruct.settings import Settings
 from codeinstruct.training.client import TrainingClient
 from codeinstruct.training.jobs import JobState
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 @pytest.fixture
-def file_data(tmp_path: Path, tiny_model: Path) -> dict:
-    return {"training": {"jobs_dir": str(tmp_path / "jobs"), "model": str(tiny_model), "num_threads": 1}}
+def settings(tmp_path: Path, tiny_model: Path) -> Settings:
+    return Settings.from_mapping({"training": {"jobs": {"jobs_dir": str(tmp_path / "jobs")},
+                                               "model": str(tiny_model), "num_threads": 1}})
 
 
-def test_training_job_with_inline_records_streams_progress_to_success(file_data: dict, tmp_path: Path) -> None:
-    with TrainingClient("inprocess", file_data) as client:
+def test_training_job_with_inline_records_streams_progress_to_success(settings: Settings, tmp_path: Path) -> None:
+    with TrainingClient("inprocess", settings) as client:
         job = client.create_training_job(records=make_records(8), output_dir=str(tmp_path / "out"),
                                          config={"epochs": 2, "batch_size": 4, "learning_rate": 0.01})
         assert job.name.startswith("jobs/") and job.kind == "train"
@@ -37,8 +39,8 @@ def test_training_job_with_inline_records_streams_progress_to_success(file_data:
             client.cancel_job(job.name)
 
 
-def test_errors_map_to_statuses_naming_the_field(file_data: dict, tmp_path: Path) -> None:
-    with TrainingClient("inprocess", file_data) as client:
+def test_errors_map_to_statuses_naming_the_field(settings: Settings, tmp_path: Path) -> None:
+    with TrainingClient("inprocess", settings) as client:
         with pytest.raises(NotFound):
             client.get_job("jobs/does-not-exist")
         with pytest.raises(InvalidInput) as bad:

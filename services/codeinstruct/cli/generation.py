@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from codeinstruct.core import config as config_mod
-from codeinstruct.generation.run import run_generation
+from codeinstruct.settings import Settings
 
 
 def generate_command(args: argparse.Namespace) -> int:
-    file_data = config_mod.load_file(args.config)
-    summary = run_generation(args.method, args.seeds, args.output, file_data=file_data, limit=args.limit)
+    from codeinstruct.generation.run import run_generation  # torch: loaded when the command runs
+
+    settings = Settings.load(args.config)
+    summary = run_generation(args.method, args.seeds, args.output, settings.generation, limit=args.limit)
     print(json.dumps(summary, indent=2))
     return 0

@@ -1,28 +1,30 @@
 """`codeinstruct` command line (DESIGN section 6 is the contract).
 
 Each subcommand parses its flags here and calls one function in an area module
-(`codeinstruct.cli.<area>`), which calls the core. Exit codes: 0 when the command worked (whatever
-a program's verdict), 2 for bad usage or bad input with a one-line reason on stderr, 1 for an
-unexpected failure.
+(`codeinstruct.cli.<area>`), which builds the `Settings` and calls the core. Exit codes: 0 when the
+command worked (whatever a program's verdict), 2 for bad usage or bad input with a one-line reason
+on stderr, 1 for an unexpected failure.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from codeinstruct import __version__
+
+# The area modules import their heavy dependencies (torch, kfp, the sandbox workers) inside the commands.
+from codeinstruct.cli import evaluation, generation, pipelines, scoring, serve, training
+from codeinstruct.cli import sandbox as sandbox_area
 from codeinstruct.core import env
-from codeinstruct.core.errors import CodeinstructError, InvalidInput, NotImplementedYet
+from codeinstruct.core.errors import CodeinstructError, InvalidInput
+from codeinstruct.core.methods import METHODS, PIPELINES
 
 logger = logging.getLogger("codeinstruct")
 
 SERVICES = ("generation", "sandbox", "scoring", "training", "all")
-METHODS = ("semi_instruct", "inverse_instruct", "evol_instruct", "wavecoder", "self_instruct")
-PIPELINES = (*METHODS, "train_eval", "end_to_end")
 
 
 def _k_list(text: str) -> list[int]:
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main job (end_to_end) locally on the embedded default, with a report")
     p.add_argument("--output", help="run folder (default runs/<timestamp>)")
     p.add_argument("--config", help="YAML config file (e.g. point the run at a real model on a GPU)")
-    p.set_defaults(area="pipelines", func="demo")
+    p.set_defaults(handler=pipelines.demo)
 
     p = sub.add_parser("serve", help="run a gRPC service")
     p.add_argument("service", choices=SERVICES)
@@ -62,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (default 0.0.0.0)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (0: off)")
-    p.set_defaults(area="serve", func="serve")
+    p.set_defaults(handler=serve.serve)
 
     sandbox = sub.add_parser("sandbox", help="sandbox commands").add_subparsers(dest="sandbox_command", required=True)
     p = sandbox.add_parser("exec", help="run one program in the sandbox")
@@ -73,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=int, help="memory limit in MiB")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(area="sandbox", func="exec_command")
+    p.set_defaults(handler=sandbox_area.exec_command)
 
     evaluate = sub.add_parser("eval", help="evaluation commands").add_subparsers(dest="eval_command", required=True)
     p = evaluate.add_parser("humaneval", help="pass@k on HumanEval, from samples or from a model")
@@ -86,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="per-sample results JSONL (default <samples>_results.jsonl)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(area="evaluation", func="humaneval_command")
+    p.set_defaults(handler=evaluation.humaneval_command)
 
     p = sub.add_parser("generate", help="run one method's generation stage over seeds")
     p.add_argument("method", choices=METHODS)
@@ -94,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="output JSONL of records (resumable)")
     p.add_argument("--limit", type=_positive_int, help="process at most N seeds")
     p.add_argument("--config", help="YAML config file")
-    p.set_defaults(area="generation", func="generate_command")
+    p.set_defaults(handler=generation.generate_command)
 
     p = sub.add_parser("decontaminate", help="remove records that overlap benchmarks")
     p.add_argument("--input", required=True)
@@ -103,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(area="scoring", func="decontaminate_command")
+    p.set_defaults(handler=scoring.decontaminate_command)
 
     p = sub.add_parser("dedup", help="remove duplicate records")
     p.add_argument("--input", required=True)
@@ -114,14 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minhash: Jaccard (default 0.8); rougel: ROUGE-L F1 (default 0.7)")
     p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(area="scoring", func="dedup_command")
+    p.set_defaults(handler=scoring.dedup_command)
 
     p = sub.add_parser("train", help="fine-tune a model on records")
     p.add_argument("--data", required=True, help="records JSONL")
     p.add_argument("--output", required=True, help="output model folder")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--max-steps", type=_positive_int, help="stop after N optimizer steps")
-    p.set_defaults(area="training", func="train_command")
+    p.set_defaults(handler=training.train_command)
 
     p = sub.add_parser("run", help="run a pipeline")
     p.add_argument("pipeline", choices=PIPELINES)
@@ -129,13 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="seeds JSONL (default: embedded stdlib functions)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--output", help="output folder (DIR/dataset.jsonl, DIR/metrics.json)")
-    p.set_defaults(area="pipelines", func="run_command")
+    p.set_defaults(handler=pipelines.run_command)
 
     p = sub.add_parser("compile", help="compile a pipeline to KFP IR YAML")
     p.add_argument("pipeline", choices=PIPELINES)
     p.add_argument("-o", "--output", required=True, help="YAML file to write")
     p.add_argument("--config", help="YAML config file (node pools, images)")
-    p.set_defaults(area="pipelines", func="compile_command")
+    p.set_defaults(handler=pipelines.compile_command)
 
     p = sub.add_parser("submit", help="submit a pipeline run to a Kubeflow Pipelines endpoint")
     p.add_argument("pipeline", choices=PIPELINES)
@@ -143,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", default="codeinstruct")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--param", action="append", default=[], help="pipeline parameter NAME=VALUE; repeatable")
-    p.set_defaults(area="pipelines", func="submit_command")
+    p.set_defaults(handler=pipelines.submit_command)
     return parser
 
 
@@ -160,18 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        module = importlib.import_module(f"codeinstruct.cli.{args.area}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"codeinstruct.cli.{args.area}":
-            raise
-        print(f"codeinstruct {args.command}: not implemented yet", file=sys.stderr)
-        return 2
-    try:
-        return int(getattr(module, args.func)(args) or 0)
-    except NotImplementedYet as exc:
-        print(f"codeinstruct {args.command}: not implemented yet ({exc.message})", file=sys.stderr)
-        return 2
+        return int(handler(args) or 0)
     except InvalidInput as exc:
         print(f"codeinstruct {args.command}: {exc.message}", file=sys.stderr)
         return 2

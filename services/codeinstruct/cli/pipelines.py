@@ -14,17 +14,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from codeinstruct.core import config as config_mod
 from codeinstruct.core.errors import InvalidInput, Unavailable
+from codeinstruct.core.pipelines_config import PipelinesConfig
+from codeinstruct.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 def demo(args: argparse.Namespace) -> int:
-    from codeinstruct_pipelines.demo import run_demo
+    from codeinstruct_pipelines.demo import demo_settings, run_demo
 
-    file_data = config_mod.load_file(args.config)
-    run_dir, data = run_demo(output_dir=args.output, file_data=file_data)
+    run_dir, data = run_demo(demo_settings(args.config), output_dir=args.output)
     evaluation = data.get("evaluation") or {}
     check = data["reverified"]
     print(f"\ndemo finished in {data.get('seconds', 0):.0f}s: {data['records']} record(s); re-running their own "
@@ -55,18 +55,16 @@ def run_command(args: argparse.Namespace) -> int:
                            "`codeinstruct submit` it to a Kubeflow Pipelines endpoint", field="local")
     from codeinstruct_pipelines.local import run_local
 
-    file_data = config_mod.load_file(args.config)
+    settings = Settings.load(args.config)
     output = _output_dir(args)
-    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, file_data=file_data)
+    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, settings=settings)
     print(json.dumps({"records": data["records"], "dataset": str(output / "dataset.jsonl"),
                       "metrics": str(output / "metrics.json"), "seconds": data.get("seconds")}))
     return 0
 
 
-def _pipelines_config(config_path: str | None) -> Any:
-    from codeinstruct_pipelines.config import load
-
-    return load(config_mod.load_file(config_path))
+def _pipelines_config(config_path: str | None) -> PipelinesConfig:
+    return Settings.load(config_path).pipelines
 
 
 def compile_command(args: argparse.Namespace) -> int:

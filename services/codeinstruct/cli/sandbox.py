@@ -11,11 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from codeinstruct.core import config as config_mod
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.sandbox.config import SandboxConfig
-from codeinstruct.sandbox.core import Sandbox
 from codeinstruct.sandbox.types import Limits
+from codeinstruct.settings import Settings
 
 
 def _read(path: str, field: str) -> str:
@@ -31,9 +29,10 @@ def _read(path: str, field: str) -> str:
 def exec_command(args: argparse.Namespace) -> int:
     code = _read(args.file, "file")
     stdin = _read(args.stdin, "stdin") if args.stdin else ""
-    file_data = config_mod.load_file(getattr(args, "config", None))
-    config = config_mod.build(SandboxConfig, "sandbox", file_data=file_data, overrides={"workers": 1})
+    config = Settings.load(args.config, overrides={"sandbox": {"workers": 1}}).sandbox
     limits = Limits(timeout_s=args.timeout_s, memory_mb=args.memory_mb)
+    from codeinstruct.sandbox.core import Sandbox  # starts workers: imported when the command runs
+
     with Sandbox(config) as sandbox:
         result = sandbox.execute(code, args.language or "python", stdin, limits)
     if args.json:

@@ -12,10 +12,9 @@ import json
 import sys
 from typing import Any
 
-from codeinstruct.core import config as config_mod
 from codeinstruct.core.records import read_records, write_jsonl_atomic
-from codeinstruct.scoring.config import scoring_config
 from codeinstruct.scoring.types import StageReport
+from codeinstruct.settings import Settings
 
 
 def _write(args: argparse.Namespace, report: StageReport) -> None:
@@ -36,7 +35,7 @@ def _print(args: argparse.Namespace, counts: dict[str, Any], line: str) -> None:
 def dedup_command(args: argparse.Namespace) -> int:
     from codeinstruct.scoring.deduplication import dedup
 
-    config = scoring_config(config_mod.load_file(getattr(args, "config", None)))
+    config = Settings.load(args.config).scoring
     records = list(read_records(args.input))
     report = dedup(records, args.method or config.dedup_method, getattr(args, "threshold", None), config=config)
     _write(args, report)
@@ -49,7 +48,7 @@ def dedup_command(args: argparse.Namespace) -> int:
 def decontaminate_command(args: argparse.Namespace) -> int:
     from codeinstruct.scoring.decontamination import decontaminate
 
-    config = scoring_config(config_mod.load_file(getattr(args, "config", None)))
+    config = Settings.load(args.config).scoring
     records = list(read_records(args.input))
     report = decontaminate(records, args.benchmark or ["humaneval"], config=config)
     _write(args, report)

@@ -12,9 +12,8 @@ import json
 import logging
 from typing import Any
 
-from codeinstruct.core import config as config_mod
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.training.config import load_config
+from codeinstruct.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +25,7 @@ def train_command(args: argparse.Namespace) -> int:
 
     from codeinstruct.training.trainer import train
 
-    file_data = config_mod.load_file(args.config)
-    config = load_config(file_data, overrides={"max_steps": args.max_steps})
+    config = Settings.load(args.config, overrides={"training": {"max_steps": args.max_steps}}).training
     data = Path(args.data)
     if not data.is_file():
         raise InvalidInput(f"--data {args.data!r} does not exist or is not a file", field="data")

@@ -7,7 +7,7 @@ keys are rejected with the section and key named, so a typo never passes silentl
 
 Example:
     >>> from codeinstruct.core.config import ServerConfig, build
-    >>> build(ServerConfig, "server", file_data={"server": {"port": 50061}}).port
+    >>> build(ServerConfig, "server", data={"server": {"port": 50061}}).port
     50061
 """
 
@@ -106,37 +106,92 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     return value
 
 
-def build(cls: type[T], section: str, *, file_data: Mapping[str, Any] | None = None,
-          overrides: Mapping[str, Any] | None = None, use_env: bool = True) -> T:
-    """Build config dataclass `cls` for `section` from file data, environment and flag overrides.
+def build(cls: type[T], section: str, *, data: Mapping[str, Any] | None = None,
+          overrides: Mapping[str, Any] | None = None, use_env: bool = True,
+          file_data: Mapping[str, Any] | None = None) -> T:
+    """Build config dataclass `cls` for `section` of the parsed file `data`, the environment and flags.
 
-    `overrides` are flag values; entries whose value is None (a flag not given) are ignored.
+    `overrides` are flag values; entries whose value is None (a flag not given) are ignored. A field
+    whose type is itself a config dataclass is a nested section (`generation.engine`,
+    `generation.evol`): its file value is a mapping, its overrides a mapping (or a built instance),
+    its environment variables `CODEINSTRUCT_<SECTION>_<FIELD>__<KEY>`.
+    `file_data` is the former name of `data`, still accepted from the sandbox package.
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    merged: dict[str, Any] = {}
-    layers: list[tuple[str, Mapping[str, Any]]] = []
-    section_data = (file_data or {}).get(section) or {}
+    source = data if data is not None else file_data
+    return _build(cls, section, section, (source or {}).get(section) or {}, overrides or {}, use_env)
+
+
+def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides: Mapping[str, Any],
+           use_env: bool) -> T:
+    shorthand = getattr(cls, "SHORTHAND", None)
+    if isinstance(section_data, str) and shorthand:  # `engine: vllm` means `engine: {engine: vllm}`
+        section_data = {shorthand: section_data}
     if not isinstance(section_data, Mapping):
-        raise InvalidInput(f"config section {section!r} must be a mapping, got {section_data!r}", field=section)
-    layers.append(("file", section_data))
+        raise InvalidInput(f"config section {where!r} must be a mapping, got {section_data!r}", field=where)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    nested = {name for name in fields if dataclasses.is_dataclass(hints[name])}
+    merged: dict[str, Any] = {}
+    layers: list[tuple[str, Mapping[str, Any]]] = [("file", section_data)]
     if use_env:
-        layers.append(("environment", env.section_overrides(section)))
-    layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
+        layers.append(("environment", env.section_overrides(env_name)))
+    layers.append(("flag", {k: v for k, v in overrides.items() if v is not None}))
     for origin, layer in layers:
         for key, value in layer.items():
             if key not in fields:
-                raise InvalidInput(f"unknown {section} setting {key!r} (from {origin}); "
-                                   f"known: {sorted(fields)}", field=f"{section}.{key}")
-            merged[key] = _coerce(value, hints[key], f"{section}.{key}")
+                raise InvalidInput(f"unknown {where} setting {key!r} (from {origin}); "
+                                   f"known: {sorted(fields)}", field=f"{where}.{key}")
+            if key in nested and origin == "environment":
+                raise InvalidInput(f"{where}.{key} is a section: set its fields with "
+                                   f"{env.PREFIX}{env_name.upper()}_{key.upper()}__<FIELD>", field=f"{where}.{key}")
+            if key not in nested:
+                merged[key] = _coerce(value, hints[key], f"{where}.{key}")
+    for key in nested:
+        flag = overrides.get(key)
+        if isinstance(flag, hints[key]):
+            merged[key] = flag  # a built section given whole
+            continue
+        merged[key] = _build(hints[key], f"{where}.{key}", f"{env_name}_{key}", section_data.get(key) or {},
+                             flag or {}, use_env)
     try:
         return cls(**merged)
     except InvalidInput:
         raise
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"invalid {section} config: {exc}", field=section) from exc
+        raise InvalidInput(f"invalid {where} config: {exc}", field=where) from exc
+
+
+def to_mapping(config: Any, *, secrets: bool = False) -> dict[str, Any]:
+    """A config dataclass as plain YAML/JSON values that `build` reads back to an equal object.
+
+    Fields marked `metadata={"secret": True}` (tokens, API keys) are left out unless `secrets`: they
+    come from the environment of whichever process rebuilds the config, never from a job spec.
+    """
+    return {f.name: _plain(getattr(config, f.name), secrets) for f in dataclasses.fields(config)
+            if secrets or not f.metadata.get("secret")}
+
+
+def _plain(value: Any, secrets: bool) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_mapping(value, secrets=secrets)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, secrets) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, secrets) for k, v in value.items()}
+    return value
+
+
+def updated(config: T, section: str, overrides: Mapping[str, Any]) -> T:
+    """`config` with `overrides` (a mapping, nested for nested sections) applied and validated again.
+
+    The environment is not read again: `config` already holds it.
+    """
+    return build(type(config), section, data={section: to_mapping(config, secrets=True)}, overrides=overrides,
+                 use_env=False)
 
 
 def check(condition: bool, where: str, message: str) -> None:
@@ -173,7 +228,7 @@ class ServerConfig:
     metrics_port: int = dataclasses.field(default=0, metadata={
         "help": "Prometheus /metrics HTTP port; 0 disables"})
     auth_token: str | None = dataclasses.field(default=None, metadata={
-        "help": "bearer token required on every RPC but health/reflection (default: "
+        "secret": True, "help": "bearer token required on every RPC but health/reflection (default: "
                 "CODEINSTRUCT_AUTH_TOKEN; unset: no auth)"})
     tls_cert: Path | None = dataclasses.field(default=None, metadata={
         "help": "PEM certificate chain; with tls_key enables TLS (default: CODEINSTRUCT_TLS_CERT)"})

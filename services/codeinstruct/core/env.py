@@ -5,7 +5,9 @@ Every variable the platform understands is listed here with its type and meaning
 instead of touching `os.environ`.
 
 Config overrides: `CODEINSTRUCT_<SECTION>__<FIELD>=value` (double underscore) overrides a field of
-a config section, e.g. `CODEINSTRUCT_SERVER__PORT=50061` or `CODEINSTRUCT_SANDBOX__WORKERS=4`.
+a config section, e.g. `CODEINSTRUCT_SERVER__PORT=50061` or `CODEINSTRUCT_SANDBOX__WORKERS=4`; a
+nested section adds its name with a single underscore: `CODEINSTRUCT_GENERATION_ENGINE__MODEL=/m`,
+`CODEINSTRUCT_GENERATION_EVOL__ROUNDS=2`, `CODEINSTRUCT_TRAINING_JOBS_KUBERNETES__NAMESPACE=ml`.
 """
 
 from __future__ import annotations

@@ -77,8 +77,3 @@ class DeadlineExceeded(CodeinstructError):
 
     reason = "DEADLINE_EXCEEDED"
 
-
-class NotImplementedYet(CodeinstructError):
-    """A contracted command or RPC whose implementation has not landed yet."""
-
-    reason = "NOT_IMPLEMENTED"

@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.methods import METHODS as GENERATION_METHODS
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("semi_instruct", "inverse_instruct", "evol_instruct", "wavecoder", "self_instruct", "seed")
+# A record's `method`: a generation method, or `seed` for human-written records (DESIGN section 4).
+METHODS = (*GENERATION_METHODS, "seed")
 TASKS = ("generation", "summarization", "translation", "repair")
 FIELDS = ("id", "method", "task", "language", "instruction", "response", "code", "entry_point", "tests",
           "scores", "source", "generator")

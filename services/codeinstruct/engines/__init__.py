@@ -9,9 +9,9 @@ Example:
 from __future__ import annotations
 
 from codeinstruct.engines.base import Engine, SamplingParams
-from codeinstruct.engines.config import EngineConfig, engine_config
+from codeinstruct.engines.config import EngineConfig
 
-__all__ = ["Engine", "EngineConfig", "SamplingParams", "engine_config", "load_engine"]
+__all__ = ["Engine", "EngineConfig", "SamplingParams", "load_engine"]
 
 
 def load_engine(config: EngineConfig) -> Engine:

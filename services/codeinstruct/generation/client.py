@@ -1,8 +1,9 @@
-"""`GenerationClient`: the generation service through gRPC, deployed (`host:port`) or `inprocess`.
+"""`GenerationClient`: the generation service through gRPC (a `GeneratorLike`), deployed (`host:port`)
+or `inprocess` (a server started in this process; `codeinstruct.targets.open_generator` gives the core).
 
 Example:
     with GenerationClient("inprocess") as client:              # loads the embedded model here
-        for outcome in client.outcomes("inverse_instruct", stdlib_seeds(2), settings={"inverse_samples": 2}):
+        for outcome in client.outcomes("inverse_instruct", stdlib_seeds(2), settings={"inverse": {"samples": 2}}):
             print(outcome.seed_id, len(outcome.records), dict(outcome.rejected))
         engine = client.as_engine()   # an Engine for scoring stages (LM-Score over the wire)
 """
@@ -12,16 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.methods import Method
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt
 from codeinstruct.generation import messages
 from codeinstruct.generation.common import SeedOutcome
+from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.generation.core import GeneratorLike
+from codeinstruct.generation.run import check_method
 from codeinstruct.generation.seeds import normalize_seed
 from codeinstruct.server.client import INPROCESS, ServiceClient, call, stream
 from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
 
-RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
+RPCS: dict[Method, tuple[str, type[Any]]] = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
         "evol_instruct": ("EvolveInstructions", generation_pb2.EvolveInstructionsRequest),
         "semi_instruct": ("DraftSemiInstruct", generation_pb2.DraftSemiInstructRequest),
         "wavecoder": ("GenerateWaveCoderTasks", generation_pb2.GenerateWaveCoderTasksRequest),
@@ -29,13 +33,14 @@ RPCS = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeReques
 
 
 class GenerationClient(ServiceClient):
-    def __init__(self, target: str = INPROCESS, file_data: Mapping[str, Any] | None = None, *,
+    def __init__(self, target: str = INPROCESS, config: GenerationConfig | None = None, *,
                  engine: Engine | None = None, timeout_s: float | None = None):
+        """`config` (and `engine`, already loaded) configure the service `inprocess` starts."""
         from codeinstruct.generation.service import make_spec
 
         self.target = target
         self.timeout_s = timeout_s
-        channel = self._connect(target, lambda: make_spec(dict(file_data or {}), engine=engine))
+        channel = self._connect(target, lambda: make_spec(config, engine=engine))
         self.stub = generation_pb2_grpc.GenerationServiceStub(channel)
 
     def info(self) -> dict[str, Any]:
@@ -77,9 +82,7 @@ class GenerationClient(ServiceClient):
     def outcomes(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
                  settings: Mapping[str, Any] | None = None) -> Iterator[SeedOutcome]:
         """Per-seed outcomes of `method`'s generation stage, streamed as seeds finish."""
-        if method not in RPCS:
-            raise InvalidInput(f"unknown method {method!r}; methods: {sorted(RPCS)}", field="method")
-        name, request_type = RPCS[method]
+        name, request_type = RPCS[check_method(method)]
         request = request_type(
             seeds=[messages.record_to_proto(normalize_seed(s, where=f"seed {i}")) for i, s in enumerate(seeds)],
             options=generation_pb2.MethodOptions(limit=limit or 0, settings=messages.to_struct(dict(settings or {}))))
@@ -98,7 +101,7 @@ class GenerationClient(ServiceClient):
 class RemoteEngine(Engine):
     """An `Engine` backed by a generation service (so scoring can use a remote GPU model)."""
 
-    def __init__(self, client: GenerationClient):
+    def __init__(self, client: GeneratorLike):
         self.client = client
         info = client.info()
         self.model_name = str(info.get("model", ""))

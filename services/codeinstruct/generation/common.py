@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from codeinstruct.core import deadline
+from codeinstruct.core.methods import Method
 from codeinstruct.core.records import Record, fingerprint
 from codeinstruct.engines.base import Engine, SamplingParams, derive_seed
 from codeinstruct.generation import prompts
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 PARSER_VERSION = "2"
 
 # The prompt templates each method uses (their refs go into the fingerprint).
-TEMPLATES: dict[str, tuple[str, ...]] = {
+TEMPLATES: dict[Method, tuple[str, ...]] = {
     "evol_instruct": ("evol_instruct.evolve", "evol_instruct.heuristics", "evol_instruct.equal", "answer"),
     "inverse_instruct": ("inverse_instruct.summarize", "inverse_instruct.prefixes"),
     "semi_instruct": ("semi_instruct.draft", "semi_instruct.instruction", "semi_instruct.inputs",
@@ -55,7 +56,7 @@ class SeedOutcome:
 class Context:
     engine: Engine
     config: GenerationConfig
-    method: str
+    method: Method
     fingerprint: str
     engine_settings: dict[str, Any]
 
@@ -98,7 +99,7 @@ class Context:
                       generator=generator).validate()
 
 
-def make_fingerprint(method: str, config: GenerationConfig, engine: Engine,
+def make_fingerprint(method: Method, config: GenerationConfig, engine: Engine,
                      engine_settings: dict[str, Any]) -> str:
     """Hash of everything that changes `method`'s outputs: model, engine, prompts, settings, seed."""
     settings = {

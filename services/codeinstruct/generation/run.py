@@ -23,17 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
+from codeinstruct.core.methods import Method
 from codeinstruct.core.records import JsonlWriter, Record, write_text_atomic
-from codeinstruct.engines import Engine, engine_config, load_engine
+from codeinstruct.engines import Engine, load_engine
 from codeinstruct.generation import seeds as seeds_mod
 from codeinstruct.generation.common import Context, SeedOutcome, make_fingerprint
-from codeinstruct.generation.config import GenerationConfig, generation_config
+from codeinstruct.generation.config import GenerationConfig
 from codeinstruct.generation.methods import evol_instruct, inverse_instruct, self_instruct, semi_instruct, wavecoder
 
 logger = logging.getLogger(__name__)
 
 MethodRun = Callable[[Sequence[dict[str, Any]], Context], Iterator[SeedOutcome]]
-METHODS: dict[str, MethodRun] = {
+# The one registry of generation methods (names: codeinstruct.core.methods.Method).
+METHODS: dict[Method, MethodRun] = {
     "semi_instruct": semi_instruct.run,
     "inverse_instruct": inverse_instruct.run,
     "evol_instruct": evol_instruct.run,
@@ -42,21 +44,24 @@ METHODS: dict[str, MethodRun] = {
 }
 
 
-def check_method(method: str) -> None:
-    if method not in METHODS:
-        raise InvalidInput(f"unknown method {method!r}; methods: {sorted(METHODS)}", field="method")
+def check_method(method: str) -> Method:
+    """`method` as a `Method`, or InvalidInput naming the known ones."""
+    for known in METHODS:
+        if method == known:
+            return known
+    raise InvalidInput(f"unknown method {method!r}; methods: {sorted(METHODS)}", field="method")
 
 
 def context(method: str, engine: Engine, config: GenerationConfig,
             engine_settings: Mapping[str, Any] | None = None) -> Context:
-    check_method(method)
     settings = dict(engine_settings or {})
     info = engine.info()
     settings.setdefault("batch_size", info.get("batch_size", 8))
     # the dtype the engine resolved ("auto" -> float32 ...), so every entrypoint fingerprints alike
     settings["dtype"] = info.get("dtype", settings.get("dtype", ""))
-    return Context(engine=engine, config=config, method=method,
-                   fingerprint=make_fingerprint(method, config, engine, settings), engine_settings=settings)
+    known = check_method(method)
+    return Context(engine=engine, config=config, method=known,
+                   fingerprint=make_fingerprint(known, config, engine, settings), engine_settings=settings)
 
 
 def generate_outcomes(method: str, seeds: Sequence[Mapping[str, Any]], engine: Engine,
@@ -64,7 +69,7 @@ def generate_outcomes(method: str, seeds: Sequence[Mapping[str, Any]], engine: E
     """Per-seed outcomes (kept records, rejection reasons) in seed order."""
     ctx = context(method, engine, config or GenerationConfig())
     normalized = [seeds_mod.normalize_seed(s, where=f"seed {i}") for i, s in enumerate(seeds)]
-    yield from METHODS[method](normalized[:limit] if limit is not None else normalized, ctx)
+    yield from METHODS[ctx.method](normalized[:limit] if limit is not None else normalized, ctx)
 
 
 def generate(method: str, seeds: Sequence[Mapping[str, Any]], engine: Engine, config: GenerationConfig | None = None,
@@ -124,20 +129,22 @@ def _drop_unfinished(output: Path, done: Mapping[str, Any]) -> int:
 
 
 def run_generation(method: str, seeds_path: str | Path | None, output_path: str | Path,
-                   file_data: Mapping[str, Any] | None = None, limit: int | None = None,
+                   config: GenerationConfig | None = None, limit: int | None = None,
                    engine: Engine | None = None, progress: Callable[[dict[str, Any]], None] | None = None
                    ) -> dict[str, Any]:
-    """Resumable batch job: seeds (default: the stdlib seeds) -> records JSONL. Returns a summary."""
-    check_method(method)
+    """Resumable batch job: seeds (default: the stdlib seeds) -> records JSONL. Returns a summary.
+
+    The engine is `config.engine` loaded here, unless `engine` (already loaded) is given.
+    """
+    known = check_method(method)
     started = time.monotonic()
-    config = generation_config(file_data)
+    config = config or GenerationConfig()
     seeds = seeds_mod.load_seeds(seeds_path, limit) if seeds_path else seeds_mod.stdlib_seeds(limit)
     output = Path(output_path)
     own_engine = engine is None
-    engine_cfg = engine_config(file_data)
-    engine = engine or load_engine(engine_cfg)
+    engine = engine or load_engine(config.engine)
     try:
-        ctx = context(method, engine, config, engine_cfg.public_dict())
+        ctx = context(known, engine, config, config.engine.public_dict())
         journal = journal_path(output)
         done = _read_journal(journal, ctx.fingerprint)
         dropped = _drop_unfinished(output, done)
@@ -149,7 +156,7 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
             rejected.update(entry.get("rejected", {}))
         written = 0
         with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log:
-            for number, outcome in enumerate(METHODS[method](todo, ctx), 1):
+            for number, outcome in enumerate(METHODS[known](todo, ctx), 1):
                 for record in outcome.records:
                     written += writer.write(record)
                 entry = {"seed_id": outcome.seed_id, "fingerprint": ctx.fingerprint,

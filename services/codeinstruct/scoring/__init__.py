@@ -1,9 +1,8 @@
-"""Scoring and ranking: verify, select, clean and order generated records (issue 5).
+"""Scoring and ranking: verify, select, clean and order generated records.
 
 Each stage is a plain function over `Record`s that returns a `StageReport` (kept records, dropped
-records with a reason each). The gRPC service (`service.py`) and the CLI are thin layers over them.
-The stage functions are importable from this package directly; they load lazily, so importing
-`codeinstruct.scoring` stays cheap.
+records with a reason each). `core.Scorer` runs them with one `ScoringConfig` (the service's core);
+the gRPC service (`service.py`), the client and the CLI are thin layers over it.
 
     from codeinstruct.scoring import dedup, decontaminate, rank
 
@@ -14,28 +13,15 @@ which would replace a same-named function export with the module.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from codeinstruct.scoring.config import ScoringConfig
+from codeinstruct.scoring.coreset_selection import coreset
+from codeinstruct.scoring.decontamination import decontaminate
+from codeinstruct.scoring.deduplication import dedup
+from codeinstruct.scoring.discriminator import discriminate
+from codeinstruct.scoring.lm_select import select_by_lm_score
+from codeinstruct.scoring.ranking import rank
+from codeinstruct.scoring.types import StageReport
+from codeinstruct.scoring.validation import execution_filter, validate_semi_instruct
 
-_EXPORTS = {
-    "StageReport": "types",
-    "ScoringConfig": "config",
-    "scoring_config": "config",
-    "validate_semi_instruct": "validation",
-    "execution_filter": "validation",
-    "select_by_lm_score": "lm_select",
-    "discriminate": "discriminator",
-    "dedup": "deduplication",
-    "decontaminate": "decontamination",
-    "coreset": "coreset_selection",
-    "rank": "ranking",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codeinstruct.scoring' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"codeinstruct.scoring.{module}"), name)
+__all__ = ["ScoringConfig", "StageReport", "coreset", "decontaminate", "dedup", "discriminate",
+           "execution_filter", "rank", "select_by_lm_score", "validate_semi_instruct"]

@@ -12,11 +12,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
+from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record
-from codeinstruct.scoring.config import scoring_config
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.scoring.config import DedupMethod, ScoringConfig
+from codeinstruct.scoring.core import BenchmarkSpec
 from codeinstruct.scoring.decontamination import Benchmark, load_benchmark_file
 from codeinstruct.scoring.messages import (
     chunks,
@@ -25,25 +27,28 @@ from codeinstruct.scoring.messages import (
     record_to_proto,
     report_from_responses,
 )
+from codeinstruct.scoring.ranking import RankBy
 from codeinstruct.scoring.types import StageReport
 from codeinstruct.server.client import ServiceClient, stream
 from codeinstruct.v1 import scoring_pb2, scoring_pb2_grpc
 
-DEDUP_METHODS = {"exact": scoring_pb2.DEDUP_METHOD_EXACT, "minhash": scoring_pb2.DEDUP_METHOD_MINHASH,
+DEDUP_METHODS: dict[str, int] = {"exact": scoring_pb2.DEDUP_METHOD_EXACT, "minhash": scoring_pb2.DEDUP_METHOD_MINHASH,
                  "rougel": scoring_pb2.DEDUP_METHOD_ROUGEL}
-RANK_KEYS = {"n_tests": scoring_pb2.RANK_KEY_N_TESTS, "lm_score": scoring_pb2.RANK_KEY_LM_SCORE}
+RANK_KEYS: dict[str, int] = {"n_tests": scoring_pb2.RANK_KEY_N_TESTS, "lm_score": scoring_pb2.RANK_KEY_LM_SCORE}
 
 
 class ScoringClient(ServiceClient):
-    """`target` is `host:port` or `inprocess` (the service runs inside this process)."""
+    """A `ScorerLike` over gRPC. `target` is `host:port` or `inprocess` (a service started in this
+    process from `config` and `sandbox_config`; `codeinstruct.targets.open_scorer` gives a plain
+    `Scorer` instead). `config.stream_chunk` bounds the request messages."""
 
-    def __init__(self, target: str = "inprocess", file_data: dict | None = None, *, auth_token: str | None = None):
+    def __init__(self, target: str = "inprocess", config: ScoringConfig | None = None,
+                 sandbox_config: SandboxConfig | None = None, *, auth_token: str | None = None):
         from codeinstruct.scoring.service import make_spec
 
         self.target = target
-        self.file_data = dict(file_data or {})
-        self.config = scoring_config(self.file_data)
-        channel = self._connect(target, lambda: make_spec(self.file_data), auth_token=auth_token)
+        self.config = config or ScoringConfig()
+        channel = self._connect(target, lambda: make_spec(self.config, sandbox_config), auth_token=auth_token)
         self._stub = scoring_pb2_grpc.ScoringServiceStub(channel)
 
     def _requests(self, request_cls: Any, records: Sequence[Record], **options: Any) -> Iterator[Any]:
@@ -66,21 +71,20 @@ class ScoringClient(ServiceClient):
     def select_by_lm_score(self, records: Sequence[Record]) -> StageReport:
         return self._run(self._stub.SelectByLmScore, scoring_pb2.SelectByLmScoreRequest, records)
 
-    lm_score = select_by_lm_score  # the pipelines' stage name
-
     def discriminate(self, records: Sequence[Record], *, use_llm: bool = True) -> StageReport:
         return self._run(self._stub.Discriminate, scoring_pb2.DiscriminateRequest, records, rules_only=not use_llm)
 
-    def dedup(self, records: Sequence[Record], method: str = "minhash", threshold: float | None = None) -> StageReport:
-        from codeinstruct.core.errors import InvalidInput
-
-        if method not in DEDUP_METHODS:
+    def dedup(self, records: Sequence[Record], method: DedupMethod | None = None,
+              threshold: float | None = None) -> StageReport:
+        """`method` None: the service's `scoring.dedup_method`."""
+        if method is not None and method not in DEDUP_METHODS:
             raise InvalidInput(f"dedup method must be one of {list(DEDUP_METHODS)}, got {method!r}", field="method")
-        return self._run(self._stub.Dedup, scoring_pb2.DedupRequest, records, method=DEDUP_METHODS[method],
+        return self._run(self._stub.Dedup, scoring_pb2.DedupRequest, records,
+                         method=DEDUP_METHODS[method] if method else scoring_pb2.DEDUP_METHOD_UNSPECIFIED,
                          threshold=threshold or 0.0)
 
     def decontaminate(self, records: Sequence[Record],
-                      benchmarks: Sequence[str | Path | Benchmark] = ("humaneval",)) -> StageReport:
+                      benchmarks: Sequence[BenchmarkSpec] = ("humaneval",)) -> StageReport:
         """`benchmarks`: "humaneval", benchmark JSONL paths (read here and sent) or loaded Benchmarks."""
         names: list[str] = []
         problems: list[scoring_pb2.BenchmarkProblem] = []
@@ -103,9 +107,7 @@ class ScoringClient(ServiceClient):
     def coreset(self, records: Sequence[Record], k: int, seed: int = 0) -> StageReport:
         return self._run(self._stub.SelectCoreset, scoring_pb2.SelectCoresetRequest, records, k=k, seed=seed)
 
-    def rank(self, records: Sequence[Record], by: str = "n_tests") -> list[Record]:
-        from codeinstruct.core.errors import InvalidInput
-
+    def rank(self, records: Sequence[Record], by: RankBy = "n_tests") -> list[Record]:
         if by not in RANK_KEYS:
             raise InvalidInput(f"rank by must be one of {list(RANK_KEYS)}, got {by!r}", field="by")
         responses = stream(self._stub.Rank, self._requests(scoring_pb2.RankRequest, records, by=RANK_KEYS[by]))

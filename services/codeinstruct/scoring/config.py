@@ -1,21 +1,19 @@
 """Scoring settings (config section `scoring`): one frozen dataclass read by the core, the service
-and the CLI alike. The scoring engine (LM-Score, discriminator) is the section's nested `engine:`
-mapping, read by `codeinstruct.engines.config.engine_config(file_data, "scoring")`.
+and the CLI alike. The scoring engine (LM-Score, discriminator) is the nested `engine:` section.
 
 Example:
-    >>> from codeinstruct.scoring.config import scoring_config
-    >>> scoring_config({"scoring": {"rougel_threshold": 0.6}}).rougel_threshold
+    >>> from codeinstruct.core.config import build
+    >>> build(ScoringConfig, "scoring", data={"scoring": {"rougel_threshold": 0.6}}).rougel_threshold
     0.6
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from codeinstruct.core import config as config_mod
 from codeinstruct.core.config import check
+from codeinstruct.engines.config import EngineConfig
 
 DedupMethod = Literal["exact", "minhash", "rougel"]
 DedupField = Literal["instruction", "code", "both"]
@@ -71,10 +69,8 @@ class ScoringConfig:
         "help": "what to do with a record whose judgment has no readable yes/no verdict"})
     # transport
     stream_chunk: int = field(default=256, metadata={"help": "records per streamed message (bounds message sizes)"})
-    # The engine of LM-Score and the discriminator lives here too, but is read by
-    # `codeinstruct.engines.config.engine_config(file_data, "scoring")`; kept so `build()` accepts it.
-    engine: dict[str, Any] = field(default_factory=dict, metadata={
-        "help": "nested engine settings for LM-Score and the discriminator (see codeinstruct.engines.config)"})
+    engine: EngineConfig = field(default_factory=EngineConfig, metadata={
+        "help": "the engine of LM-Score and the discriminator (see codeinstruct.engines.config)"})
 
     def __post_init__(self) -> None:
         check(0.0 < self.minhash_threshold <= 1.0, "scoring.minhash_threshold",
@@ -104,8 +100,3 @@ class ScoringConfig:
               f"must be >= 8, got {self.discriminator_max_tokens}")
         check(1 <= self.stream_chunk <= 10_000, "scoring.stream_chunk", f"must be 1..10000, got {self.stream_chunk}")
 
-
-def scoring_config(file_data: Mapping[str, Any] | None = None,
-                   overrides: Mapping[str, Any] | None = None) -> ScoringConfig:
-    """ScoringConfig from parsed YAML data (+ environment + `overrides`)."""
-    return config_mod.build(ScoringConfig, "scoring", file_data=file_data or {}, overrides=overrides)

@@ -25,9 +25,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
-from rouge_score import rouge_scorer
-from rouge_score import tokenize as rouge_tokenize
 
 from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
@@ -77,6 +74,10 @@ def _shingles(tokens: Sequence[str], n: int) -> list[bytes]:
 def minhash_dedup(records: Sequence[Record], threshold: float, *, num_perm: int = 128, shingle: int = 3,
                   field: str = "both") -> StageReport:
     """Drop records whose estimated Jaccard similarity to an earlier kept record is >= threshold."""
+    # datasketch and rouge_score (nltk) take about a second to import: loaded when a stage runs, so
+    # importing codeinstruct.scoring (and its config, which every entrypoint's Settings reads) stays quick.
+    from datasketch import MinHash, MinHashLSH
+
     report = StageReport("dedup")
     signatures = MinHash.bulk((_shingles(record_tokens(r, field), shingle) for r in records), num_perm=num_perm)
     # The LSH only proposes candidates (every one is re-checked against `threshold`); very high
@@ -111,6 +112,8 @@ class RougeLFilter:
     def __init__(self, threshold: float = 0.7, document_frequency: Counter[str] | None = None):
         self.threshold = threshold
         self._df = document_frequency or Counter()
+        from rouge_score import rouge_scorer  # imported on use: see minhash_dedup
+
         self._scorer = rouge_scorer.RougeScorer(["rougeL"])
         self._texts: list[str] = []
         self._lengths = array("i")
@@ -121,6 +124,8 @@ class RougeLFilter:
 
     @staticmethod
     def tokens(text: str) -> list[str]:
+        from rouge_score import tokenize as rouge_tokenize  # imported on use: see minhash_dedup
+
         return list(rouge_tokenize.tokenize(text, None))
 
     def _prefix(self, tokens: list[str]) -> list[tuple[str, int]]:

@@ -1,8 +1,7 @@
-"""ScoringService: the gRPC door to the scoring stages (thin: collect records, call the core, stream back).
+"""ScoringService: the gRPC door to the scoring stages (thin: collect records, call `Scorer`, stream back).
 
-The sandbox (for validation and the execution filter) is reached through `SandboxClient` at
-`scoring.sandbox_target` (`inprocess` hosts one here); the engine (LM-Score, discriminator) comes
-from the `scoring.engine` settings and is loaded on first use, then shared and serialized.
+`Scorer` (core.py) opens the sandbox at `scoring.sandbox_target` (`inprocess`: one in this process)
+and the `scoring.engine` on first use; the engine is shared and serialized.
 
     codeinstruct serve scoring --port 50053
 """
@@ -10,7 +9,6 @@ from the `scoring.engine` settings and is loaded on first use, then shared and s
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,17 +16,12 @@ import grpc
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record
-from codeinstruct.scoring import (
-    coreset_selection,
-    decontamination,
-    deduplication,
-    discriminator,
-    lm_select,
-    ranking,
-    validation,
-)
-from codeinstruct.scoring.config import ScoringConfig, scoring_config
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.scoring import decontamination
+from codeinstruct.scoring.config import DedupMethod, ScoringConfig
+from codeinstruct.scoring.core import Scorer
 from codeinstruct.scoring.messages import chunks, record_bytes, record_from_proto, record_to_proto, report_responses
+from codeinstruct.scoring.ranking import RankBy
 from codeinstruct.scoring.types import StageReport
 from codeinstruct.server.bootstrap import ServiceSpec
 from codeinstruct.v1 import scoring_pb2, scoring_pb2_grpc
@@ -36,54 +29,12 @@ from codeinstruct.v1 import scoring_pb2, scoring_pb2_grpc
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = "codeinstruct.v1.ScoringService"
-DEDUP_METHODS = {scoring_pb2.DEDUP_METHOD_EXACT: "exact", scoring_pb2.DEDUP_METHOD_MINHASH: "minhash",
-                 scoring_pb2.DEDUP_METHOD_ROUGEL: "rougel"}
-RANK_KEYS = {scoring_pb2.RANK_KEY_UNSPECIFIED: "n_tests", scoring_pb2.RANK_KEY_N_TESTS: "n_tests",
-             scoring_pb2.RANK_KEY_LM_SCORE: "lm_score"}
-
-
-class Resources:
-    """The sandbox client and the engine, created on first use and closed with the service."""
-
-    def __init__(self, config: ScoringConfig, file_data: dict[str, Any]):
-        self.config = config
-        self.file_data = file_data
-        self._lock = threading.Lock()
-        self.engine_lock = threading.Lock()
-        self._sandbox: Any = None
-        self._engine: Any = None
-        self._discriminator: discriminator.Discriminator | None = None
-
-    def sandbox(self) -> Any:
-        with self._lock:
-            if self._sandbox is None:
-                from codeinstruct.sandbox.client import SandboxClient
-
-                self._sandbox = SandboxClient(self.config.sandbox_target, self.file_data)
-            return self._sandbox
-
-    def engine(self) -> Any:
-        with self._lock:
-            if self._engine is None:
-                from codeinstruct.engines import engine_config, load_engine
-
-                self._engine = load_engine(engine_config(self.file_data, "scoring"))
-            return self._engine
-
-    def discriminator(self) -> discriminator.Discriminator:
-        engine = self.engine()
-        with self._lock:
-            if self._discriminator is None:
-                self._discriminator = discriminator.Discriminator(engine, self.config)
-            return self._discriminator
-
-    def close(self) -> None:
-        with self._lock:
-            if self._sandbox is not None:
-                self._sandbox.close()
-            if self._engine is not None:
-                self._engine.close()
-            self._sandbox = self._engine = self._discriminator = None
+DEDUP_METHODS: dict[int, DedupMethod] = {
+    scoring_pb2.DEDUP_METHOD_EXACT: "exact", scoring_pb2.DEDUP_METHOD_MINHASH: "minhash",
+    scoring_pb2.DEDUP_METHOD_ROUGEL: "rougel"}
+RANK_KEYS: dict[int, RankBy] = {
+    scoring_pb2.RANK_KEY_UNSPECIFIED: "n_tests", scoring_pb2.RANK_KEY_N_TESTS: "n_tests",
+    scoring_pb2.RANK_KEY_LM_SCORE: "lm_score"}
 
 
 def _collect(requests: Iterator[Any]) -> tuple[Any, list[Any], list[Any]]:
@@ -101,9 +52,9 @@ def _collect(requests: Iterator[Any]) -> tuple[Any, list[Any], list[Any]]:
 
 
 class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
-    def __init__(self, resources: Resources):
-        self.resources = resources
-        self.config = resources.config
+    def __init__(self, scorer: Scorer):
+        self.scorer = scorer
+        self.config = scorer.config
 
     def _stage(self, requests: Iterator[Any], response_cls: Any,
                run: Callable[[Any, list[Any], list[Any]], StageReport]) -> Iterator[Any]:
@@ -113,33 +64,23 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
 
     def ValidateSemiInstruct(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         return self._stage(request_iterator, scoring_pb2.ValidateSemiInstructResponse, lambda f, r, m:
-                           validation.validate_semi_instruct(r, self.resources.sandbox(), config=self.config))
+                           self.scorer.validate_semi_instruct(r))
 
     def FilterByExecution(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         return self._stage(request_iterator, scoring_pb2.FilterByExecutionResponse, lambda f, r, m:
-                           validation.execution_filter(r, self.resources.sandbox(), config=self.config))
+                           self.scorer.execution_filter(r))
 
     def SelectByLmScore(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        def run(first: Any, records: list[Any], messages: list[Any]) -> StageReport:
-            engine = self.resources.engine()
-            with self.resources.engine_lock:
-                return lm_select.select_by_lm_score(records, engine, config=self.config)
-        return self._stage(request_iterator, scoring_pb2.SelectByLmScoreResponse, run)
+        return self._stage(request_iterator, scoring_pb2.SelectByLmScoreResponse, lambda f, r, m:
+                           self.scorer.select_by_lm_score(r))
 
     def Discriminate(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        def run(first: Any, records: list[Any], messages: list[Any]) -> StageReport:
-            if first.rules_only:
-                return discriminator.discriminate(records, None, config=self.config, use_llm=False)
-            judge = self.resources.discriminator()
-            with self.resources.engine_lock:
-                return discriminator.discriminate(records, judge.engine, config=self.config, discriminator=judge)
-        return self._stage(request_iterator, scoring_pb2.DiscriminateResponse, run)
+        return self._stage(request_iterator, scoring_pb2.DiscriminateResponse, lambda f, r, m:
+                           self.scorer.discriminate(r, use_llm=not f.rules_only))
 
     def Dedup(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        def run(first: Any, records: list[Any], messages: list[Any]) -> StageReport:
-            method = DEDUP_METHODS.get(first.method, self.config.dedup_method)
-            return deduplication.dedup(records, method, first.threshold or None, config=self.config)
-        return self._stage(request_iterator, scoring_pb2.DedupResponse, run)
+        return self._stage(request_iterator, scoring_pb2.DedupResponse, lambda f, r, m:
+                           self.scorer.dedup(r, DEDUP_METHODS.get(f.method), f.threshold or None))
 
     def Decontaminate(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         def run(first: Any, records: list[Any], messages: list[Any]) -> StageReport:
@@ -154,25 +95,23 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                 if spec.lower() != "humaneval":
                     raise InvalidInput(f"unknown built-in benchmark {spec!r} (built-in: humaneval); send the "
                                        "problems of other benchmarks in `problems`", field="benchmarks")
-            return decontamination.decontaminate(records, specs or ["humaneval"], config=self.config)
+            return self.scorer.decontaminate(records, specs or ["humaneval"])
         return self._stage(request_iterator, scoring_pb2.DecontaminateResponse, run)
 
     def SelectCoreset(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         return self._stage(request_iterator, scoring_pb2.SelectCoresetResponse, lambda f, r, m:
-                           coreset_selection.coreset(r, f.k, f.seed, config=self.config))
+                           self.scorer.coreset(r, f.k, f.seed))
 
     def Rank(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         first, records, _ = _collect(request_iterator)
-        ordered = ranking.rank(records, RANK_KEYS.get(first.by, "n_tests"))
+        ordered = self.scorer.rank(records, RANK_KEYS.get(first.by, "n_tests"))
         for batch in chunks(ordered, self.config.stream_chunk, record_bytes):
             yield scoring_pb2.RankResponse(records=[record_to_proto(r) for r in batch])
 
 
-def make_spec(file_data: dict | None = None, *, config: ScoringConfig | None = None) -> ServiceSpec:
+def make_spec(config: ScoringConfig | None = None, sandbox_config: SandboxConfig | None = None) -> ServiceSpec:
     """The scoring service for `codeinstruct serve scoring` (and `ScoringClient("inprocess")`)."""
-    file_data = dict(file_data or {})
-    config = config or scoring_config(file_data)
-    resources = Resources(config, file_data)
-    servicer = ScoringServicer(resources)
+    scorer = Scorer(config, sandbox_config)
+    servicer = ScoringServicer(scorer)
     return ServiceSpec(SERVICE_NAME, lambda server: scoring_pb2_grpc.add_ScoringServiceServicer_to_server(
-        servicer, server), resources.close)
+        servicer, server), scorer.close)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Any, Protocol
+from typing import Any
 
 from codeinstruct.core.records import Record
 
@@ -42,14 +42,3 @@ class StageReport:
         out.update(self.extra)
         return out
 
-
-class SandboxLike(Protocol):
-    """What the sandbox stages need: `codeinstruct.sandbox.core.Sandbox` or `...client.SandboxClient`."""
-
-    def execute(self, code: str, language: str = ..., stdin: str = ..., limits: Any = ...) -> Any: ...
-
-    def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
-                  limits: Any = ...) -> Any: ...
-
-    def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
-                        limits: Any = ...) -> Any: ...

@@ -25,13 +25,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from codeinstruct.core import deadline
+from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record
 from codeinstruct.core.statuses import Status
+from codeinstruct.sandbox.types import Limits
 from codeinstruct.scoring.config import ScoringConfig
-from codeinstruct.scoring.types import SandboxLike, StageReport
+from codeinstruct.scoring.types import StageReport
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +43,8 @@ CODE_TASKS = ("generation", "translation", "repair")
 Outcome = tuple[Record | None, str, Counter[str]]  # (kept record or None, drop reason, dropped inputs)
 
 
-def _limits(config: ScoringConfig) -> Any:
-    if not config.test_timeout_s:
-        return None
-    from codeinstruct.sandbox.types import Limits
-
-    return Limits(timeout_s=config.test_timeout_s)
+def _limits(config: ScoringConfig) -> Limits | None:
+    return Limits(timeout_s=config.test_timeout_s) if config.test_timeout_s else None
 
 
 def _first_line(text: str, limit: int = 120) -> str:
@@ -55,8 +52,8 @@ def _first_line(text: str, limit: int = 120) -> str:
     return line[:limit]
 
 
-def _status(value: Any) -> str:
-    return str(getattr(value, "value", value)).lower()
+def _status(value: Status) -> str:
+    return value.value.lower()
 
 
 def _echoes(test_input: str, output: str, entry_point: str) -> bool:
@@ -83,7 +80,7 @@ def trivial_tests(gold: list[dict[str, str]], entry_point: str) -> str | None:
     return None
 
 
-def _validate_one(record: Record, sandbox: SandboxLike, limits: Any, reject_trivial: bool) -> Outcome:
+def _validate_one(record: Record, sandbox: SandboxLike, limits: Limits | None, reject_trivial: bool) -> Outcome:
     dropped_inputs: Counter[str] = Counter()
     original = str(record.source.get("code", "") or "")
     if not original.strip():
@@ -96,7 +93,7 @@ def _validate_one(record: Record, sandbox: SandboxLike, limits: Any, reject_triv
     captured = sandbox.capture_outputs(original, record.language, record.entry_point, inputs, limits)
     gold: list[dict[str, str]] = []
     for item in captured:
-        status = Status(str(getattr(item.status, "value", item.status)))
+        status = item.status
         if status is Status.SANDBOX_ERROR:
             return None, f"sandbox_error: {_first_line(item.detail)}", dropped_inputs
         if status is not Status.OK:
@@ -113,8 +110,8 @@ def _validate_one(record: Record, sandbox: SandboxLike, limits: Any, reject_triv
         return None, f"trivial_tests: {trivial}", dropped_inputs
     result = sandbox.run_tests(record.code, record.language, record.entry_point, gold, limits)
     if result.passed != result.total or result.total != len(gold):
-        case = next(c for c in result.cases if Status(str(getattr(c.status, "value", c.status))) is not Status.OK)
-        status = Status(str(getattr(case.status, "value", case.status)))
+        case = next(c for c in result.cases if c.status is not Status.OK)
+        status = case.status
         test_input = gold[case.index]["input"]
         if status is Status.WRONG_ANSWER:
             return None, (f"output_mismatch: {test_input[:80]!r} gave {case.actual_output[:80]!r}, "
@@ -163,7 +160,7 @@ def validate_semi_instruct(records: Iterable[Record], sandbox: SandboxLike, *,
                     "validate_semi_instruct", config.sandbox_concurrency)
 
 
-def _filter_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
+def _filter_one(record: Record, sandbox: SandboxLike, limits: Limits | None) -> Outcome:
     none: Counter[str] = Counter()
     if not record.code.strip():
         if record.task in CODE_TASKS:
@@ -181,11 +178,10 @@ def _filter_one(record: Record, sandbox: SandboxLike, limits: Any) -> Outcome:
         except SyntaxError as exc:
             return None, f"syntax_error: line {exc.lineno}: {exc.msg}", none
         return record, "", none
-    result = sandbox.execute(record.code, record.language, "", limits)
-    status = Status(str(getattr(result.status, "value", result.status)))
-    if status is Status.OK:
+    run = sandbox.execute(record.code, record.language, "", limits)
+    if run.status is Status.OK:
         return record, "", none
-    return None, f"{_status(status)}: {_first_line(result.detail or result.stderr)}", none
+    return None, f"{_status(run.status)}: {_first_line(run.detail or run.stderr)}", none
 
 
 def execution_filter(records: Iterable[Record], sandbox: SandboxLike, *,
@@ -194,4 +190,42 @@ def execution_filter(records: Iterable[Record], sandbox: SandboxLike, *,
     config = config or ScoringConfig()
     limits = _limits(config)
     return _run_all(records, lambda r: _filter_one(r, sandbox, limits), "execution_filter",
+                    config.sandbox_concurrency)
+
+
+def _verify_one(record: Record, sandbox: SandboxLike, limits: Limits | None, require_tests: bool) -> Outcome:
+    none: Counter[str] = Counter()
+    if not record.tests:
+        if require_tests:
+            return None, "no_tests", none
+        # Nothing to compare against, but the code must still run cleanly (an import crash or a
+        # syntax error never reaches the dataset).
+        if not record.code.strip():
+            return None, "code_missing", none
+        run = sandbox.execute(record.code, record.language, "", limits)
+        return (record, "", none) if run.status is Status.OK else (None, run.status.value, none)
+    codes = [("code", record.code)]
+    if record.method == "semi_instruct":
+        codes.append(("source", str(record.source.get("code") or "")))
+    for which, code in codes:
+        if not code.strip():
+            return None, f"{which}_missing", none
+        result = sandbox.run_tests(code, record.language, record.entry_point, record.tests, limits)
+        if result.status is not Status.OK or result.passed != result.total:
+            status = result.status.value
+            return None, (status if which == "code" else f"source_{status}"), none
+    return record, "", none
+
+
+def verify(records: Iterable[Record], sandbox: SandboxLike, *, config: ScoringConfig | None = None,
+           require_tests: bool = True) -> StageReport:
+    """Re-run every record's own tests on its `code` (and on `source.code` for semi_instruct): the
+    dataset's final guarantee (DESIGN section 4), that what a run publishes passes its tests.
+
+    Without tests a record is dropped (`no_tests`), or with `require_tests=False` kept when its code
+    runs to a clean exit. Reasons are the sandbox status (`WRONG_ANSWER`, `source_WRONG_ANSWER` ...).
+    """
+    config = config or ScoringConfig()
+    limits = _limits(config)
+    return _run_all(records, lambda r: _verify_one(r, sandbox, limits, require_tests), "verify",
                     config.sandbox_concurrency)

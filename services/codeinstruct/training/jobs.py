@@ -12,7 +12,7 @@ sends SIGTERM to its process group (the trainer checkpoints and exits), then SIG
 `codeinstruct.training.kubernetes`) and follows its conditions.
 
 Example:
-    manager = JobManager(TrainingConfig(jobs_dir=Path("/tmp/jobs")))
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=Path("/tmp/jobs"))))
     job = manager.create("train", {"data": "data.jsonl", "output_dir": "out", "config": {"max_steps": 3}})
     for snapshot in manager.watch(job.id):
         print(snapshot.state, snapshot.message)
@@ -31,19 +31,21 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from codeinstruct.core import deadline, env
-from codeinstruct.core.errors import FailedPrecondition, InvalidInput, NotFound
-from codeinstruct.core.records import write_text_atomic
+from codeinstruct.core.config import updated
+from codeinstruct.core.errors import DeadlineExceeded, FailedPrecondition, InvalidInput, NotFound
+from codeinstruct.core.records import Record, write_jsonl_atomic, write_text_atomic
 from codeinstruct.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("train", "evaluate")
 POLL_S = 0.25
+DEFAULT_PAGE_SIZE = 50
 
 
 class JobState(enum.StrEnum):
@@ -115,12 +117,41 @@ def _pid_alive(pid: int, job_id: str) -> bool:
     return not zombie and "codeinstruct.training.worker" in cmdline and job_id in cmdline
 
 
+class TrainingJobsLike(Protocol):
+    """The training service: jobs as long-running operations. `JobManager` (in this process) and
+    `TrainingClient` (over gRPC) implement it."""
+
+    def create_training_job(self, *, output_dir: str, data_path: str = ...,
+                            records: Iterable[Record | Mapping[str, Any]] = ...,
+                            config: Mapping[str, Any] | None = ..., stages: Sequence[Mapping[str, Any]] = ...,
+                            backend: str = ...) -> JobInfo: ...
+
+    def create_evaluation_job(self, model: str, /, *, limit: int | None = ..., k: Sequence[int] = ...,
+                              n_samples: int | None = ..., output_path: str = ...) -> JobInfo: ...
+
+    def get_job(self, name: str, /) -> JobInfo: ...
+
+    def list_jobs(self, kind: str = ..., state: str = ...) -> list[JobInfo]: ...
+
+    def cancel_job(self, name: str, /) -> JobInfo: ...
+
+    def watch_job(self, name: str, /, timeout: float | None = ...) -> Iterator[JobInfo]: ...
+
+    def wait(self, name: str, /, timeout: float | None = ...) -> JobInfo: ...
+
+    def close(self) -> None: ...
+
+
 class JobManager:
     """Creates, tracks, cancels and watches jobs; one per service process."""
 
-    def __init__(self, config: TrainingConfig, *, start_monitor: bool = True):
+    def __init__(self, config: TrainingConfig, *, evaluation_settings: Mapping[str, Any] | None = None,
+                 start_monitor: bool = True):
+        """`evaluation_settings`: the `Settings.to_mapping()` evaluation jobs are run with (engine,
+        sandbox, training.eval); defaults when not given."""
         self.config = config
-        self.root = config.job_store
+        self.evaluation_settings = dict(evaluation_settings or {})
+        self.root = config.jobs.job_store
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
@@ -153,11 +184,77 @@ class JobManager:
         except (OSError, json.JSONDecodeError):
             return {}
 
+    # --- TrainingJobsLike: what the TrainingService and its clients ask for
+    def create_training_job(self, *, output_dir: str, data_path: str = "",
+                            records: Iterable[Record | Mapping[str, Any]] = (),
+                            config: Mapping[str, Any] | None = None, stages: Sequence[Mapping[str, Any]] = (),
+                            backend: str = "") -> JobInfo:
+        """A training job on `data_path` or `records` (written to the job store), with this manager's
+        training settings, the request's `config` overrides and its `stages`."""
+        if not output_dir:
+            raise InvalidInput("output_dir is required", field="output_dir")
+        overrides = dict(config or {})
+        if stages:
+            overrides["stages"] = [{"name": s.get("name") or f"stage{i + 1}", "data": s.get("data") or None,
+                                    "epochs": s.get("epochs") or None, "learning_rate": s.get("learning_rate") or None}
+                                   for i, s in enumerate(stages)]
+        # Resolve (service settings < request) and validate now, so a bad setting fails the request
+        # instead of the job; the worker gets the resolved values.
+        resolved = updated(self.config, "training", overrides)
+        data: str | None = data_path or None
+        inline = [r if isinstance(r, Record) else Record.from_dict(dict(r)) for r in records]
+        if inline:
+            if data:
+                raise InvalidInput("give data_path or records, not both", field="records")
+            data = str(self.root / "inline" / f"{uuid.uuid4().hex}.jsonl")
+            write_jsonl_atomic(data, inline)
+        if data is None and not resolved.stages:
+            raise InvalidInput("training needs data_path, records or stages with data", field="data_path")
+        return self.create("train", {"data": data, "output_dir": output_dir, "config": resolved.to_dict(),
+                                     "backend": backend or None})
+
+    def create_evaluation_job(self, model: str, /, *, limit: int | None = None, k: Sequence[int] = (1,),
+                              n_samples: int | None = None, output_path: str = "") -> JobInfo:
+        """A HumanEval job for `model` ('default' or a model folder); None / empty mean the defaults."""
+        if not model:
+            raise InvalidInput("model is required ('default' or a model folder)", field="model")
+        if (limit or 0) < 0 or (n_samples or 0) < 0 or any(v < 1 for v in k):
+            raise InvalidInput("limit and samples_per_problem must be >= 0 and k values >= 1", field="k")
+        return self.create("evaluate", {"model": model, "limit": limit or None, "k": list(k) or [1],
+                                        "n_samples": n_samples or None, "output": output_path or None,
+                                        "settings": self.evaluation_settings})
+
+    def get_job(self, name: str, /) -> JobInfo:
+        return self.get(name)
+
+    def list_jobs(self, kind: str = "", state: str = "") -> list[JobInfo]:
+        return self.list(kind=kind or None, state=state or None)
+
+    def cancel_job(self, name: str, /) -> JobInfo:
+        return self.cancel(name)
+
+    def watch_job(self, name: str, /, timeout: float | None = None) -> Iterator[JobInfo]:
+        return self.watch(name, timeout=timeout)
+
+    def page(self, *, kind: str = "", state: str = "", page_size: int = 0,
+             page_token: str = "") -> tuple[list[JobInfo], str]:
+        """One page of `list_jobs()` (newest first) and the token of the next page ("" at the end)."""
+        if page_size < 0:
+            raise InvalidInput(f"page_size must be >= 0, got {page_size}", field="page_size")
+        try:
+            offset = int(page_token or 0)
+        except ValueError:
+            raise InvalidInput(f"invalid page_token {page_token!r}", field="page_token") from None
+        jobs = self.list_jobs(kind, state)
+        size = page_size or DEFAULT_PAGE_SIZE
+        token = str(offset + size) if offset + size < len(jobs) else ""
+        return jobs[offset:offset + size], token
+
     # --- public API
     def create(self, kind: str, spec: dict[str, Any]) -> JobInfo:
         if kind not in KINDS:
             raise InvalidInput(f"job kind must be one of {list(KINDS)}, got {kind!r}", field="kind")
-        backend = spec.get("backend") or self.config.backend
+        backend = spec.get("backend") or self.config.jobs.backend
         if backend == "kubernetes" and kind != "train":
             raise InvalidInput("only training jobs run on the kubernetes backend", field="backend")
         job = JobInfo(id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}", kind=kind,
@@ -205,8 +302,10 @@ class JobManager:
         logger.info("cancel requested for %s", job.name)
         return self.get(job_id)
 
-    def watch(self, job_id: str, poll_s: float = POLL_S) -> Iterator[JobInfo]:
-        """Yield a snapshot now and whenever the job changes, until it ends."""
+    def watch(self, job_id: str, poll_s: float = POLL_S, timeout: float | None = None) -> Iterator[JobInfo]:
+        """Yield a snapshot now and whenever the job changes, until it ends (or `timeout` seconds pass:
+        DeadlineExceeded, as a client's watch gets)."""
+        end = None if timeout is None else time.monotonic() + timeout
         last: tuple[Any, ...] | None = None
         while True:
             job = self.get(job_id)
@@ -217,10 +316,13 @@ class JobManager:
             if job.state.terminal:
                 return
             deadline.check()
+            if end is not None and time.monotonic() >= end:
+                raise DeadlineExceeded(f"job {job.name} still {job.state.value} after {timeout}s")
             time.sleep(poll_s)
 
-    def wait(self, job_id: str, timeout_s: float | None = None) -> JobInfo:
-        end = None if timeout_s is None else time.monotonic() + timeout_s
+    def wait(self, job_id: str, /, timeout: float | None = None) -> JobInfo:
+        """The job once it ended, or its state when `timeout` seconds passed first."""
+        end = None if timeout is None else time.monotonic() + timeout
         while True:
             job = self.get(job_id)
             if job.state.terminal or (end is not None and time.monotonic() >= end):
@@ -267,8 +369,9 @@ class JobManager:
             alive = exit_code is None if child is not None else bool(job.pid and _pid_alive(job.pid, job.id))
             if alive:
                 if job.state == JobState.CANCELLING and job.cancel_requested_at and \
-                        time.time() - job.cancel_requested_at > self.config.cancel_grace_s:
-                    logger.warning("job %s ignored SIGTERM for %.0fs: killing it", job.name, self.config.cancel_grace_s)
+                        time.time() - job.cancel_requested_at > self.config.jobs.cancel_grace_s:
+                    logger.warning("job %s ignored SIGTERM for %.0fs: killing it", job.name,
+                                   self.config.jobs.cancel_grace_s)
                     self._signal(job, signal.SIGKILL)
                 continue
             self._children.pop(job.id, None)
@@ -312,7 +415,7 @@ class JobManager:
         for job in sorted((j for j in jobs if j.state == JobState.QUEUED), key=lambda j: j.create_time):
             if job.backend == "kubernetes":
                 self._start_kubernetes(job)
-            elif running < self.config.max_concurrent_jobs:
+            elif running < self.config.jobs.max_concurrent_jobs:
                 self._start_local(job)
                 running += 1
 

@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 
 from codeinstruct.core.errors import InvalidInput, Unavailable
-from codeinstruct.training.config import TrainingConfig
+from codeinstruct.training.config import KubernetesConfig, TrainingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -60,58 +60,59 @@ def trainjob_name(job_id: str) -> str:
     return name[:63].rstrip("-")
 
 
-def _in_pvc(path: str | None, config: TrainingConfig, field: str) -> str | None:
+def _in_pvc(path: str | None, k8s: KubernetesConfig, field: str) -> str | None:
     if path is None:
         return None
     if path.startswith("/"):
-        if not path.startswith(config.k8s_mount_path.rstrip("/") + "/"):
-            raise InvalidInput(f"{field} {path!r} must be inside the PVC mount {config.k8s_mount_path} "
+        if not path.startswith(k8s.mount_path.rstrip("/") + "/"):
+            raise InvalidInput(f"{field} {path!r} must be inside the PVC mount {k8s.mount_path} "
                                "(or relative to it) for the kubernetes backend", field=field)
         return path
-    return f"{config.k8s_mount_path.rstrip('/')}/{path}"
+    return f"{k8s.mount_path.rstrip('/')}/{path}"
 
 
 def trainjob_manifest(job_id: str, spec: dict[str, Any], config: TrainingConfig) -> dict[str, Any]:
     """The TrainJob for a training job spec {data, output_dir, config}; validated before it is returned."""
+    k8s = config.jobs.kubernetes
     train_config = dict(spec.get("config") or {})
     stages = train_config.get("stages") or []
-    train_config["stages"] = [{**s, "data": _in_pvc(s.get("data"), config, "stages.data")} for s in stages]
-    train_config.pop("jobs_dir", None)
+    train_config["stages"] = [{**s, "data": _in_pvc(s.get("data"), k8s, "stages.data")} for s in stages]
+    train_config.pop("jobs", None)  # where jobs run is the service's business, not the trainer's
     pod_spec = {
         "kind": "train",
-        "spec": {"data": _in_pvc(spec.get("data"), config, "data"),
-                 "output_dir": _in_pvc(spec["output_dir"], config, "output_dir"), "config": train_config},
+        "spec": {"data": _in_pvc(spec.get("data"), k8s, "data"),
+                 "output_dir": _in_pvc(spec["output_dir"], k8s, "output_dir"), "config": train_config},
     }
-    resources_: dict[str, Any] = {"cpu": config.k8s_cpu, "memory": config.k8s_memory}
-    if config.k8s_gpus:
-        resources_["nvidia.com/gpu"] = config.k8s_gpus
-    proc = config.k8s_num_proc_per_node
+    resources_: dict[str, Any] = {"cpu": k8s.cpu, "memory": k8s.memory}
+    if k8s.gpus:
+        resources_["nvidia.com/gpu"] = k8s.gpus
+    proc = k8s.num_proc_per_node
     override_spec: dict[str, Any] = {
-        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": config.k8s_pvc}}],
-        "containers": [{"name": CONTAINER, "volumeMounts": [{"name": "data", "mountPath": config.k8s_mount_path}]}],
+        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": k8s.pvc}}],
+        "containers": [{"name": CONTAINER, "volumeMounts": [{"name": "data", "mountPath": k8s.mount_path}]}],
     }
-    if config.k8s_node_selector:
-        override_spec["nodeSelector"] = dict(config.k8s_node_selector)
-    if config.k8s_tolerations:
-        override_spec["tolerations"] = [dict(t) for t in config.k8s_tolerations]
+    if k8s.node_selector:
+        override_spec["nodeSelector"] = dict(k8s.node_selector)
+    if k8s.tolerations:
+        override_spec["tolerations"] = [dict(t) for t in k8s.tolerations]
     manifest = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": KIND,
         "metadata": {
             "name": trainjob_name(job_id),
-            "namespace": config.k8s_namespace,
+            "namespace": k8s.namespace,
             "labels": {"app.kubernetes.io/name": "codeinstruct", "app.kubernetes.io/component": "training",
                        "codeinstruct.dev/job-id": job_id[:63]},
         },
         "spec": {
-            "runtimeRef": {"name": config.k8s_runtime, "apiGroup": GROUP, "kind": "ClusterTrainingRuntime"},
+            "runtimeRef": {"name": k8s.runtime, "apiGroup": GROUP, "kind": "ClusterTrainingRuntime"},
             "trainer": {
-                "image": config.k8s_image,
+                "image": k8s.image,
                 "command": ["torchrun", "-m", "codeinstruct.training.worker"],
                 "args": ["--spec-json", json.dumps(pod_spec, sort_keys=True)],
-                "env": [{"name": "CODEINSTRUCT_CACHE_DIR", "value": f"{config.k8s_mount_path.rstrip('/')}/cache"},
+                "env": [{"name": "CODEINSTRUCT_CACHE_DIR", "value": f"{k8s.mount_path.rstrip('/')}/cache"},
                         {"name": "HF_HUB_OFFLINE", "value": "1"}],
-                "numNodes": config.k8s_num_nodes,
+                "numNodes": k8s.num_nodes,
                 "numProcPerNode": int(proc) if proc.isdigit() else proc,
                 "resourcesPerNode": {"requests": resources_, "limits": dict(resources_)},
             },
@@ -142,6 +143,7 @@ class TrainJobClient:
 
     def __init__(self, config: TrainingConfig, api_client: Any = None):
         self.config = config
+        self.namespace = config.jobs.kubernetes.namespace
         if api_client is None:
             api_client = self._default_api_client()
         from kubernetes import client
@@ -164,17 +166,17 @@ class TrainJobClient:
 
     def submit(self, job_id: str, spec: dict[str, Any]) -> str:
         manifest = trainjob_manifest(job_id, spec, self.config)
-        created = self.api.create_namespaced_custom_object(GROUP, VERSION, self.config.k8s_namespace, PLURAL,
+        created = self.api.create_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL,
                                                            manifest)
         name = str(created["metadata"]["name"])
-        logger.info("submitted TrainJob %s/%s", self.config.k8s_namespace, name)
+        logger.info("submitted TrainJob %s/%s", self.namespace, name)
         return name
 
     def state(self, name: str) -> tuple[str | None, str]:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            obj = self.api.get_namespaced_custom_object(GROUP, VERSION, self.config.k8s_namespace, PLURAL, name)
+            obj = self.api.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name)
         except ApiException as exc:
             if exc.status == 404:
                 return None, "TrainJob not found"
@@ -185,7 +187,7 @@ class TrainJobClient:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            self.api.delete_namespaced_custom_object(GROUP, VERSION, self.config.k8s_namespace, PLURAL, name,
+            self.api.delete_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name,
                                                      propagation_policy="Foreground")
         except ApiException as exc:
             if exc.status != 404:

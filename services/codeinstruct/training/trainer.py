@@ -21,7 +21,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,6 @@ from codeinstruct.training.data import BatchPlan, Example, collate, data_fingerp
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, Any]], None]
-
-# Settings that do not change the loss curve: they may differ between a run and its resume.
-_NOT_IN_FINGERPRINT = {"max_steps", "resume", "save_every_steps", "keep_checkpoints", "merge_lora", "num_threads",
-                       "backend", "jobs_dir", "cancel_grace_s", "max_concurrent_jobs", "stages"}
 
 
 def resolve_model_path(model: str) -> str:
@@ -127,8 +123,7 @@ def _resolve_stages(data: Any, config: TrainingConfig) -> list[Stage]:
 
 
 def _fingerprint(config: TrainingConfig, plans: list[_StagePlan], base: str) -> str:
-    settings = {k: v for k, v in config.to_dict().items() if k not in _NOT_IN_FINGERPRINT and not k.startswith(
-        ("k8s_", "eval_"))}
+    settings = config.fingerprint_settings()
     settings["model"] = base
     stages = [(p.stage.name, p.fingerprint, p.plan.epochs, p.learning_rate) for p in plans]
     return stable_hash(settings, stages)
@@ -176,19 +171,11 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
     `progress` gets one dict per event (start, step, checkpoint, done); `should_stop` returning True
     (or a cancelled request scope) saves a checkpoint and raises Cancelled.
     """
-    import numpy as np
-    import torch
-    from transformers import get_scheduler
-
     config = config or TrainingConfig()
     output_dir = Path(output_dir)
     emit = progress or (lambda event: None)
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
     dist = _Distributed()
-    random.seed(config.seed)
-    np.random.seed(config.seed)
-    torch.manual_seed(config.seed)
+    _seed(config)
 
     model, tokenizer, base = load_model(config.model, config.dtype)
     plans = _plan_stages(data, config, tokenizer, dist.world)
@@ -200,40 +187,26 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in params)
-
-    state = checkpoints.TrainState(fingerprint=fingerprint)
-    resumed_from = None
-    last = checkpoints.latest(output_dir) if config.resume else None
-    if last is not None:
-        saved = checkpoints.load_state(last)
-        if saved.fingerprint != fingerprint:
-            raise FailedPrecondition(
-                f"{output_dir} holds checkpoints of a different run (other data or settings); use a new output "
-                f"folder or set training.resume to false", metadata={"checkpoint": str(last)})
-        checkpoints.load_weights(last, model)
-        state, resumed_from = saved, str(last)
-        logger.info("resuming from %s (step %d)", last, state.global_step)
+    state, last = _resume(output_dir, config, model, fingerprint)
+    resumed_from = str(last) if last is not None else None
 
     total_steps = sum(p.steps for p in plans)
-    limit = min(total_steps, config.max_steps) if config.max_steps else total_steps
-    emit({"event": "start", "total_steps": limit, "planned_steps": total_steps, "step": state.global_step,
+    clock = _Clock(limit=min(total_steps, config.max_steps) if config.max_steps else total_steps,
+                   tokens_at_start=state.tokens, first_step=state.global_step, world=dist.world)
+    emit({"event": "start", "total_steps": clock.limit, "planned_steps": total_steps, "step": state.global_step,
           "trainable_parameters": n_trainable, "resumed_from": resumed_from, "stages": [p.stage.name for p in plans]})
-    pad_id = tokenizer.pad_token_id
-    started, tokens_at_start, first_step = time.perf_counter(), state.tokens, state.global_step
     stopped, saved_step = "completed", state.global_step if resumed_from else -1
     optimizer = scheduler = None
 
     for stage_index in range(state.stage, len(plans)):
         sp = plans[stage_index]
-        optimizer = torch.optim.AdamW(params, lr=sp.learning_rate, weight_decay=config.weight_decay)
-        scheduler = get_scheduler(config.lr_scheduler, optimizer,
-                                  num_warmup_steps=int(config.warmup_ratio * sp.steps), num_training_steps=sp.steps)
+        optimizer, scheduler = _optimizer(params, sp, config)
         if last is not None and stage_index == state.stage and state.position > 0:
             checkpoints.load_optimizer(last, optimizer, scheduler)
             checkpoints.restore_rng(last)
         position = state.position if stage_index == state.stage else 0
         while position < sp.plan.total_micro_batches:
-            if state.global_step >= limit:
+            if state.global_step >= clock.limit:
                 stopped = "max_steps"
                 break
             if (should_stop and should_stop()) or _scope_cancelled():
@@ -242,46 +215,15 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
                 emit({"event": "cancelled", "step": state.global_step})
                 raise Cancelled(f"training cancelled at step {state.global_step}")
             step_start = time.perf_counter()
-            micro = range(position, min(position + config.gradient_accumulation_steps, sp.plan.total_micro_batches))
-            batches = []
-            for pos in micro:
-                epoch, indices = sp.plan.batch(pos)
-                mine = indices[dist.rank::dist.world]
-                batches.append(collate([sp.examples[i] for i in mine], pad_id,
-                                       None if config.dynamic_padding else config.max_length) if mine else None)
-            n_local = sum(int((b["labels"] != -100).sum()) for b in batches if b is not None)
-            n_tokens = dist.all_sum(n_local)
-            loss_sum = 0.0
-            for batch in batches:
-                if batch is None:
-                    continue
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                loss = torch.nn.functional.cross_entropy(
-                    logits[:, :-1].reshape(-1, logits.size(-1)).float(), batch["labels"][:, 1:].reshape(-1),
-                    ignore_index=-100, reduction="sum")
-                (loss / max(n_tokens, 1.0)).backward()
-                loss_sum += float(loss.detach())
-                state.tokens += int(batch["attention_mask"].sum())
-            dist.average_gradients(params)
-            if config.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-            lr = scheduler.get_last_lr()[0]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            position = micro.stop
+            step_loss, lr, epoch, position = _step(model, params, optimizer, scheduler, sp, position, config, dist,
+                                                   tokenizer.pad_token_id, state)
             state.global_step += 1
             state.position = position
-            step_loss = dist.all_sum(loss_sum) / max(n_tokens, 1.0)
             state.losses.append({"step": state.global_step, "stage": sp.stage.name, "loss": step_loss,
                                  "learning_rate": lr, "epoch": epoch})
-            elapsed = time.perf_counter() - started
-            done_here = state.global_step - first_step
-            tokens_per_s = (state.tokens - tokens_at_start) * dist.world / max(elapsed, 1e-9)
-            eta = elapsed / max(done_here, 1) * (limit - state.global_step)
-            emit({"event": "step", "step": state.global_step, "total_steps": limit, "stage": sp.stage.name,
-                  "epoch": epoch, "loss": step_loss, "learning_rate": lr, "tokens_per_s": tokens_per_s,
-                  "eta_s": eta, "step_time_s": time.perf_counter() - step_start})
+            emit({"event": "step", "step": state.global_step, "total_steps": clock.limit, "stage": sp.stage.name,
+                  "epoch": epoch, "loss": step_loss, "learning_rate": lr, **clock.rates(state),
+                  "step_time_s": time.perf_counter() - step_start})
             if state.global_step % config.save_every_steps == 0:
                 path = _save(output_dir, state, model, optimizer, scheduler, config, dist)
                 saved_step = state.global_step
@@ -293,16 +235,109 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
     if saved_step != state.global_step and optimizer is not None:
         _save(output_dir, state, model, optimizer, scheduler, config, dist)
     summary = _finish(model, tokenizer, base, output_dir, config, state, plans, dist)
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - clock.started
     summary.update({"resumed_from": resumed_from, "stopped": stopped, "elapsed_s": elapsed,
-                    "trainable_parameters": n_trainable,
-                    "tokens_per_s": (state.tokens - tokens_at_start) * dist.world / max(elapsed, 1e-9)})
+                    "trainable_parameters": n_trainable, "tokens_per_s": clock.rates(state)["tokens_per_s"]})
     if dist.rank == 0:
         import json
 
         write_text_atomic(output_dir / "training_summary.json", json.dumps(summary, indent=1))
     emit({"event": "done", **{k: v for k, v in summary.items() if k != "losses"}})
     return summary
+
+
+def _seed(config: TrainingConfig) -> None:
+    """Threads and every seed a run depends on (weights init, shuffling, dropout)."""
+    import numpy as np
+    import torch
+
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+
+
+def _resume(output_dir: Path, config: TrainingConfig, model: Any,
+            fingerprint: str) -> tuple[checkpoints.TrainState, Path | None]:
+    """The state to start from: the latest checkpoint's (its weights loaded into `model`), or a new one."""
+    last = checkpoints.latest(output_dir) if config.resume else None
+    if last is None:
+        return checkpoints.TrainState(fingerprint=fingerprint), None
+    saved = checkpoints.load_state(last)
+    if saved.fingerprint != fingerprint:
+        raise FailedPrecondition(
+            f"{output_dir} holds checkpoints of a different run (other data or settings); use a new output "
+            f"folder or set training.resume to false", metadata={"checkpoint": str(last)})
+    checkpoints.load_weights(last, model)
+    logger.info("resuming from %s (step %d)", last, saved.global_step)
+    return saved, last
+
+
+def _optimizer(params: list[Any], sp: _StagePlan, config: TrainingConfig) -> tuple[Any, Any]:
+    """A fresh AdamW and learning-rate schedule for one stage."""
+    import torch
+    from transformers import get_scheduler
+
+    optimizer = torch.optim.AdamW(params, lr=sp.learning_rate, weight_decay=config.weight_decay)
+    scheduler = get_scheduler(config.lr_scheduler, optimizer,
+                              num_warmup_steps=int(config.warmup_ratio * sp.steps), num_training_steps=sp.steps)
+    return optimizer, scheduler
+
+
+def _step(model: Any, params: list[Any], optimizer: Any, scheduler: Any, sp: _StagePlan, position: int,
+          config: TrainingConfig, dist: _Distributed, pad_id: int,
+          state: checkpoints.TrainState) -> tuple[float, float, int, int]:
+    """One optimizer step over the next micro-batches from `position`: (loss per label token, learning
+    rate, epoch, next position). Counts the step's tokens into `state.tokens`."""
+    import torch
+
+    micro = range(position, min(position + config.gradient_accumulation_steps, sp.plan.total_micro_batches))
+    batches = []
+    epoch = 0
+    for pos in micro:
+        epoch, indices = sp.plan.batch(pos)
+        mine = indices[dist.rank::dist.world]
+        batches.append(collate([sp.examples[i] for i in mine], pad_id,
+                               None if config.dynamic_padding else config.max_length) if mine else None)
+    # Every rank divides by the global label-token count, so averaged gradients equal one big batch's.
+    n_tokens = dist.all_sum(sum(int((b["labels"] != -100).sum()) for b in batches if b is not None))
+    loss_sum = 0.0
+    for batch in batches:
+        if batch is None:
+            continue
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        loss = torch.nn.functional.cross_entropy(
+            logits[:, :-1].reshape(-1, logits.size(-1)).float(), batch["labels"][:, 1:].reshape(-1),
+            ignore_index=-100, reduction="sum")
+        (loss / max(n_tokens, 1.0)).backward()
+        loss_sum += float(loss.detach())
+        state.tokens += int(batch["attention_mask"].sum())
+    dist.average_gradients(params)
+    if config.max_grad_norm:
+        torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+    lr = scheduler.get_last_lr()[0]
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return dist.all_sum(loss_sum) / max(n_tokens, 1.0), lr, epoch, micro.stop
+
+
+@dataclass
+class _Clock:
+    """Throughput and ETA of this session (a resumed run counts from where it resumed)."""
+
+    limit: int
+    tokens_at_start: int
+    first_step: int
+    world: int
+    started: float = field(default_factory=time.perf_counter)
+
+    def rates(self, state: checkpoints.TrainState) -> dict[str, float]:
+        elapsed = time.perf_counter() - self.started
+        done_here = state.global_step - self.first_step
+        return {"tokens_per_s": (state.tokens - self.tokens_at_start) * self.world / max(elapsed, 1e-9),
+                "eta_s": elapsed / max(done_here, 1) * (self.limit - state.global_step)}
 
 
 def _scope_cancelled() -> bool:

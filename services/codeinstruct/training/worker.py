@@ -69,7 +69,8 @@ def run_spec(kind: str, spec: dict[str, Any], writer: StatusWriter, stop: thread
     if kind == "train":
         from codeinstruct.training.trainer import train
 
-        config = build(TrainingConfig, "training", file_data={"training": spec.get("config") or {}}, use_env=False)
+        # The manager resolved the settings (its own < environment < request): none read again here.
+        config = build(TrainingConfig, "training", data={"training": spec.get("config") or {}}, use_env=False)
         summary = train(spec.get("data"), spec["output_dir"], config, progress=training_progress(writer),
                         should_stop=stop.is_set)
         losses = summary["losses"]
@@ -77,14 +78,18 @@ def run_spec(kind: str, spec: dict[str, Any], writer: StatusWriter, stop: thread
         summary["first_loss"] = losses[0]["loss"] if losses else None
         return summary
     if kind == "evaluate":
+        from codeinstruct.settings import Settings
         from codeinstruct.training.evaluate import evaluate_model
 
         def on_progress(event: dict[str, Any]) -> None:
             done, total = event.get("done", 0), max(event.get("total", 1), 1)
             writer.update(progress=done / total, message=f"{event.get('phase', '')} {done}/{total}")
 
+        # Secrets (an engine's api_key) are not in job specs: the environment supplies them again.
+        settings = Settings.from_mapping(spec.get("settings") or {})
         return evaluate_model(spec["model"], limit=spec.get("limit"), k=tuple(spec.get("k") or (1,)),
-                              n_samples=int(spec.get("n_samples") or 1), file_data=spec.get("file_data"),
+                              n_samples=int(spec.get("n_samples") or 1), config=settings.training,
+                              engine_config=settings.generation.engine, sandbox_config=settings.sandbox,
                               output=spec.get("output"), progress=on_progress, should_stop=stop.is_set)
     raise ValueError(f"unknown job kind {kind!r}")
 

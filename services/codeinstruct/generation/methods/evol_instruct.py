@@ -39,7 +39,7 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     evolve = prompts.load("evol_instruct.evolve")
     equal = prompts.load("evol_instruct.equal")
     answer = prompts.load("answer")
-    pool = heuristics(cfg.evol_heuristics)
+    pool = heuristics(cfg.evol.heuristics)
     for chunk in batches(list(seeds), ctx.batch):
         outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
         current = {}
@@ -49,7 +49,7 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
             else:
                 outcomes[seed["id"]].reject("seed_has_no_instruction")
         live = [s for s in chunk if s["id"] in current]
-        for round_no in range(1, cfg.evol_rounds + 1):
+        for round_no in range(1, cfg.evol.rounds + 1):
             if not live:
                 break
             picks = {}
@@ -58,8 +58,8 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                 picks[seed["id"]] = rng.choices(pool, weights=[w for _, _, w in pool])[0]
             texts = ctx.chat(
                 [evolve.render(method=picks[s["id"]][1], instruction=current[s["id"]]) for s in live],
-                [ctx.params(s["id"], "evolve", round_no, temperature=cfg.evol_temperature, top_p=cfg.evol_top_p,
-                            max_tokens=cfg.evol_max_tokens) for s in live])
+                [ctx.params(s["id"], "evolve", round_no, temperature=cfg.evol.temperature, top_p=cfg.evol.top_p,
+                            max_tokens=cfg.evol.max_tokens) for s in live])
             candidates: list[tuple[dict[str, Any], str]] = []
             for seed, (text,) in zip(live, texts, strict=True):
                 evolved = parsers.clean_evolved(text)
@@ -69,7 +69,7 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                     outcomes[seed["id"]].reject(exc.reason, exc.detail)
                     continue
                 candidates.append((seed, evolved))
-            if cfg.evol_equality_check and candidates:
+            if cfg.evol.equality_check and candidates:
                 verdicts = ctx.chat(
                     [equal.render(first=current[s["id"]], second=e) for s, e in candidates],
                     [ctx.params(s["id"], "equal", round_no, max_tokens=8) for s, _ in candidates])
@@ -81,13 +81,13 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                         kept.append((seed, evolved))
                 candidates = kept
             answers: list[str] = [""] * len(candidates)
-            if cfg.evol_answer and candidates:
+            if cfg.evol.answer and candidates:
                 answers = [a[0] for a in ctx.chat(
                     [answer.render(instruction=e) for _, e in candidates],
                     [ctx.params(s["id"], "answer", round_no, temperature=cfg.answer_temperature)
                      for s, _ in candidates])]
             for (seed, evolved), reply in zip(candidates, answers, strict=True):
-                if cfg.evol_answer:
+                if cfg.evol.answer:
                     try:
                         parsers.check_answer(reply)
                     except Rejected as exc:

@@ -34,7 +34,7 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     template = prompts.load("inverse_instruct.summarize")
     prefixes = prompts.load("inverse_instruct.prefixes").lines()
     # one prompt per sample: each sample has its own prefix, so n=1 per prompt
-    per_call = max(1, ctx.batch // cfg.inverse_samples)
+    per_call = max(1, ctx.batch // cfg.inverse.samples)
     for chunk in batches(list(seeds), per_call):
         outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
         jobs: list[tuple[dict[str, Any], int, str, str]] = []  # seed, sample, code, started answer
@@ -45,15 +45,15 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                 outcomes[seed["id"]].reject(exc.reason, exc.detail)
                 continue
             language = seed.get("language", "python")
-            for k in range(cfg.inverse_samples):
+            for k in range(cfg.inverse.samples):
                 rng = random.Random(ctx.seed_for(seed["id"], "prefix", k))
                 start = f"{rng.choice(prefixes)} {LANGUAGE_NAMES.get(language, language)}"
                 jobs.append((seed, k, code, start))
         prompts_text = [
             ctx.engine.apply_chat_template([{"role": "user", "content": template.render(code=code)}]) + start
             for _, _, code, start in jobs]
-        params = [ctx.params(seed["id"], "summarize", k, temperature=cfg.inverse_temperature,
-                             repetition_penalty=cfg.inverse_repetition_penalty, max_tokens=cfg.inverse_max_tokens)
+        params = [ctx.params(seed["id"], "summarize", k, temperature=cfg.inverse.temperature,
+                             repetition_penalty=cfg.inverse.repetition_penalty, max_tokens=cfg.inverse.max_tokens)
                   for seed, k, _, _ in jobs]
         texts = ctx.engine.generate(prompts_text, params) if jobs else []
         seen: dict[str, set[str]] = {s["id"]: set() for s in chunk}

@@ -1,9 +1,9 @@
 """Self-Instruct: new instructions from seed instructions, then answers (the Semi-Instruct baseline).
 
-For each seed, the prompt shows that seed's instruction plus `self_instruct_examples - 1` others
+For each seed, the prompt shows that seed's instruction plus `self_instruct.examples - 1` others
 drawn (seeded) from the seed pool, and asks for one new task. New instructions pass Self-Instruct's
 filters (length, no unsupported modality, not starting with punctuation) and must not be too close
-to any example (ROUGE-L above `self_instruct_max_similarity`); then the model answers them.
+to any example (ROUGE-L above `self_instruct.max_similarity`); then the model answers them.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                 continue
             others = [p for p in pool if p != own]
             rng = random.Random(ctx.seed_for(seed["id"], "examples"))
-            examples = [own, *rng.sample(others, min(len(others), cfg.self_instruct_examples - 1))]
+            examples = [own, *rng.sample(others, min(len(others), cfg.self_instruct.examples - 1))]
             jobs.append((seed, examples))
         turns = [new_template.render(examples="\n".join(f"Task {i}: {e}" for i, e in enumerate(ex, 1)),
                                      next=str(len(ex) + 1)) for _, ex in jobs]
-        texts = ctx.chat(turns, [ctx.params(s["id"], "new", 0, temperature=cfg.self_instruct_temperature,
+        texts = ctx.chat(turns, [ctx.params(s["id"], "new", 0, temperature=cfg.self_instruct.temperature,
                                             max_tokens=160) for s, _ in jobs])
         fresh: list[tuple[dict[str, Any], str]] = []
         for (seed, examples), (text,) in zip(jobs, texts, strict=True):
@@ -49,7 +49,7 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
                 outcomes[seed["id"]].reject(exc.reason, exc.detail)
                 continue
             closest = max(scorer.score(e, instruction)["rougeL"].fmeasure for e in examples)
-            if closest > cfg.self_instruct_max_similarity:
+            if closest > cfg.self_instruct.max_similarity:
                 outcomes[seed["id"]].reject("too_similar_to_seed", f"ROUGE-L {closest:.2f}")
                 continue
             fresh.append((seed, instruction))

@@ -1,12 +1,12 @@
 """WaveCoder generator: instruction examples of four code tasks from raw code.
 
-For each raw code seed, `wavecoder_tasks_per_seed` tasks are taken in rotation (by seed id) from
+For each raw code seed, `wavecoder.tasks_per_seed` tasks are taken in rotation (by seed id) from
 summarization / generation / translation / repair; each task asked ends as one record or one
 counted rejection. Records: `task`, `language` (a translation's is its target), `instruction` (1-2
 sentences, then the information: the code it refers to, or nothing), `response`, `code` (empty for
 summarization). The discriminator checklist and the KCenterGreedy coreset are scoring stages.
 
-Two ways to prompt (`generation.wavecoder_prompting`):
+Two ways to prompt (`generation.wavecoder.prompting`):
 - `single`: one answer in WaveCoder's labelled format (Task name / Instruction / Information /
   Solution), accepted only when every label appears exactly once and in order, the task name is
   the one asked for, the instruction is 1-2 sentences, the information at most 2 sentences of
@@ -57,10 +57,10 @@ def jobs_for(seed: dict[str, Any], ctx: Context, outcome: SeedOutcome) -> list[t
     """(task, answer language) of each task asked of `seed`; tasks that cannot be asked are rejected."""
     cfg = ctx.config
     jobs = []
-    for task in tasks_for(seed["id"], cfg.wavecoder_tasks, cfg.wavecoder_tasks_per_seed):
+    for task in tasks_for(seed["id"], cfg.wavecoder.tasks, cfg.wavecoder.tasks_per_seed):
         language = seed.get("language", "python")
         if task == "translation":
-            targets = [t for t in cfg.wavecoder_translation_languages if t != language]
+            targets = [t for t in cfg.wavecoder.translation_languages if t != language]
             if not targets:
                 outcome.reject("no_translation_target")
                 continue
@@ -70,7 +70,7 @@ def jobs_for(seed: dict[str, Any], ctx: Context, outcome: SeedOutcome) -> list[t
 
 
 def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
-    if ctx.config.wavecoder_prompting == "single":
+    if ctx.config.wavecoder.prompting == "single":
         yield from _run_single(seeds, ctx)
     else:
         yield from _run_staged(seeds, ctx)
@@ -79,7 +79,7 @@ def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
 def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
     cfg = ctx.config
     template = prompts.load("wavecoder.generate")
-    per_call = max(1, ctx.batch // cfg.wavecoder_tasks_per_seed)
+    per_call = max(1, ctx.batch // cfg.wavecoder.tasks_per_seed)
     for chunk in batches(list(seeds), per_call):
         outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
         jobs: list[tuple[dict[str, Any], str, str]] = []  # seed, task, answer language
@@ -99,7 +99,7 @@ def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
         texts = ctx.engine.generate(
             [ctx.engine.apply_chat_template([{"role": "user", "content": turn}]) + start
              for turn, start in zip(turns, starts, strict=True)],
-            [ctx.params(seed["id"], task, 0, temperature=cfg.wavecoder_temperature) for seed, task, _ in jobs]
+            [ctx.params(seed["id"], task, 0, temperature=cfg.wavecoder.temperature) for seed, task, _ in jobs]
         ) if jobs else []
         for (seed, task, target), start, (completion,) in zip(jobs, starts, texts, strict=True):
             text = start + completion
@@ -205,7 +205,7 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
     def chat(text: str) -> str:
         return ctx.engine.apply_chat_template([{"role": "user", "content": text}])
 
-    per_call = max(1, ctx.batch // cfg.wavecoder_tasks_per_seed)
+    per_call = max(1, ctx.batch // cfg.wavecoder.tasks_per_seed)
     for chunk in batches(list(seeds), per_call):
         outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
         jobs: list[_Job] = []
@@ -226,7 +226,7 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
         answers = ctx.engine.generate(
             [chat(ask.render(language="python", language_name="Python", code=j.code)) + j.instruction
              for j in open_jobs],
-            [ctx.params(j.seed["id"], f"{j.task}/instruction", temperature=cfg.wavecoder_temperature,
+            [ctx.params(j.seed["id"], f"{j.task}/instruction", temperature=cfg.wavecoder.temperature,
                         stop=("\n", "```"), max_tokens=min(cfg.max_tokens, INSTRUCTION_TOKENS)) for j in open_jobs],
         ) if open_jobs else []
         failed: set[int] = set()
@@ -242,7 +242,7 @@ def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedO
         asked = [j for j in jobs if j.task != "repair"]
         answers = ctx.engine.generate(
             [chat(_answer_prompt(asks, j)) + j.answer_start for j in asked],
-            [ctx.params(j.seed["id"], f"{j.task}/answer", temperature=cfg.wavecoder_temperature,
+            [ctx.params(j.seed["id"], f"{j.task}/answer", temperature=cfg.wavecoder.temperature,
                         **({"stop": ("\n\n", "```"), "max_tokens": min(cfg.max_tokens, SUMMARY_TOKENS)}
                            if j.task == "summarization" else {"stop": ("```",)})) for j in asked],
         ) if asked else []
