@@ -11,6 +11,7 @@ from codeinstruct.core.config import ServerConfig
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox.client import SandboxClient
+from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.core import Sandbox
 from codeinstruct.sandbox.service import FULL_NAME, make_spec
 from codeinstruct.server.bootstrap import GrpcServer
@@ -83,5 +84,5 @@ def test_health_reports_the_service(server: GrpcServer) -> None:
 
 def test_inprocess_target() -> None:
     config = sandbox_config(workers=1, uid_base=sandbox_config().uid_base + 2)
-    with SandboxClient("inprocess", {"sandbox": {"workers": 1, "uid_base": config.uid_base}}) as client:
+    with SandboxClient("inprocess", config=SandboxConfig(workers=1, uid_base=config.uid_base)) as client:
         assert client.execute("print('in process')").stdout == "in process\n"

@@ -107,20 +107,17 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
 
 
 def build(cls: type[T], section: str, *, data: Mapping[str, Any] | None = None,
-          overrides: Mapping[str, Any] | None = None, use_env: bool = True,
-          file_data: Mapping[str, Any] | None = None) -> T:
+          overrides: Mapping[str, Any] | None = None, use_env: bool = True) -> T:
     """Build config dataclass `cls` for `section` of the parsed file `data`, the environment and flags.
 
     `overrides` are flag values; entries whose value is None (a flag not given) are ignored. A field
     whose type is itself a config dataclass is a nested section (`generation.engine`,
     `generation.evol`): its file value is a mapping, its overrides a mapping (or a built instance),
     its environment variables `CODEINSTRUCT_<SECTION>_<FIELD>__<KEY>`.
-    `file_data` is the former name of `data`, still accepted from the sandbox package.
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
-    source = data if data is not None else file_data
-    return _build(cls, section, section, (source or {}).get(section) or {}, overrides or {}, use_env)
+    return _build(cls, section, section, (data or {}).get(section) or {}, overrides or {}, use_env)
 
 
 def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides: Mapping[str, Any],

@@ -10,11 +10,9 @@ values are the sandbox's plain result dataclasses.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
-from codeinstruct.sandbox.types import CapturedOutput, ExecutionResult, Limits, TestsResult
-
-LimitsArg = Limits | dict[str, Any] | None
+from codeinstruct.sandbox.types import BatchRun, CapturedOutput, ExecutionResult, LimitsArg, SandboxInfo, TestsResult
 
 
 class SandboxLike(Protocol):
@@ -23,7 +21,7 @@ class SandboxLike(Protocol):
     def execute(self, code: str, language: str = ..., stdin: str = ...,
                 limits: LimitsArg = ...) -> ExecutionResult: ...
 
-    def execute_batch(self, runs: list[dict[str, Any]],
+    def execute_batch(self, runs: list[BatchRun],
                       concurrency: int | None = ...) -> Iterator[tuple[int, ExecutionResult]]: ...
 
     def run_tests(self, code: str, language: str, entry_point: str, tests: list[dict[str, str]],
@@ -32,6 +30,6 @@ class SandboxLike(Protocol):
     def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
                         limits: LimitsArg = ...) -> list[CapturedOutput]: ...
 
-    def info(self) -> dict[str, Any]: ...
+    def info(self) -> SandboxInfo: ...
 
     def close(self) -> None: ...

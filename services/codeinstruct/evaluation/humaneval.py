@@ -28,7 +28,7 @@ from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import write_jsonl_atomic
 from codeinstruct.core.statuses import Status
-from codeinstruct.sandbox.types import TestsResult
+from codeinstruct.sandbox.types import Limits, TestsResult
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10
         with open_sandbox(INPROCESS, SandboxConfig()) as sandbox:
             return evaluate_samples(samples, k=k, runner=sandbox, timeout_s=timeout_s, problems=problems,
                                     memory_mb=memory_mb, concurrency=concurrency)
-    limits = {"timeout_s": timeout_s, "memory_mb": memory_mb}
+    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
 
     box = runner
 
@@ -133,7 +133,7 @@ def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10
                                   limits, harness="humaneval")
         return _verdict(result)
 
-    width = concurrency or int(runner.info().get("workers", 1)) or 1
+    width = concurrency or runner.info()["workers"] or 1
     with ThreadPoolExecutor(max_workers=max(1, width), thread_name_prefix="humaneval") as pool:
         verdicts = list(pool.map(score, samples))
     results = [{**sample, "result": text, "passed": passed}

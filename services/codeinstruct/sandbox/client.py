@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from codeinstruct.core.config import build
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
@@ -21,12 +20,13 @@ from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
 class SandboxClient(ServiceClient):
     """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `inprocess`."""
 
-    def __init__(self, target: str = "inprocess", file_data: dict | None = None, *, auth_token: str | None = None):
+    def __init__(self, target: str = "inprocess", *, config: SandboxConfig | None = None,
+                 auth_token: str | None = None):
         from codeinstruct.sandbox.service import make_spec
 
         self.target = target
         channel = self._connect(
-            target, lambda: make_spec(config=build(SandboxConfig, "sandbox", file_data=file_data or {})),
+            target, lambda: make_spec(config=config or SandboxConfig()),
             auth_token=auth_token)
         self._stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
 

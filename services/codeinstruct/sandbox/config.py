@@ -3,7 +3,7 @@
 Example:
     >>> from codeinstruct.core.config import build
     >>> from codeinstruct.sandbox.config import SandboxConfig
-    >>> build(SandboxConfig, "sandbox", file_data={"sandbox": {"workers": 2}}).workers
+    >>> build(SandboxConfig, "sandbox", data={"sandbox": {"workers": 2}}).workers
     2
 """
 

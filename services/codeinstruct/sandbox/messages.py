@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from codeinstruct.core.statuses import Status, from_proto, to_proto
+from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox.types import CapturedOutput, CaseResult, ExecutionResult, Limits, LimitsArg, TestsResult
 from codeinstruct.v1 import common_pb2, sandbox_pb2
+
+
+def to_proto(status: Status | str) -> int:
+    return int(common_pb2.SandboxStatus.Value(f"SANDBOX_STATUS_{Status(status).value}"))
+
+
+def from_proto(value: int) -> Status:
+    """A proto status; UNSPECIFIED (a peer that sent none) reads as SANDBOX_ERROR, never as a pass."""
+    name = common_pb2.SandboxStatus.Name(value)  # type: ignore[arg-type]
+    if name == "SANDBOX_STATUS_UNSPECIFIED":
+        return Status.SANDBOX_ERROR
+    return Status(name.removeprefix("SANDBOX_STATUS_"))
 
 
 def _status(status: Status) -> Any:

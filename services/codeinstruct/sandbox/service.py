@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import grpc
 
-from codeinstruct.core.config import build
 from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.core import Sandbox
@@ -62,15 +61,15 @@ class SandboxServicer(sandbox_pb2_grpc.SandboxServiceServicer):
             worker_recycles=info["worker_recycles"], healthy_workers=info["healthy_workers"])
 
 
-def make_spec(file_data: dict | None = None, *, config: SandboxConfig | None = None,
+def make_spec(*, config: SandboxConfig | None = None,
               sandbox: Sandbox | None = None) -> ServiceSpec:
-    """The sandbox service for a server: builds (and self-checks) a Sandbox from the `sandbox` section.
+    """The sandbox service for a server: builds (and self-checks) a Sandbox from `config` (Settings.sandbox).
 
     Pass `sandbox` to serve an existing instance (it is then not closed with the server).
     """
     owned = sandbox is None
     if sandbox is None:
-        sandbox = Sandbox(config or build(SandboxConfig, "sandbox", file_data=file_data or {}))
+        sandbox = Sandbox(config or SandboxConfig())
     servicer = SandboxServicer(sandbox)
 
     def register(server: grpc.Server) -> None:
