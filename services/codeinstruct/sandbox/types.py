@@ -9,6 +9,13 @@ from typing import Any, NotRequired, TypedDict
 from codeinstruct.core.statuses import Status
 
 
+def _with_status_text(result: Any) -> dict[str, Any]:
+    """A result dataclass as JSON-ready fields, its `status` as the contract's text ("OK" ...)."""
+    data = dataclasses.asdict(result)
+    data["status"] = str(result.status)
+    return data
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-run limits; None means the service default. Values above the service maxima are rejected."""
@@ -65,10 +72,7 @@ class ExecutionResult:
     signal: str = ""
     detail: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["status"] = str(self.status)
-        return data
+    to_dict = _with_status_text
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,7 @@ class CaseResult:
     detail: str = ""
     wall_time_s: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["status"] = str(self.status)
-        return data
+    to_dict = _with_status_text
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,4 @@ class CapturedOutput:
     output: str = ""
     detail: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["status"] = str(self.status)
-        return data
+    to_dict = _with_status_text
