@@ -69,12 +69,9 @@ class Sandbox:
                            limits.max_output_bytes)
         selfcheck.verify(self.config, self.classify(raw, recipe))
 
-    @property
-    def healthy(self) -> bool:
-        """False while no worker can be made healthy (the service then reports NOT_SERVING)."""
-        return self._pool.healthy
-
     def on_health(self, callback: Callable[[bool], None]) -> None:
+        """`callback(False)` while no worker can be made healthy (the service then reports NOT_SERVING),
+        `callback(True)` otherwise: called now and on every change."""
         self._pool.on_health(callback)
 
     # -- lifecycle ---------------------------------------------------------------------------------

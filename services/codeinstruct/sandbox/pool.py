@@ -15,6 +15,7 @@ those recycles, and reports whether any worker can be made healthy (the service'
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
+from typing import cast
 
 from prometheus_client import Counter, Gauge
 
@@ -208,8 +210,10 @@ class WorkerHandle:
         proc = self.proc
         if proc is None or proc.stderr is None:
             return
-        stream, pending = proc.stderr, b""
-        while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
+        # The file object, not its fd: stop() closes it, and a closed file raises instead of reading
+        # whatever a reused fd number would be. Popen's pipes are buffered readers (read1: what is there).
+        stream, pending = cast(io.BufferedReader, proc.stderr), b""
+        while chunk := stream.read1(1 << 16):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()[: _LOG_LINE_CHARS * 4]
             for line in lines:
@@ -335,17 +339,18 @@ class WorkerPool:
         return len(self._workers)
 
     @property
-    def healthy(self) -> bool:
-        with self._lock:
-            return len(self._broken) < len(self._workers)
-
-    @property
     def healthy_workers(self) -> int:
         with self._lock:
             return len(self._workers) - len(self._broken)
 
+    @property
+    def healthy(self) -> bool:
+        return self.healthy_workers > 0
+
     def on_health(self, callback: Callable[[bool], None]) -> None:
+        """Call `callback(healthy)` now and on every change."""
         self._health_callbacks.append(callback)
+        callback(self.healthy)
 
     def _start(self, worker: WorkerHandle) -> None:
         worker.start()
@@ -387,7 +392,8 @@ class WorkerPool:
 
     def _restart(self, worker: WorkerHandle, reason: str) -> None:
         logger.warning("replacing sandbox worker %d (%s)", worker.index, reason)
-        self.recycles += 1
+        with self._lock:
+            self.recycles += 1
         WORKER_RECYCLES.labels(reason=reason.split(":")[0][:40]).inc()
         worker.stop()
         if self._closed:
@@ -406,8 +412,9 @@ class WorkerPool:
                 self._broken.pop(index, None)
             else:
                 self._broken[index] = reason
-            after = len(self._broken) < len(self._workers)
-            HEALTHY_WORKERS.set(len(self._workers) - len(self._broken))
+            count = len(self._workers) - len(self._broken)
+        HEALTHY_WORKERS.set(count)
+        after = count > 0
         if before != after:
             logger.error("sandbox health: %s", "SERVING" if after else
                          f"NOT_SERVING, no worker can start ({reason})")

@@ -76,4 +76,4 @@ def make_spec(*, config: SandboxConfig | None = None,
         register_strict(sandbox_pb2_grpc.add_SandboxServiceServicer_to_server, servicer, server)
 
     return ServiceSpec(FULL_NAME, register, close=sandbox.close if owned else None, extra={"sandbox": sandbox},
-                       watch_health=sandbox.on_health, healthy=lambda: sandbox.healthy)
+                       watch_health=sandbox.on_health)

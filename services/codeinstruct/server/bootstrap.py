@@ -42,17 +42,16 @@ class ServiceSpec:
 
     `full_name` is the proto service name (health status key and reflection entry); `register`
     adds the servicer; `close` releases resources (engines, worker pools) after the server stopped;
-    `healthy` and `watch_health` let a service report NOT_SERVING while it cannot serve.
+    `watch_health` lets a service report NOT_SERVING while it cannot serve.
     """
 
     full_name: str
     register: Callable[[grpc.Server], None]
     close: Callable[[], None] | None = None
     extra: dict[str, object] = field(default_factory=dict)
-    # Given a callback, the service calls it with False while it cannot serve (and True once it can
-    # again); the server turns that into the service's health status.
+    # Given a callback, the service calls it at once with whether it can serve, then on each change;
+    # the server turns that into the service's health status.
     watch_health: Callable[[Callable[[bool], None]], None] | None = None
-    healthy: Callable[[], bool] | None = None
 
 
 def channel_options(config: ServerConfig) -> list[tuple[str, int]]:
@@ -112,7 +111,7 @@ class GrpcServer:
             start_http_server(self.config.metrics_port)
             logger.info("Prometheus metrics on :%d/metrics", self.config.metrics_port)
         for spec in self.specs:
-            self.set_serving(spec.full_name, spec.healthy() if spec.healthy is not None else True)
+            self.set_serving(spec.full_name, True)
             if spec.watch_health is not None:
                 spec.watch_health(functools.partial(self.set_serving, spec.full_name))
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
