@@ -202,9 +202,6 @@ class Sandbox:
         self._check_stdin(stdin)
         resolved = self._limits(limits)
         deadline.check()
-        early = self._compile_stage_error(recipe, code)
-        if early is not None:
-            return early
         if recipe.compiled:
             return next(self._compiled_runs(recipe, code, resolved, [stdin]))
         raw = self._run(self._request(recipe, code, resolved), stdin, resolved)
@@ -225,6 +222,11 @@ class Sandbox:
         A failed compile is SYNTAX_ERROR (MEMORY_EXCEEDED and TIMEOUT keep their status) and is the
         verdict of every run. Results are yielded one by one, so a caller keeps at most one full output.
         """
+        early = self._compile_stage_error(recipe, code)
+        if early is not None:
+            for _ in stdins:
+                yield early
+            return
         worker = self._pool.acquire()
         broken, reason = False, ""
         try:
@@ -240,10 +242,10 @@ class Sandbox:
                 for _ in stdins:
                     yield result
                 return
+            request = self._request(recipe, code, limits, compiled=True)
             for stdin in stdins:
                 deadline.check()
-                raw = self._run_on(worker, self._request(recipe, code, limits, compiled=True), stdin,
-                                   limits.timeout_s, limits.max_output_bytes)
+                raw = self._run_on(worker, request, stdin, limits.timeout_s, limits.max_output_bytes)
                 if raw.worker_lost:
                     broken, reason = True, raw.error
                 yield self.classify(raw, recipe, limits.max_output_bytes)
@@ -388,22 +390,18 @@ class Sandbox:
                    harness: str) -> Iterator[tuple[ExecutionResult, str | None]]:
         if not inputs:
             return
-        early = self._compile_stage_error(recipe, code)
-        if early is not None:
-            for _ in inputs:
-                yield early, None
-            return
         if recipe.compiled:
             for result in self._compiled_runs(recipe, code, resolved, inputs):
                 yield result, None
             return
+        stdin_request = None if entry_point else self._request(recipe, code, resolved)  # the same for every input
         for item in inputs:
             deadline.check()
-            if entry_point:
+            if stdin_request is None:
                 mode = "humaneval" if harness == "humaneval" else "call"
                 request = self._request(recipe, code, resolved, harness={"mode": mode, "input": item})
                 raw = self._run(request, "", resolved)
                 yield verdicts.call_outcome(raw, recipe, resolved.max_output_bytes)
             else:
-                raw = self._run(self._request(recipe, code, resolved), item, resolved)
+                raw = self._run(stdin_request, item, resolved)
                 yield self.classify(raw, recipe, resolved.max_output_bytes), None
