@@ -7,7 +7,7 @@ namespaces as an unprivileged uid and as the pid namespace's init (`bwrap --as-p
 
 and talks to it over a SOCK_SEQPACKET socket. A "run" control message (small JSON: id, stage,
 memory budget) carries five fds as SCM_RIGHTS: the run's stdin, stdout, stderr and report pipes and a
-sealed memfd with the run's payload (files, argv or harness spec, environment, limits, report token).
+memfd with the run's payload (files, argv or harness spec, environment, limits, report token).
 
 Isolation between runs (docs/sandbox.md, "Threat model"):
 - The worker never reads a payload: it forks first, and only the run child reads its own payload
@@ -290,7 +290,6 @@ def _child(control: Message, fds: list[int], worker: Worker, base_address_space:
 class Worker:
     def __init__(self, sock: socket.socket, options: Message):
         self.sock = sock
-        self.options = options
         self.pid = os.getpid()
         # Full isolation: we are init of our own pid namespace (bwrap --as-pid-1) and hold
         # CAP_SYS_ADMIN in our user namespace, which each run child uses for its own mounts and drops.
