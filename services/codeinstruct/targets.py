@@ -13,7 +13,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Protocol, TypeVar
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
@@ -34,75 +35,86 @@ def check_target(target: str, field: str) -> None:
         raise InvalidInput(f"{field} must be host:port or {INPROCESS!r}, got {target!r}", field=field)
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Closable)
+
+
 @contextlib.contextmanager
-def open_sandbox(target: str, config: SandboxConfig, field: str = "sandbox_target") -> Iterator[SandboxLike]:
-    """A `Sandbox` built from `config` (inprocess) or a `SandboxClient` (deployed), closed after use."""
+def _opened(target: str, field: str, local: Callable[[], S], remote: Callable[[], S]) -> Iterator[S]:
+    """`local()` for `inprocess`, else `remote()` (each imports what it needs), closed after use."""
     check_target(target, field)
-    box: SandboxLike
-    if target == INPROCESS:
+    service = local() if target == INPROCESS else remote()
+    with contextlib.closing(service):
+        yield service
+
+
+def open_sandbox(target: str, config: SandboxConfig,
+                 field: str = "sandbox_target") -> contextlib.AbstractContextManager[SandboxLike]:
+    """A `Sandbox` built from `config` (inprocess) or a `SandboxClient` (deployed), closed after use."""
+    def local() -> SandboxLike:
         from codeinstruct.sandbox.core import Sandbox
 
-        box = Sandbox(config)
-    else:
+        return Sandbox(config)
+
+    def remote() -> SandboxLike:
         from codeinstruct.sandbox.client import SandboxClient
 
-        box = SandboxClient(target)
-    with contextlib.closing(box):
-        yield box
+        return SandboxClient(target)
+
+    return _opened(target, field, local, remote)
 
 
-@contextlib.contextmanager
 def open_scorer(target: str, config: ScoringConfig, sandbox_config: SandboxConfig,
-                field: str = "scoring_target") -> Iterator[ScorerLike]:
+                field: str = "scoring_target") -> contextlib.AbstractContextManager[ScorerLike]:
     """A `Scorer` (inprocess; its sandbox at `config.sandbox_target`) or a `ScoringClient`, closed after use."""
-    check_target(target, field)
-    scorer: ScorerLike
-    if target == INPROCESS:
+    def local() -> ScorerLike:
         from codeinstruct.scoring.core import Scorer
 
-        scorer = Scorer(config, sandbox_config)
-    else:
+        return Scorer(config, sandbox_config)
+
+    def remote() -> ScorerLike:
         from codeinstruct.scoring.client import ScoringClient
 
-        scorer = ScoringClient(target, config)
-    with contextlib.closing(scorer):
-        yield scorer
+        return ScoringClient(target, config)
+
+    return _opened(target, field, local, remote)
 
 
-@contextlib.contextmanager
-def open_generator(target: str, config: GenerationConfig, field: str = "generation_target") -> Iterator[GeneratorLike]:
+def open_generator(target: str, config: GenerationConfig,
+                   field: str = "generation_target") -> contextlib.AbstractContextManager[GeneratorLike]:
     """A `GenerationCore` on `config.engine` loaded here (inprocess) or a `GenerationClient`, closed after use.
 
     A deployed service runs its own engine: only `config`'s method settings travel with each request.
     """
-    check_target(target, field)
-    generator: GeneratorLike
-    if target == INPROCESS:
+    def local() -> GeneratorLike:
         from codeinstruct.engines import load_engine
         from codeinstruct.generation.core import GenerationCore
 
-        generator = GenerationCore(load_engine(config.engine), config)
-    else:
+        return GenerationCore(load_engine(config.engine), config)
+
+    def remote() -> GeneratorLike:
         from codeinstruct.generation.client import GenerationClient
 
-        generator = GenerationClient(target)
-    with contextlib.closing(generator):
-        yield generator
+        return GenerationClient(target)
+
+    return _opened(target, field, local, remote)
 
 
-@contextlib.contextmanager
-def open_training(target: str, settings: Settings, field: str = "training_target") -> Iterator[TrainingJobsLike]:
+def open_training(target: str, settings: Settings,
+                  field: str = "training_target") -> contextlib.AbstractContextManager[TrainingJobsLike]:
     """A `JobManager` on `settings.training` (inprocess: jobs run as workers of this process) or a
     `TrainingClient` (a deployed service), closed after use."""
-    check_target(target, field)
-    jobs: TrainingJobsLike
-    if target == INPROCESS:
+    def local() -> TrainingJobsLike:
         from codeinstruct.training.service import evaluation_settings
 
-        jobs = JobManager(settings.training, evaluation_settings=evaluation_settings(settings))
-    else:
+        return JobManager(settings.training, evaluation_settings=evaluation_settings(settings))
+
+    def remote() -> TrainingJobsLike:
         from codeinstruct.training.client import TrainingClient
 
-        jobs = TrainingClient(target).__enter__()
-    with contextlib.closing(jobs):
-        yield jobs
+        return TrainingClient(target).__enter__()
+
+    return _opened(target, field, local, remote)
