@@ -115,6 +115,6 @@ def open_training(target: str, settings: Settings,
     def remote() -> TrainingJobsLike:
         from codeinstruct.training.client import TrainingClient
 
-        return TrainingClient(target).__enter__()
+        return TrainingClient(target)
 
     return _opened(target, field, local, remote)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client(engine):
-    with GenerationClient("inprocess", GenerationConfig(inverse=InverseConfig(max_tokens=16)), engine=engine) as c:
+    with GenerationClient("loopback", GenerationConfig(inverse=InverseConfig(max_tokens=16)), engine=engine) as c:
         yield c
 
 

@@ -1,4 +1,4 @@
-"""SandboxService through gRPC: a real server on 127.0.0.1 and the `inprocess` target."""
+"""SandboxService through gRPC: a real server on 127.0.0.1 and the `loopback` target."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_health_reports_the_service(server: GrpcServer) -> None:
     assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_inprocess_target() -> None:
+def test_loopback_target() -> None:
     config = sandbox_config(workers=1, uid_base=sandbox_config().uid_base + 2)
-    with SandboxClient("inprocess", config=SandboxConfig(workers=1, uid_base=config.uid_base)) as client:
+    with SandboxClient("loopback", config=SandboxConfig(workers=1, uid_base=config.uid_base)) as client:
         assert client.execute("print('in process')").stdout == "in process\n"

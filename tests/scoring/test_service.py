@@ -1,4 +1,4 @@
-"""ScoringService through ScoringClient: a real gRPC server on 127.0.0.1 (inprocess target), records
+"""ScoringService through ScoringClient: a real gRPC server on 127.0.0.1 (loopback target), records
 streamed in small chunks both ways, errors mapped back to core exceptions."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SETTINGS = Settings.from_mapping({
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[ScoringClient]:
-    with ScoringClient("inprocess", SETTINGS.scoring, SETTINGS.sandbox) as instance:
+    with ScoringClient("loopback", SETTINGS.scoring, SETTINGS.sandbox) as instance:
         yield instance
 
 

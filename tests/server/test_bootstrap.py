@@ -101,14 +101,20 @@ def test_bearer_token_auth(make_server) -> None:
         assert reply.result.stdout == "y"
 
 
-def test_inprocess_target_and_error_mapping() -> None:
-    with connect("inprocess", echo_spec) as channel:
+def test_loopback_target_and_error_mapping() -> None:
+    with connect("loopback", echo_spec) as channel:
         stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
         assert call(stub.Execute, sandbox_pb2.ExecuteRequest(code="z")).result.stdout == "z"
         with pytest.raises(InvalidInput) as info:
             list(stream(stub.ExecuteBatch, sandbox_pb2.ExecuteBatchRequest(
                 runs=[sandbox_pb2.ExecuteRequest(code="a", language="cobol")])))
         assert info.value.field == "runs[0].language"
+
+
+def test_a_client_refuses_inprocess_and_names_the_way_to_the_core() -> None:
+    with pytest.raises(InvalidInput, match=r"targets\.open_") as info, connect("inprocess", echo_spec):
+        pass
+    assert info.value.field == "target"
 
 
 def test_message_size_is_bounded(make_server, channel_to) -> None:

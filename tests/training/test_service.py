@@ -20,7 +20,7 @@ def settings(tmp_path: Path, tiny_model: Path) -> Settings:
 
 
 def test_training_job_with_inline_records_streams_progress_to_success(settings: Settings, tmp_path: Path) -> None:
-    with TrainingClient("inprocess", settings) as client:
+    with TrainingClient("loopback", settings) as client:
         job = client.create_training_job(records=make_records(8), output_dir=str(tmp_path / "out"),
                                          config={"epochs": 2, "batch_size": 4, "learning_rate": 0.01})
         assert job.name.startswith("jobs/") and job.kind == "train"
@@ -40,7 +40,7 @@ def test_training_job_with_inline_records_streams_progress_to_success(settings: 
 
 
 def test_errors_map_to_statuses_naming_the_field(settings: Settings, tmp_path: Path) -> None:
-    with TrainingClient("inprocess", settings) as client:
+    with TrainingClient("loopback", settings) as client:
         with pytest.raises(NotFound):
             client.get_job("jobs/does-not-exist")
         with pytest.raises(InvalidInput) as bad:

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.methods import METHODS as GENERATION_METHODS
@@ -108,21 +109,23 @@ def record_id(record: Record) -> str:
                        record.source.get("parent_id", ""), record.generator.get("fingerprint", ""))
 
 
-def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield JSON objects from a JSON Lines file; a bad line raises InvalidInput naming file and line."""
+def read_jsonl(path: str | Path, *, field: str = "path") -> Iterator[dict[str, Any]]:
+    """Yield JSON objects from a JSON Lines file (gzip-compressed when it ends in .gz); a bad line
+    raises InvalidInput naming file, line and `field`."""
     path = Path(path)
     if not path.is_file():
-        raise InvalidInput(f"{str(path)!r} does not exist or is not a file", field="path")
-    with path.open(encoding="utf-8") as handle:
+        raise InvalidInput(f"{str(path)!r} does not exist or is not a file", field=field)
+    handle: IO[str]
+    with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")) as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{path}:{number}: not valid JSON ({exc.msg})", field="path") from None
+                raise InvalidInput(f"{path}:{number}: not valid JSON ({exc.msg})", field=field) from None
             if not isinstance(obj, dict):
-                raise InvalidInput(f"{path}:{number}: each line must be a JSON object", field="path")
+                raise InvalidInput(f"{path}:{number}: each line must be a JSON object", field=field)
             yield obj
 
 

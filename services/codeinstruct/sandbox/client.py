@@ -1,7 +1,7 @@
 """`SandboxClient`: the `Sandbox` methods through gRPC, against a deployed service or one started in-process.
 
 Example:
-    with SandboxClient("inprocess") as sandbox:      # or SandboxClient("sandbox.ns.svc:50052")
+    with SandboxClient("loopback") as sandbox:      # or SandboxClient("sandbox.ns.svc:50052")
         print(sandbox.execute("print(1)").status)
 """
 
@@ -18,9 +18,9 @@ from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
 
 
 class SandboxClient(ServiceClient):
-    """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `inprocess`."""
+    """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `loopback`."""
 
-    def __init__(self, target: str = "inprocess", *, config: SandboxConfig | None = None,
+    def __init__(self, target: str = "loopback", *, config: SandboxConfig | None = None,
                  auth_token: str | None = None):
         from codeinstruct.sandbox.service import make_spec
 

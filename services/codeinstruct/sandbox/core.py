@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput, Unavailable
+from codeinstruct.core.lifecycle import Closing
 from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import languages, selfcheck, verdicts
 from codeinstruct.sandbox.config import SandboxConfig
@@ -49,7 +50,7 @@ class _Resolved:
     max_output_bytes: int
 
 
-class Sandbox:
+class Sandbox(Closing):
     """Warm, isolated workers plus the verdict logic. Thread-safe; use as a context manager."""
 
     def __init__(self, config: SandboxConfig | None = None):
@@ -75,12 +76,6 @@ class Sandbox:
         self._pool.on_health(callback)
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         self._pool.close()
 

@@ -4,7 +4,7 @@ Methods mirror the core functions and return the same `StageReport`s (ranking re
 Records travel in bounded chunks both ways.
 
 Example:
-    with ScoringClient("inprocess") as scoring:        # or ScoringClient("scoring.ns.svc:50053")
+    with ScoringClient("loopback") as scoring:        # or ScoringClient("scoring.ns.svc:50053")
         report = scoring.dedup(records, method="minhash")
         print(report.counts())
 """
@@ -38,11 +38,11 @@ RANK_KEYS: dict[str, int] = {"n_tests": scoring_pb2.RANK_KEY_N_TESTS, "lm_score"
 
 
 class ScoringClient(ServiceClient):
-    """A `ScorerLike` over gRPC. `target` is `host:port` or `inprocess` (a service started in this
+    """A `ScorerLike` over gRPC. `target` is `host:port` or `loopback` (a service started in this
     process from `config` and `sandbox_config`; `codeinstruct.targets.open_scorer` gives a plain
     `Scorer` instead). `config.stream_chunk` bounds the request messages."""
 
-    def __init__(self, target: str = "inprocess", config: ScoringConfig | None = None,
+    def __init__(self, target: str = "loopback", config: ScoringConfig | None = None,
                  sandbox_config: SandboxConfig | None = None, *, auth_token: str | None = None):
         from codeinstruct.scoring.service import make_spec
 

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Protocol
 
 from codeinstruct.core.interfaces import SandboxLike
+from codeinstruct.core.lifecycle import Closing
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import Engine
 from codeinstruct.sandbox.config import SandboxConfig
@@ -61,7 +62,7 @@ class ScorerLike(Protocol):
     def close(self) -> None: ...
 
 
-class Scorer:
+class Scorer(Closing):
     """Scoring stages in this process. `sandbox` / `engine` given here are used as they are (and not
     closed); otherwise they are opened from `scoring.sandbox_target` / `scoring.engine` on first use."""
 
@@ -76,12 +77,6 @@ class Scorer:
         self._sandbox = sandbox
         self._engine = engine
         self._discriminator: discriminator.Discriminator | None = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def sandbox(self) -> SandboxLike:
         with self._lock:

@@ -110,7 +110,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
 
 
 def make_spec(config: ScoringConfig | None = None, sandbox_config: SandboxConfig | None = None) -> ServiceSpec:
-    """The scoring service for `codeinstruct serve scoring` (and `ScoringClient("inprocess")`)."""
+    """The scoring service for `codeinstruct serve scoring` (and `ScoringClient("loopback")`)."""
     scorer = Scorer(config, sandbox_config)
     servicer = ScoringServicer(scorer)
     return ServiceSpec(SERVICE_NAME, lambda server: scoring_pb2_grpc.add_ScoringServiceServicer_to_server(

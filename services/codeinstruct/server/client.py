@@ -1,12 +1,13 @@
 """Client side of the shared transport: channels to a deployed service or to one started in-process.
 
-A target is either `host:port` (a deployed service, e.g. the Helm chart's Service) or `inprocess`:
-the same service is started inside this process on 127.0.0.1 with a free port, so a pipeline
-component or a CLI command works alone on a node. Calls propagate the current request deadline and
-turn failed RPCs back into core exceptions.
+A client target is either `host:port` (a deployed service, e.g. the Helm chart's Service) or
+`loopback`: the same service is started inside this process on 127.0.0.1 with a free port and
+reached through real gRPC (tests, trials of the wire format). `inprocess` is not a client target:
+it means the core object in this process, which `codeinstruct.targets.open_*` give without gRPC.
+Calls propagate the current request deadline and turn failed RPCs back into core exceptions.
 
 Example:
-    with connect("inprocess", make_spec=lambda: sandbox_spec(SandboxConfig())) as channel:
+    with connect("loopback", make_spec=lambda: sandbox_spec(SandboxConfig())) as channel:
         stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
         result = call(stub.Execute, request)
 """
@@ -17,19 +18,21 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
 from codeinstruct.core import deadline, env
 from codeinstruct.core.config import ServerConfig
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.lifecycle import Closing
 from codeinstruct.server.bootstrap import GrpcServer, ServiceSpec, channel_options
 from codeinstruct.server.status import error_from_rpc
 
 logger = logging.getLogger(__name__)
 
-INPROCESS = "inprocess"
+LOOPBACK = "loopback"
+INPROCESS = "inprocess"  # not a client target; see codeinstruct.targets
 T = TypeVar("T")
 
 
@@ -71,8 +74,12 @@ class _Details(grpc.ClientCallDetails):
 def open_channel(target: str, *, auth_token: str | None = None, tls_ca: Path | None = None,
                  max_message_mb: int = 64) -> grpc.Channel:
     """A channel to `host:port`; token and TLS CA default to the environment (core.env)."""
-    if not target or target == INPROCESS or ":" not in target:
-        raise InvalidInput(f"service target must be host:port or {INPROCESS!r}, got {target!r}", field="target")
+    if target == INPROCESS:
+        raise InvalidInput(f"a client needs a gRPC target: host:port, or {LOOPBACK!r} for a service started here; "
+                           f"{INPROCESS!r} (the core in this process, no gRPC) is what codeinstruct.targets.open_* "
+                           "give", field="target")
+    if not target or target == LOOPBACK or ":" not in target:
+        raise InvalidInput(f"service target must be host:port or {LOOPBACK!r}, got {target!r}", field="target")
     token = auth_token if auth_token is not None else env.auth_token()
     options = channel_options(ServerConfig(max_message_mb=max_message_mb))
     ca = tls_ca if tls_ca is not None else env.tls_files()[0]
@@ -89,8 +96,8 @@ def open_channel(target: str, *, auth_token: str | None = None, tls_ca: Path | N
 @contextlib.contextmanager
 def connect(target: str, make_spec: Callable[[], ServiceSpec], *, auth_token: str | None = None,
             server_config: ServerConfig | None = None) -> Iterator[grpc.Channel]:
-    """Yield a channel to `target`; for `inprocess`, host the service here for the block's duration."""
-    if target != INPROCESS:
+    """Yield a channel to `target`; for `loopback`, host the service here for the block's duration."""
+    if target != LOOPBACK:
         channel = open_channel(target, auth_token=auth_token)
         try:
             yield channel
@@ -109,7 +116,7 @@ def connect(target: str, make_spec: Callable[[], ServiceSpec], *, auth_token: st
         server.stop(grace=1.0)
 
 
-class ServiceClient:
+class ServiceClient(Closing):
     """Lifecycle shared by the service clients: one channel (remote, or a service hosted in-process)
     held from construction until `close()`; usable as a context manager."""
 
@@ -117,12 +124,6 @@ class ServiceClient:
                  auth_token: str | None = None) -> grpc.Channel:
         self._stack = contextlib.ExitStack()
         return self._stack.enter_context(connect(target, make_spec, auth_token=auth_token))
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._stack.close()

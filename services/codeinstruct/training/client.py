@@ -3,7 +3,7 @@
 Jobs come back as `JobInfo` (the same dataclass the core uses), so callers do not touch protos.
 
 Example:
-    with TrainingClient("inprocess") as client:
+    with TrainingClient("loopback") as client:
         job = client.create_training_job(data_path="data.jsonl", output_dir="out", config={"max_steps": 3})
         for snapshot in client.watch_job(job.name):
             print(snapshot.state.value, snapshot.message)
@@ -11,16 +11,16 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.core.records import Record
-from codeinstruct.server.client import INPROCESS, call, connect, stream
+from codeinstruct.server.client import LOOPBACK, ServiceClient, call, stream
 from codeinstruct.settings import Settings
-from codeinstruct.training.jobs import JobInfo, JobState
+from codeinstruct.training.jobs import JobInfo, JobState, StageSpec
 from codeinstruct.v1 import common_pb2, training_pb2, training_pb2_grpc
 
 
@@ -36,48 +36,32 @@ def job_from_proto(message: common_pb2.Job) -> JobInfo:
                    update_time=message.update_time.ToNanoseconds() / 1e9)
 
 
-def _record_to_proto(record: Record | Mapping[str, Any]) -> common_pb2.Record:
-    data = record.to_dict() if isinstance(record, Record) else dict(record)
+def _record_to_proto(record: Record | JsonObject) -> common_pb2.Record:
+    data: dict[str, JsonValue] = record.to_dict() if isinstance(record, Record) else dict(record)
     message = common_pb2.Record()
-    data = {**data, "source": {k: str(v) for k, v in (data.get("source") or {}).items()},
-            "generator": {k: str(v) for k, v in (data.get("generator") or {}).items()}}
+    for key in ("source", "generator"):  # string maps in the proto
+        value = data.get(key)
+        data[key] = {k: str(v) for k, v in value.items()} if isinstance(value, dict) else {}
     json_format.ParseDict(data, message)
     return message
 
 
-class TrainingClient:
-    """Typed access to the TrainingService; use as a context manager."""
+class TrainingClient(ServiceClient):
+    """A `TrainingJobsLike` over gRPC; use as a context manager."""
 
-    def __init__(self, target: str = INPROCESS, settings: Settings | None = None):
-        """`settings` configure the service `inprocess` starts (a deployed service has its own)."""
-        self.target = target
-        self.settings = settings
-        self._stack = contextlib.ExitStack()
-        self._stub: training_pb2_grpc.TrainingServiceStub | None = None
-
-    def __enter__(self) -> TrainingClient:
+    def __init__(self, target: str = LOOPBACK, settings: Settings | None = None, *,
+                 auth_token: str | None = None):
+        """`settings` configure the service `loopback` starts (a deployed service has its own)."""
         from codeinstruct.training.service import make_spec
 
-        channel = self._stack.enter_context(connect(self.target, lambda: make_spec(self.settings)))
-        self._stub = training_pb2_grpc.TrainingServiceStub(channel)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stack.close()
-        self._stub = None
-
-    @property
-    def stub(self) -> training_pb2_grpc.TrainingServiceStub:
-        if self._stub is None:
-            raise RuntimeError("use TrainingClient as a context manager (with TrainingClient(...) as client:)")
-        return self._stub
+        self.target = target
+        self.settings = settings
+        channel = self._connect(target, lambda: make_spec(settings), auth_token=auth_token)
+        self.stub = training_pb2_grpc.TrainingServiceStub(channel)
 
     def create_training_job(self, *, output_dir: str, data_path: str = "",
-                            records: Iterable[Record | Mapping[str, Any]] = (),
-                            config: Mapping[str, Any] | None = None, stages: Sequence[Mapping[str, Any]] = (),
+                            records: Iterable[Record | JsonObject] = (),
+                            config: JsonObject | None = None, stages: Sequence[StageSpec] = (),
                             backend: str = "") -> JobInfo:
         request = training_pb2.CreateTrainingJobRequest(
             data_path=str(data_path), records=[_record_to_proto(r) for r in records], output_dir=str(output_dir),

@@ -31,13 +31,14 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from codeinstruct.core import deadline, env
 from codeinstruct.core.config import updated
 from codeinstruct.core.errors import DeadlineExceeded, FailedPrecondition, InvalidInput, NotFound
+from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.core.records import Record, write_jsonl_atomic, write_text_atomic
 from codeinstruct.training.config import TrainingConfig
 
@@ -67,12 +68,12 @@ class JobInfo:
 
     id: str
     kind: str
-    spec: dict[str, Any]
+    spec: dict[str, JsonValue]
     state: JobState = JobState.QUEUED
     progress: float = 0.0
     message: str = ""
-    metrics: dict[str, Any] = dataclasses.field(default_factory=dict)
-    result: dict[str, Any] = dataclasses.field(default_factory=dict)
+    metrics: dict[str, JsonValue] = dataclasses.field(default_factory=dict)
+    result: dict[str, JsonValue] = dataclasses.field(default_factory=dict)
     error: str = ""
     backend: str = "local"
     pid: int | None = None
@@ -117,13 +118,23 @@ def _pid_alive(pid: int, job_id: str) -> bool:
     return not zombie and "codeinstruct.training.worker" in cmdline and job_id in cmdline
 
 
+class StageSpec(TypedDict, total=False):
+    """One stage of a training request's schedule: `data` a records JSONL path (empty: the job's
+    data), `epochs` and `learning_rate` (0 or absent: the training settings')."""
+
+    name: str
+    data: str
+    epochs: float
+    learning_rate: float
+
+
 class TrainingJobsLike(Protocol):
     """The training service: jobs as long-running operations. `JobManager` (in this process) and
     `TrainingClient` (over gRPC) implement it."""
 
     def create_training_job(self, *, output_dir: str, data_path: str = ...,
-                            records: Iterable[Record | Mapping[str, Any]] = ...,
-                            config: Mapping[str, Any] | None = ..., stages: Sequence[Mapping[str, Any]] = ...,
+                            records: Iterable[Record | JsonObject] = ...,
+                            config: JsonObject | None = ..., stages: Sequence[StageSpec] = ...,
                             backend: str = ...) -> JobInfo: ...
 
     def create_evaluation_job(self, model: str, /, *, limit: int | None = ..., k: Sequence[int] = ...,
@@ -145,7 +156,7 @@ class TrainingJobsLike(Protocol):
 class JobManager:
     """Creates, tracks, cancels and watches jobs; one per service process."""
 
-    def __init__(self, config: TrainingConfig, *, evaluation_settings: Mapping[str, Any] | None = None,
+    def __init__(self, config: TrainingConfig, *, evaluation_settings: JsonObject | None = None,
                  start_monitor: bool = True):
         """`evaluation_settings`: the `Settings.to_mapping()` evaluation jobs are run with (engine,
         sandbox, training.eval); defaults when not given."""
@@ -186,8 +197,8 @@ class JobManager:
 
     # --- TrainingJobsLike: what the TrainingService and its clients ask for
     def create_training_job(self, *, output_dir: str, data_path: str = "",
-                            records: Iterable[Record | Mapping[str, Any]] = (),
-                            config: Mapping[str, Any] | None = None, stages: Sequence[Mapping[str, Any]] = (),
+                            records: Iterable[Record | JsonObject] = (),
+                            config: JsonObject | None = None, stages: Sequence[StageSpec] = (),
                             backend: str = "") -> JobInfo:
         """A training job on `data_path` or `records` (written to the job store), with this manager's
         training settings, the request's `config` overrides and its `stages`."""

@@ -17,7 +17,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from codeinstruct.core.records import Record
 from codeinstruct.server.bootstrap import ServiceSpec
 from codeinstruct.settings import Settings
-from codeinstruct.training.jobs import JobInfo, JobManager
+from codeinstruct.training.jobs import JobInfo, JobManager, StageSpec
 from codeinstruct.v1 import common_pb2, training_pb2, training_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
     def CreateTrainingJob(self, request: training_pb2.CreateTrainingJobRequest,
                           context: grpc.ServicerContext) -> training_pb2.CreateTrainingJobResponse:
         config = json_format.MessageToDict(request.config) if request.HasField("config") else {}
-        stages = [{"name": s.name, "data": s.data_path, "epochs": s.epochs, "learning_rate": s.learning_rate}
+        stages = [StageSpec(name=s.name, data=s.data_path, epochs=s.epochs, learning_rate=s.learning_rate)
                   for s in request.stages]
         job = self.manager.create_training_job(output_dir=request.output_dir, data_path=request.data_path,
                                                records=[record_from_proto(r) for r in request.records],
