@@ -16,6 +16,7 @@ from codeinstruct.core.methods import METHODS
 from codeinstruct.core.methods import PIPELINES as ALL_PIPELINES
 from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct_pipelines.end_to_end import end_to_end_pipeline, train_eval_pipeline
+from codeinstruct_pipelines.loops import LOOP_PIPELINES
 from codeinstruct_pipelines.methods import method_pipeline
 
 PIPELINES = ALL_PIPELINES  # the names come from codeinstruct.core.methods
@@ -25,6 +26,8 @@ COMPILED_DIR = Path(__file__).resolve().parent.parent / "compiled"
 def build(name: str, config: PipelinesConfig | None = None) -> Callable[..., Any]:
     """The pipeline function `name`, with settings (pools, images, defaults) from `config`."""
     config = config or PipelinesConfig()
+    if name in LOOP_PIPELINES:
+        return LOOP_PIPELINES[name](config)
     if name in METHODS:
         return method_pipeline(name, config)
     if name == "train_eval":

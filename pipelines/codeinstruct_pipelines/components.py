@@ -33,14 +33,16 @@ def prepare_seeds(method: str, seeds_path: str, limit: int, num_shards: int, see
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def generate(method: str, shard_index: int, num_shards: int, config_yaml: str, generation_target: str,
              seeds: Input[Dataset], records: Output[Dataset], metrics: Output[Metrics],
-             summary: Output[Markdown]):
-    """One generation shard (GPU): the method's prompts over seeds shard_index, +num_shards, ..."""
+             summary: Output[Markdown], model: Input[Model] = None):
+    """One generation shard (GPU): the method's prompts over seeds shard_index, +num_shards, ...
+    (on `model`, a model trained earlier in the pipeline, when connected)."""
     from codeinstruct_pipelines import kfp_io, steps
 
     kfp_io.setup_logging()
     kfp_io.progress(f"{method}: generating shard {shard_index + 1}/{num_shards}")
     stats = steps.generate_shard(method, seeds.path, records.path, shard_index=shard_index, num_shards=num_shards,
-                                 settings=steps.parse_config(config_yaml), target=generation_target)
+                                 settings=steps.parse_config(config_yaml), target=generation_target,
+                                 model=kfp_io.trained_model(model))
     kfp_io.publish(stats, title=f"{method}: generate shard {shard_index + 1}", metrics=metrics, summary=summary,
                    dataset=records, previous=kfp_io.ledger(seeds))
 
@@ -94,12 +96,16 @@ def execution_filter(label: str, config_yaml: str, sandbox_target: str, records:
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def lm_score(label: str, config_yaml: str, scoring_target: str, records: Input[Dataset], kept: Output[Dataset],
-             metrics: Output[Metrics], summary: Output[Markdown]):
-    """LM-Score (GPU): score (instruction, code) pairs, keep the best instruction per snippet."""
+             metrics: Output[Metrics], summary: Output[Markdown], judge_model: str = "",
+             model: Input[Model] = None):
+    """LM-Score (GPU): score (instruction, code) pairs, keep the best instruction per snippet. The
+    judge: `judge_model` when set, else the connected `model` (a model trained in the pipeline), else
+    scoring.engine.model."""
     from codeinstruct_pipelines import kfp_io
 
+    judge = judge_model or kfp_io.trained_model(model)
     kfp_io.stage("lm_score", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
-                 config_yaml=config_yaml, scoring_target=scoring_target)
+                 config_yaml=config_yaml, scoring_target=scoring_target, options={"model": judge} if judge else {})
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
@@ -163,6 +169,16 @@ def verify(label: str, require_tests: bool, config_yaml: str, sandbox_target: st
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def mix(label: str, config_yaml: str, records: Input[Dataset], kept: Output[Dataset], metrics: Output[Metrics],
+        summary: Output[Markdown]):
+    """Training mix (CPU): the largest subset whose methods stand in the ratios of pipelines.mixture."""
+    from codeinstruct_pipelines import kfp_io
+
+    kfp_io.stage("mix", label=label, records=records, kept=kept, metrics=metrics, summary=summary,
+                 config_yaml=config_yaml)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def train(base_model: str, config_yaml: str, training_target: str, dataset: Input[Dataset], model: Output[Model],
           metrics: Output[Metrics], summary: Output[Markdown]):
     """Fine-tuning (GPU): the base model ('' = training.model) on the dataset, in its curriculum order."""
@@ -172,11 +188,35 @@ def train(base_model: str, config_yaml: str, training_target: str, dataset: Inpu
     kfp_io.progress("train: running")
     stats = steps.train_model(dataset.path, model.path, settings=steps.parse_config(config_yaml),
                               base_model=base_model, curriculum=True, target=training_target)
-    model.metadata["losses"] = stats["losses"]
-    model.metadata["steps"] = stats["steps"]
-    model.metadata["seconds"] = stats["seconds"]
-    if stats.get("skipped"):
-        model.metadata["skipped"] = stats["skipped"]
+    kfp_io.describe_model(model, stats)
+    kfp_io.publish(stats, title="train", metrics=metrics, summary=summary)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def original_corpus(method: str, seeds: Input[Dataset], corpus: Output[Dataset], metrics: Output[Metrics],
+                    summary: Output[Markdown]):
+    """The seeds' own instruction-response pairs as records (CPU): what a self-improvement loop starts from."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    stats = steps.seed_corpus(method, seeds.path, corpus.path)
+    kfp_io.publish(stats, title=f"{method}: original corpus", metrics=metrics, summary=summary, dataset=corpus)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def train_stages(base_model: str, config_yaml: str, training_target: str, first_name: str, first: Input[Dataset],
+                 first_epochs: float, model: Output[Model], metrics: Output[Metrics], summary: Output[Markdown],
+                 second_name: str = "", second_epochs: float = 0.0, second: Input[Dataset] = None):
+    """Fine-tuning (GPU) through one or two stages in order, each with its own data, epochs and schedule."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    kfp_io.progress(f"train ({first_name}{' then ' + second_name if second is not None else ''}): running")
+    stages = [(first_name, first.path, first_epochs)]
+    if second is not None:
+        stages.append((second_name, second.path, second_epochs))
+    stats = steps.train_schedule(stages, model.path, settings=steps.parse_config(config_yaml),
+                                 base_model=base_model, target=training_target)
+    kfp_io.describe_model(model, stats)
     kfp_io.publish(stats, title="train", metrics=metrics, summary=summary)
 
 
@@ -236,6 +276,7 @@ def build_report(pipeline_name: str, config_yaml: str, dataset: Input[Dataset], 
                               losses=list(model.metadata.get("losses") or []),
                               before=dict(before.metadata), after=dict(after.metadata),
                               training_skipped=str(model.metadata.get("skipped") or ""),
+                              training_stages=list(model.metadata.get("stages") or []),
                               timings={"evaluate before": before.metadata.get("seconds"),
                                        "train": model.metadata.get("seconds"),
                                        "evaluate after": after.metadata.get("seconds")})

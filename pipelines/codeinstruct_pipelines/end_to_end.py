@@ -3,7 +3,8 @@
 end_to_end:
     seeds -> every configured method (generation shards, the method's checks)   [add_method]
           -> merge methods -> dedup -> decontaminate (HumanEval) -> coreset
-          -> verify (re-run every record's tests) -> curriculum (easy first)
+          -> verify (each method's standard) -> mix (pipelines.mixture ratios, when set)
+          -> curriculum (easy first)
           -> train  ->  evaluate trained model  -> report (HTML + metrics.json)
              evaluate base model (in parallel) --^
 train_eval: a records JSONL -> load -> curriculum -> train -> evaluate before/after -> report.
@@ -28,20 +29,24 @@ class ReportOutputs(NamedTuple):
     report_html: dsl.HTML
 
 
-def _train_and_report(name: str, data: Any, config: PipelinesConfig, *, config_yaml: Any, base_model: Any,
-                      eval_limit: Any, training_target: Any, sandbox_target: Any) -> ReportOutputs:
-    k, n = list(config.eval_k), config.eval_samples
-    before = step(c.evaluate_base(model_name=base_model, limit=eval_limit, k=k, n_samples=n, config_yaml=config_yaml,
-                                  training_target=training_target, sandbox_target=sandbox_target),
-                  config, pool="gpu", name="evaluate base model", side_effect=True)
-    trained = step(c.train(base_model=base_model, config_yaml=config_yaml, training_target=training_target,
-                           dataset=data),
-                   config, pool="gpu", name="train", side_effect=True)
+def evaluate_base_model(config: PipelinesConfig, *, config_yaml: Any, base_model: Any, eval_limit: Any,
+                        training_target: Any, sandbox_target: Any) -> dsl.PipelineTask:
+    """HumanEval pass@k of the base model, the "before" of a report."""
+    return step(c.evaluate_base(model_name=base_model, limit=eval_limit, k=list(config.eval_k),
+                                n_samples=config.eval_samples, config_yaml=config_yaml,
+                                training_target=training_target, sandbox_target=sandbox_target),
+                config, pool="gpu", name="evaluate base model", side_effect=True)
+
+
+def evaluate_and_report(name: str, data: Any, trained: dsl.PipelineTask, before: dsl.PipelineTask,
+                        config: PipelinesConfig, *, config_yaml: Any, eval_limit: Any, training_target: Any,
+                        sandbox_target: Any) -> ReportOutputs:
+    """HumanEval pass@k of the `trained` task's model, then the report of the run (dataset `data`)."""
     # One model in memory at a time on a small machine: the base evaluation finishes first.
     trained.after(before)
-    after = step(c.evaluate_trained(limit=eval_limit, k=k, n_samples=n, config_yaml=config_yaml,
-                                    training_target=training_target, sandbox_target=sandbox_target,
-                                    model=trained.outputs["model"]),
+    after = step(c.evaluate_trained(limit=eval_limit, k=list(config.eval_k), n_samples=config.eval_samples,
+                                    config_yaml=config_yaml, training_target=training_target,
+                                    sandbox_target=sandbox_target, model=trained.outputs["model"]),
                  config, pool="gpu", name="evaluate trained model", side_effect=True)
     report = step(c.build_report(pipeline_name=name, config_yaml=config_yaml, dataset=data,
                                  model=trained.outputs["model"], before=before.outputs["metrics"],
@@ -49,6 +54,17 @@ def _train_and_report(name: str, data: Any, config: PipelinesConfig, *, config_y
                   config, pool="cpu", name="report", side_effect=False, retries=False)
     return ReportOutputs(dataset=data, run_metrics=report.outputs["run_metrics"],
                          report_html=report.outputs["report_html"])
+
+
+def _train_and_report(name: str, data: Any, config: PipelinesConfig, *, config_yaml: Any, base_model: Any,
+                      eval_limit: Any, training_target: Any, sandbox_target: Any) -> ReportOutputs:
+    before = evaluate_base_model(config, config_yaml=config_yaml, base_model=base_model, eval_limit=eval_limit,
+                                 training_target=training_target, sandbox_target=sandbox_target)
+    trained = step(c.train(base_model=base_model, config_yaml=config_yaml, training_target=training_target,
+                           dataset=data),
+                   config, pool="gpu", name="train", side_effect=True)
+    return evaluate_and_report(name, data, trained, before, config, config_yaml=config_yaml, eval_limit=eval_limit,
+                               training_target=training_target, sandbox_target=sandbox_target)
 
 
 def end_to_end_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
@@ -79,6 +95,9 @@ def end_to_end_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
         data = step(c.verify(label="verify", require_tests=config.require_tests, config_yaml=config_yaml,
                              sandbox_target=sandbox_target, records=data), config, pool="cpu",
                     name="verify (re-run tests)", side_effect=True).outputs["kept"]
+        if config.mixture:
+            data = step(c.mix(label="mix", config_yaml=config_yaml, records=data), config, pool="cpu",
+                        name="mix methods", side_effect=False, retries=False).outputs["kept"]
         data = step(c.curriculum(label="curriculum", by="n_tests", config_yaml=config_yaml, records=data), config,
                     pool="cpu", name="curriculum", side_effect=False, retries=False).outputs["kept"]
         return _train_and_report("end_to_end", data, config, config_yaml=config_yaml, base_model=base_model,

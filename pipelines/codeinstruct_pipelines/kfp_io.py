@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codeinstruct.core.errors import FailedPrecondition
 from codeinstruct_pipelines import steps
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,26 @@ def stage(stage_name: str, *, label: str, records: Any, kept: Any, metrics: Any,
                             label=label, sandbox_target=sandbox_target, scoring_target=scoring_target,
                             options=options)
     publish(stats, title=label, metrics=metrics, summary=summary, dataset=kept, previous=ledger(records))
+
+
+def describe_model(model: Any, stats: steps.Stats) -> None:
+    """A train step's figures on its Model artifact (what evaluation and the report read)."""
+    for key in ("losses", "steps", "seconds", "stages"):
+        if key in stats:
+            model.metadata[key] = stats[key]
+    if stats.get("skipped"):
+        model.metadata["skipped"] = stats["skipped"]
+
+
+def trained_model(model: Any) -> str:
+    """The folder of a Model artifact a train step wrote ('' when none is connected); a clear error
+    when that training was skipped (there is no model to load)."""
+    if model is None:
+        return ""
+    if (getattr(model, "metadata", None) or {}).get("skipped"):
+        raise FailedPrecondition(f"the model this step should use was not trained: {model.metadata['skipped']}",
+                                 reason="MODEL_NOT_TRAINED")
+    return str(model.path)
 
 
 def write_json(path: str, data: Any) -> None:

@@ -35,6 +35,7 @@ from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct.settings import Settings
 from codeinstruct_pipelines import catalog, report
 from codeinstruct_pipelines.kfp_io import PROGRESS_PREFIX
+from codeinstruct_pipelines.loops import LOOP_PIPELINES
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +117,10 @@ def pipeline_arguments(name: str, config: PipelinesConfig, *, seeds_path: str, c
         return args
     args.update(seeds_path=seeds_path, num_shards=config.num_shards, generation_target=config.generation_target,
                 sandbox_target=config.sandbox_target, scoring_target=config.scoring_target)
-    if name == "end_to_end":
+    if name == "end_to_end" or name in LOOP_PIPELINES:
         args.update(training_target=config.training_target, base_model=config.base_model,
                     eval_limit=config.eval_limit)
-    else:
+    if name != "end_to_end":
         args.update(limit=config.seeds_limit)
     return args
 

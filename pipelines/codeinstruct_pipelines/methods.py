@@ -11,6 +11,10 @@ method); `method_pipeline` wraps it into a standalone pipeline that ends with a 
 | wavecoder        | execution filter -> discriminator -> KCenterGreedy coreset          |
 | self_instruct    | ROUGE-L dedup -> execution filter                                   |
 
+A standalone method pipeline then decontaminates (HumanEval + scoring.benchmarks); end_to_end does
+that once over the merged methods instead. inverse_instruct's standalone pipeline is the
+self-improvement loop of loops.py, which uses add_method with its trained model.
+
 Compile one:  python -m codeinstruct_pipelines.catalog semi_instruct -o semi_instruct.yaml
 """
 
@@ -24,14 +28,27 @@ from codeinstruct_pipelines import components as c
 from codeinstruct_pipelines.placement import step
 
 
+def prepare_seeds(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: Any,
+                  num_shards: Any) -> dsl.PipelineTask:
+    return step(c.prepare_seeds(method=method, seeds_path=seeds_path, limit=limit, num_shards=num_shards),
+                config, pool="cpu", name=f"{method}: seeds", side_effect=True, retries=False)
+
+
 def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: Any, num_shards: Any,
-               config_yaml: Any, generation_target: Any, sandbox_target: Any, scoring_target: Any) -> Any:
-    """Add `method`'s steps to the current pipeline; returns the channel of its filtered dataset."""
-    seeds = step(c.prepare_seeds(method=method, seeds_path=seeds_path, limit=limit, num_shards=num_shards),
-                 config, pool="cpu", name=f"{method}: seeds", side_effect=True, retries=False)
+               config_yaml: Any, generation_target: Any, sandbox_target: Any, scoring_target: Any,
+               seeds: dsl.PipelineTask | None = None, model: Any = None, judge_model: Any = "",
+               decontaminate: bool = False) -> Any:
+    """Add `method`'s steps to the current pipeline; returns the channel of its filtered dataset.
+
+    `seeds`: a prepare_seeds task already in the pipeline (else one is added); `model`: a Model
+    channel generation (and LM-Score, unless `judge_model` names another) runs on instead of the
+    configured engine model; `decontaminate`: end with the benchmark decontamination stage.
+    """
+    seeds = seeds or prepare_seeds(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards)
+    on_model = {"model": model} if model is not None else {}
     with dsl.ParallelFor(seeds.outputs["Output"], parallelism=config.parallelism, name=f"{method}-shards") as shard:
         gen = step(c.generate(method=method, shard_index=shard, num_shards=num_shards, config_yaml=config_yaml,
-                              generation_target=generation_target, seeds=seeds.outputs["seeds"]),
+                              generation_target=generation_target, seeds=seeds.outputs["seeds"], **on_model),
                    config, pool="gpu", name=f"{method}: generate", side_effect=True)
     merged = step(c.merge_shards(label=f"{method}/merge", parts=dsl.Collected(gen.outputs["records"])), config,
                   pool="cpu",
@@ -57,7 +74,7 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
         data = scoring_stage(c.dedup, "dedup", "cpu", method="rougel")
     elif method == "inverse_instruct":
         data = sandbox_stage(c.execution_filter, "execute")
-        data = scoring_stage(c.lm_score, "lm-score", "gpu")
+        data = scoring_stage(c.lm_score, "lm-score", "gpu", judge_model=judge_model, **on_model)
     elif method == "evol_instruct":
         data = sandbox_stage(c.execution_filter, "execute")
     elif method == "wavecoder":
@@ -69,6 +86,8 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
         data = sandbox_stage(c.execution_filter, "execute")
     else:
         raise ValueError(f"unknown method {method!r}")
+    if decontaminate:
+        data = scoring_stage(c.decontaminate, "decontaminate", "cpu")
     return data
 
 
@@ -90,7 +109,7 @@ def method_pipeline(method: str, config: PipelinesConfig) -> Callable[..., Any]:
                  scoring_target: str = config.scoring_target) -> MethodOutputs:
         data = add_method(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards,
                           config_yaml=config_yaml, generation_target=generation_target,
-                          sandbox_target=sandbox_target, scoring_target=scoring_target)
+                          sandbox_target=sandbox_target, scoring_target=scoring_target, decontaminate=True)
         summary = step(c.summarize(pipeline_name=method, dataset=data), config, pool="cpu", name="summary",
                        side_effect=False, retries=False)
         return MethodOutputs(dataset=data, run_metrics=summary.outputs["run_metrics"])

@@ -52,7 +52,8 @@ pipelines:
 def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[Mapping[str, Any]], *,
                 losses: Sequence[float] | None = None, before: Mapping[str, Any] | None = None,
                 after: Mapping[str, Any] | None = None, training_skipped: str = "",
-                timings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                timings: Mapping[str, Any] | None = None,
+                training_stages: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """Everything a report shows, as one JSON-able dict (metrics.json)."""
     records = list(read_records(dataset_path))
     test_counts = [len(r.tests) for r in records]
@@ -77,6 +78,8 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
         data["training"] = {"losses": values, "steps": len(values), "final_loss": values[-1] if values else None}
         if training_skipped:
             data["training"]["skipped"] = training_skipped
+        if training_stages:  # a schedule of named stages (e.g. Inverse-Instruct: new data, then original)
+            data["training"]["stages"] = [dict(stage) for stage in training_stages]
     seconds = {str(e.get("stage")): float(e["seconds"]) for e in ledger if isinstance(e.get("seconds"), (int, float))}
     seconds.update({k: float(v) for k, v in (timings or {}).items() if isinstance(v, (int, float))})
     data["step_seconds"] = {k: round(v, 1) for k, v in seconds.items()}

@@ -45,10 +45,27 @@ SCORING_STAGES: dict[str, StageCall] = {
 }
 
 
+def with_model(settings: Settings, section: Literal["generation", "scoring"], model: str, target: str) -> Settings:
+    """`settings` whose `section.engine.model` is `model` (a model a step trained: a folder or an
+    adapter); a deployed service hosts its own model, so this needs the `inprocess` target."""
+    if not model:
+        return settings
+    if target != INPROCESS:
+        raise FailedPrecondition(
+            f"this step runs {section} on a model trained in the pipeline ({model}), but pipelines.{section}_target "
+            f"is the deployed service {target!r}, which serves its own model; set the target to 'inprocess' so "
+            "the step loads the trained model itself", reason="MODEL_NOT_SERVED")
+    current = getattr(settings, section)
+    return dataclasses.replace(settings, **{section: dataclasses.replace(
+        current, engine=dataclasses.replace(current.engine, model=str(model)))})
+
+
 def generate(method: str, seeds_path: str | Path, output_path: str | Path, settings: Settings,
-             target: str) -> dict[str, Any]:
-    """Run `method` over a seeds file into `output_path` (resumable); the generation summary counts."""
+             target: str, model: str = "") -> dict[str, Any]:
+    """Run `method` over a seeds file into `output_path` (resumable); the generation summary counts.
+    `model`: generate with this trained model instead of `generation.engine.model`."""
     check_target(target, "pipelines.generation_target")
+    settings = with_model(settings, "generation", model, target)
     if target == INPROCESS:
         # In the step itself: the resumable batch job (a retried step skips the seeds it finished).
         from codeinstruct.generation.run import run_generation
@@ -70,6 +87,7 @@ def score(stage: str, records: list[Record], *, settings: Settings, sandbox_targ
           options: Mapping[str, Any]) -> StageReport:
     """Run one scoring stage; returns its StageReport (kept, dropped with reasons, extra figures)."""
     call = SCORING_STAGES[stage]
+    settings = with_model(settings, "scoring", str(options.get("model") or ""), scoring_target)
     # In-process, the step's sandbox target is the scorer's; a deployed scoring service has its own.
     scoring = dataclasses.replace(settings.scoring, sandbox_target=sandbox_target)
     with open_scorer(scoring_target, scoring, settings.sandbox, "pipelines.scoring_target") as scorer:

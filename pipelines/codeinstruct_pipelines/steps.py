@@ -37,7 +37,7 @@ Stats = dict[str, Any]
 
 # Stages a filter step can run (scoring functions, plus `verify`, the final re-run of every test).
 STAGES = ("validate_semi_instruct", "execution_filter", "lm_score", "discriminate", "dedup", "decontaminate",
-          "coreset", "curriculum", "verify")
+          "coreset", "curriculum", "verify", "mix")
 
 
 def parse_config(config_yaml: str) -> Settings:
@@ -98,21 +98,51 @@ def shard_of(items: Sequence[Any], shard_index: int, num_shards: int) -> list[An
 
 
 def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path, *, shard_index: int,
-                   num_shards: int, settings: Settings, target: str = services.INPROCESS) -> Stats:
-    """Run one method's generation over one shard of the seeds."""
+                   num_shards: int, settings: Settings, target: str = services.INPROCESS, model: str = "") -> Stats:
+    """Run one method's generation over one shard of the seeds (with `model`, a model trained earlier in
+    the pipeline, instead of `generation.engine.model` when given)."""
     started = time.monotonic()
     seeds = shard_of(list(read_jsonl(seeds_path)), shard_index, num_shards)
     output_path = Path(output_path)
     with tempfile.TemporaryDirectory(prefix="codeinstruct-shard-") as tmp:
         shard_seeds = Path(tmp) / "seeds.jsonl"
         write_jsonl_atomic(shard_seeds, seeds)
-        summary = services.generate(method, shard_seeds, output_path, settings, target)
+        summary = services.generate(method, shard_seeds, output_path, settings, target, model=model)
     if not output_path.exists():
         write_jsonl_atomic(output_path, [])
     kept = sum(1 for _ in read_jsonl(output_path))
     reasons = {str(k): int(v) for k, v in summary["rejected"].items()}
     return _stats(f"{method}/generate", len(seeds), kept, reasons, started, method=method, shard=shard_index,
-                  seeds=len(seeds), records=kept)
+                  seeds=len(seeds), records=kept, **({"model": model} if model else {}))
+
+
+def seed_corpus(method: str, seeds_path: str | Path, output_path: str | Path) -> Stats:
+    """The seeds' own instruction-response pairs as records of `method` (`source.corpus: original`):
+    the corpus a self-improvement loop starts from and trains on again (Inverse-Instruct)."""
+    started = time.monotonic()
+    seeds = list(read_jsonl(seeds_path))
+    kept: list[Record] = []
+    reasons: Counter[str] = Counter()
+    for seed in seeds:
+        response = str(seed.get("response") or "").strip() or _fenced(seed)
+        if not str(seed.get("instruction") or "").strip():
+            reasons["no_instruction"] += 1
+        elif not response:
+            reasons["no_response_or_code"] += 1
+        else:
+            kept.append(Record(method=method, task="generation", instruction=str(seed["instruction"]),
+                               response=response, code=str(seed.get("code") or ""),
+                               language=str(seed.get("language") or "python"),
+                               entry_point=str(seed.get("entry_point") or ""), tests=list(seed.get("tests") or []),
+                               source={**dict(seed.get("source") or {}), "corpus": "original",
+                                       "seed_id": str(seed.get("id") or "")}).validate())
+    write_jsonl_atomic(output_path, kept)
+    return _stats(f"{method}/original corpus", len(seeds), len(kept), dict(reasons), started, method=method)
+
+
+def _fenced(seed: Mapping[str, Any]) -> str:
+    code = str(seed.get("code") or "").strip("\n")
+    return f"```{seed.get('language') or 'python'}\n{code}\n```" if code.strip() else ""
 
 
 def merge_datasets(paths: Iterable[str | Path], output_path: str | Path) -> Stats:
@@ -148,6 +178,13 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, se
             kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)),
                                            config=settings.scoring)
         extra: dict[str, Any] = {}
+    elif stage == "mix":
+        from codeinstruct.scoring.mixture import mix
+
+        kept, table = mix(records, settings.pipelines.mixture, seed=settings.training.seed)
+        reasons = {f"over_{m}_share": int(row["available"] - row["kept"])
+                   for m, row in table.items() if row["available"] > row["kept"]}
+        extra = {"mixture": table}
     elif stage == "curriculum":
         kept = services.rank(records, by=str(options.get("by", "n_tests")), target=scoring_target)
         reasons, extra = {}, {"by": options.get("by", "n_tests")}
@@ -162,6 +199,7 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, se
         extra = {k: v for k, v in counts.items() if k not in {"stage", "kept", "dropped", "reasons"}
                  and _jsonable(v)}
         if stage == "lm_score":
+            extra["judge_model"] = str(options.get("model") or settings.scoring.engine.model)
             # Every scored pair, kept or not: the report's LM-Score histogram.
             scored = list(report.kept) + [record for record, _ in report.dropped]
             extra["lm_scores"] = [round(float(r.scores["lm_score"]), 5) for r in scored
@@ -204,18 +242,48 @@ def train_model(dataset_path: str | Path, output_dir: str | Path, *, settings: S
     started = time.monotonic()
     records = _read(dataset_path)
     if not records:
-        # Every record was filtered out upstream (a weak model can do that): say so instead of failing the run.
-        reason = "the dataset is empty: every record was dropped upstream, so there was nothing to train on"
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-        (Path(output_dir) / "SKIPPED.txt").write_text(reason + "\n", encoding="utf-8")
-        logger.warning("training skipped: %s", reason)
-        return _stats("train", 0, 0, {}, started, steps=0, losses=[], skipped=reason)
+        return _skip_training(output_dir, started)
     overrides = training_overrides(model=base_model, curriculum=curriculum or None)
     result = services.train(records, output_dir, settings=settings, overrides=overrides, target=target)
     # The trainer reports one entry per optimizer step: a number, or a dict with "loss" (and step, stage ...).
     losses = [float(x["loss"] if isinstance(x, Mapping) else x) for x in (result.get("losses") or [])]
     return _stats("train", len(records), len(records), {}, started, steps=len(losses), losses=losses,
                   final_loss=losses[-1] if losses else None, model_dir=str(result.get("model_dir") or output_dir))
+
+
+def _skip_training(output_dir: str | Path, started: float) -> Stats:
+    # Every record was filtered out upstream (a weak model can do that): say so instead of failing the run.
+    reason = "the dataset is empty: every record was dropped upstream, so there was nothing to train on"
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    (Path(output_dir) / "SKIPPED.txt").write_text(reason + "\n", encoding="utf-8")
+    logger.warning("training skipped: %s", reason)
+    return _stats("train", 0, 0, {}, started, steps=0, losses=[], skipped=reason)
+
+
+def train_schedule(stages: Sequence[tuple[str, str | Path, float]], output_dir: str | Path, *, settings: Settings,
+                   base_model: str = "", target: str = services.INPROCESS) -> Stats:
+    """Fine-tune the base model through `stages` in order: (name, records JSONL, epochs) each, every
+    stage with a fresh schedule (e.g. Inverse-Instruct: the new data 1 epoch, then the original 2)."""
+    started = time.monotonic()
+    sizes = {name: sum(1 for _ in read_jsonl(path)) for name, path, _ in stages}
+    empty = [name for name, size in sizes.items() if not size]
+    if empty:
+        logger.warning("training stage(s) %s skipped: no records reached them", empty)
+    stages = [stage for stage in stages if sizes[stage[0]]]
+    if not stages:
+        return _skip_training(output_dir, started)
+    overrides = training_overrides(model=base_model, curriculum=True, stages=[
+        {"name": name, "data": str(path), "epochs": float(epochs)} for name, path, epochs in stages])
+    result = services.train([], output_dir, settings=settings, overrides=overrides, target=target)
+    entries = list(result.get("losses") or [])
+    losses = [float(x["loss"] if isinstance(x, Mapping) else x) for x in entries]
+    steps_in = Counter(str(x.get("stage")) for x in entries if isinstance(x, Mapping))
+    total = sum(sizes.values())
+    return _stats("train", total, total, {}, started, steps=len(losses), losses=losses,
+                  final_loss=losses[-1] if losses else None, stages=[
+                      {"name": name, "records": sizes[name], "epochs": float(epochs), "steps": steps_in[name]}
+                      for name, _, epochs in stages],
+                  skipped_stages=empty, model_dir=str(result.get("model_dir") or output_dir))
 
 
 def evaluate_trained(model_dir: str, model_metadata: Mapping[str, Any], **kwargs: Any) -> Stats:

@@ -90,6 +90,10 @@ class PipelinesConfig:
         "help": "methods end_to_end runs"})
     method_seeds: dict[str, int] = dataclasses.field(default_factory=dict, metadata={
         "help": "per-method seed count in end_to_end (overrides seeds_limit), e.g. {semi_instruct: 12}"})
+    mixture: dict[str, float] = dataclasses.field(default_factory=dict, metadata={
+        "help": "end_to_end's training mix by method, as ratios (e.g. {semi_instruct: 1, self_instruct: 1}, the "
+                "Semi-Instruct paper's scaling mix): after the final check, the largest dataset with these "
+                "proportions is kept (methods not named are left out); empty: every record of every method"})
     coreset_size: int = dataclasses.field(default=0, metadata={
         "help": "KCenterGreedy coreset size for wavecoder and end_to_end (0: keep every record)"})
     require_tests: bool = dataclasses.field(default=True, metadata={
@@ -129,6 +133,11 @@ class PipelinesConfig:
         bad = [m for m in self.method_seeds if m not in METHODS]
         check(not bad, "pipelines.method_seeds", f"unknown method(s) {bad}; known: {list(METHODS)}")
         check(all(int(v) >= 0 for v in self.method_seeds.values()), "pipelines.method_seeds", "counts must be >= 0")
+        bad = [m for m in self.mixture if m not in METHODS]
+        check(not bad, "pipelines.mixture", f"unknown method(s) {bad}; known: {list(METHODS)}")
+        check(all(float(v) >= 0 for v in self.mixture.values()) and (not self.mixture or sum(
+            float(v) for v in self.mixture.values()) > 0), "pipelines.mixture",
+              f"ratios must be >= 0 with at least one > 0, got {dict(self.mixture)}")
         check(self.coreset_size >= 0, "pipelines.coreset_size", f"must be >= 0, got {self.coreset_size}")
         check(self.eval_limit >= 0, "pipelines.eval_limit", f"must be >= 0, got {self.eval_limit}")
         check(bool(self.eval_k) and all(k >= 1 for k in self.eval_k), "pipelines.eval_k",
