@@ -68,7 +68,8 @@ class InverseConfig:
     samples: int = field(default=10, metadata={"help": "instructions per snippet (N)"})
     temperature: float = field(default=0.8, metadata={"help": "temperature"})
     repetition_penalty: float = field(default=1.1, metadata={"help": "repetition penalty"})
-    max_tokens: int = field(default=256, metadata={"help": "budget of one instruction"})
+    max_tokens: int = field(default=256, metadata={
+        "help": "token budget of one instruction (InverseCoder: 2048 on GPUs; 256 keeps the embedded model fast)"})
 
     def __post_init__(self) -> None:
         check(1 <= self.samples <= 64, "generation.inverse.samples", f"must be 1..64, got {self.samples}")
