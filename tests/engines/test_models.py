@@ -155,3 +155,15 @@ def test_an_adapter_with_zero_lora_b_equals_its_base(trained_adapter: Path, tiny
     finally:
         base.close()
         tuned.close()
+
+
+def test_training_resolves_its_base_the_same_way(trained_adapter: Path, tiny_model: Path, tmp_path: Path) -> None:
+    from codeinstruct.training.trainer import resolve_model_path
+
+    assert resolve_model_path(str(tiny_model)) == str(tiny_model.resolve())
+    with pytest.raises(InvalidInput, match="is a LoRA adapter folder: train from a model folder") as info:
+        resolve_model_path(str(trained_adapter))
+    assert info.value.field == "training.model"
+    with pytest.raises(InvalidInput, match="does not exist") as info:
+        resolve_model_path(str(tmp_path / "nowhere"))
+    assert info.value.field == "training.model"

@@ -2,10 +2,10 @@
 
 `train()` runs the stages in order; each stage gets a fresh optimizer (AdamW or Adafactor) and
 learning-rate schedule over its own planned steps. A ranked dataset keeps its order unless
-`training.shuffle` is true (`data.ranked_by`). Every `save_every_steps` optimizer steps (and when it stops) it writes a
-checkpoint; called again with the same output folder it continues from the newest one and
-reproduces the loss curve of an uninterrupted run (batch order is a pure function of the seed and
-the position, and RNG states are restored). `max_steps` stops early without changing the schedule,
+`training.shuffle` is true (`data.ranked_by`). Every `save_every_steps` optimizer steps (and when
+it stops) it writes a checkpoint; called again with the same output folder it continues from the
+newest one and reproduces the loss curve of an uninterrupted run (batch order is a pure function
+of the seed and the position, and RNG states are restored). `max_steps` stops early without changing the schedule,
 so a short run can later be continued. Under torchrun (Kubeflow TrainJob) it runs data-parallel:
 each rank takes a slice of every batch and rank 0 writes checkpoints and the output.
 
@@ -47,19 +47,15 @@ Progress = Callable[[dict[str, Any]], None]
 
 
 def resolve_model_path(model: str) -> str:
-    """'default' -> the embedded SmolLM2 folder; a folder as given; anything else is a hub id."""
-    if model == "default":
-        try:
-            from codeinstruct.engines.embedded import default_model_path
-        except ImportError as exc:
-            raise Unavailable(f"the embedded default model is not available ({exc})") from None
-        return str(default_model_path())
-    path = Path(model).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise InvalidInput(f"model folder {str(path)!r} has no config.json", field="training.model")
-        return str(path.resolve())
-    return model
+    """The model folder (or hub id) to train from: 'default', a model folder (`engines.models`)."""
+    from codeinstruct.engines.models import resolve_model
+
+    resolved = resolve_model(model, field="training.model")
+    if resolved.adapter is not None:
+        raise InvalidInput(f"training.model {model!r} is a LoRA adapter folder: train from a model folder (its "
+                           "base, or the adapter merged: training.merge_lora, engines.merge.merge_adapter)",
+                           field="training.model")
+    return resolved.base
 
 
 def load_model(model: str, dtype: str = "float32") -> tuple[Any, Any, str]:
