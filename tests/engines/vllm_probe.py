@@ -29,7 +29,8 @@ def main() -> None:
     scores_batched = engine.lm_score(instructions, codes)
     scores_single = [engine.lm_score([i], [c])[0] for i, c in zip(instructions, codes, strict=True)]
     print("PROBE " + json.dumps({
-        "engine": engine.engine_name, "model": engine.model_name, "single": single, "batched": batched,
+        "engine": engine.engine_name, "model": engine.model_name, "info": engine.info(), "single": single,
+        "batched": batched,
         "sampled": sampled, "sampled_again": sampled_again, "stopped": stopped, "chat": chat,
         "scores_batched": scores_batched, "scores_single": scores_single,
         "chat_template": engine.apply_chat_template([{"role": "user", "content": "hi"}]),

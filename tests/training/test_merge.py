@@ -1,5 +1,5 @@
-"""Merging a LoRA adapter for evaluation: the adapter folder is only read, the merge lands in a
-scratch cache keyed by the adapter's files, is reused, and is written atomically."""
+"""Merging a LoRA adapter for folder-only engines (vLLM): the adapter folder is only read, the merge
+lands in a scratch cache keyed by the adapter's files, is reused, and is written atomically."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 import torch
 
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
-from codeinstruct.training.evaluate import evaluate_model, model_for_engine
-from codeinstruct.training.merge import adapter_digest, is_adapter_folder, merge_adapter, merged_location
+from codeinstruct.engines.merge import adapter_digest, merge_adapter, merged_location
+from codeinstruct.engines.models import is_adapter_folder, model_folder, resolve_model
+from codeinstruct.training.evaluate import evaluate_model
 
 UID_BASE = 64000 + (os.getpid() % 400) * 2
 
@@ -65,8 +66,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cache"
 
 
-def test_evaluating_a_read_only_adapter_merges_into_the_cache(read_only_adapter: Path, cache: Path,
-                                                              tiny_model: Path) -> None:
+def test_evaluating_a_read_only_adapter_reads_it_only(read_only_adapter: Path, cache: Path) -> None:
     # Root ignores the mode bits, so the snapshot (not a PermissionError) is what proves no write.
     before = snapshot(read_only_adapter)
     from codeinstruct.sandbox.config import SandboxConfig
@@ -77,8 +77,16 @@ def test_evaluating_a_read_only_adapter_merges_into_the_cache(read_only_adapter:
     with Sandbox(SandboxConfig(workers=1, uid_base=UID_BASE)) as sandbox:
         result = evaluate_model(str(read_only_adapter), limit=1, config=config, sandbox=sandbox)
     assert result["n_problems"] == 1 and result["model"] == str(read_only_adapter)
+    assert result["adapter"] == str(read_only_adapter.resolve())  # applied in memory by the transformers engine
     assert snapshot(read_only_adapter) == before
-    merged = cache / "merged" / f"lora-{adapter_digest(read_only_adapter)}"
+
+
+def test_a_read_only_adapter_merges_into_the_cache_once(read_only_adapter: Path, cache: Path,
+                                                        tiny_model: Path) -> None:
+    before = snapshot(read_only_adapter)
+    merged = Path(model_folder(resolve_model(str(read_only_adapter))))
+    assert snapshot(read_only_adapter) == before
+    assert merged == cache / "merged" / f"lora-{adapter_digest(read_only_adapter)}"
     assert (merged / "config.json").is_file() and not is_adapter_folder(merged)
     assert [p.name for p in merged.parent.iterdir()] == [merged.name]  # no temporary folder left behind
 
@@ -88,9 +96,9 @@ def test_evaluating_a_read_only_adapter_merges_into_the_cache(read_only_adapter:
     assert not torch.equal(base.model.layers[0].self_attn.q_proj.weight, tuned.model.layers[0].self_attn.q_proj.weight)
     assert torch.equal(base.model.layers[0].mlp.up_proj.weight, tuned.model.layers[0].mlp.up_proj.weight)
 
-    # The second evaluation reuses the merge instead of writing it again.
+    # The second resolution reuses the merge instead of writing it again.
     written = (merged / "config.json").stat().st_mtime_ns
-    assert model_for_engine(str(read_only_adapter)) == str(merged)
+    assert model_folder(resolve_model(str(read_only_adapter))) == str(merged)
     assert (merged / "config.json").stat().st_mtime_ns == written
 
 

@@ -14,9 +14,10 @@ from safetensors.torch import load_file
 
 from codeinstruct.core.errors import Cancelled, FailedPrecondition
 from codeinstruct.core.records import write_jsonl_atomic
+from codeinstruct.engines.merge import merge_adapter
+from codeinstruct.engines.models import is_adapter_folder
 from codeinstruct.training import checkpoints
 from codeinstruct.training.config import Stage, TrainingConfig
-from codeinstruct.training.merge import is_adapter_folder, merge_adapter
 from codeinstruct.training.trainer import train
 from tests.support.training import make_records
 

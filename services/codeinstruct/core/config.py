@@ -135,6 +135,9 @@ def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides
     if use_env:
         layers.append(("environment", env.section_overrides(env_name)))
     layers.append(("flag", {k: v for k, v in overrides.items() if v is not None}))
+    presets = getattr(cls, "PRESETS", None)
+    if presets:
+        layers = _with_preset(layers, presets, where)
     for origin, layer in layers:
         for key, value in layer.items():
             if key not in fields:
@@ -158,6 +161,24 @@ def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides
         raise
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"invalid {where} config: {exc}", field=where) from exc
+
+
+def _with_preset(layers: list[tuple[str, Mapping[str, Any]]], presets: Mapping[str, Mapping[str, Any]],
+                 where: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """A section with `PRESETS` (`training.preset`): the named preset's values go just under the
+    highest layer that names it, so that layer's own values (and every higher layer's) win."""
+    for index in range(len(layers) - 1, -1, -1):
+        origin, layer = layers[index]
+        if "preset" not in layer:
+            continue
+        name = layer["preset"]
+        if not name:
+            return layers
+        if name not in presets:
+            raise InvalidInput(f"unknown {where}.preset {name!r} (from {origin}); known: {sorted(presets)}",
+                               field=f"{where}.preset")
+        return [*layers[:index], (f"preset {name}", presets[name]), *layers[index:]]
+    return layers
 
 
 def to_mapping(config: Any, *, secrets: bool = False) -> dict[str, Any]:

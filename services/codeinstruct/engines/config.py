@@ -34,8 +34,9 @@ class EngineConfig:
         "help": "backend: transformers (default, CPU or GPU), vllm (offline batched, GPU), "
                 "openai (an OpenAI-compatible server, e.g. `vllm serve`)"})
     model: str = field(default="default", metadata={
-        "help": "'default' (the embedded SmolLM2-135M-Instruct), a local Hugging Face folder, or a model "
-                "id; for openai the served model name"})
+        "help": "'default' (the embedded SmolLM2-135M-Instruct), a model folder (Hugging Face folder, full "
+                "fine-tuning output), a LoRA adapter folder written by training (applied to its base model), or "
+                "(vllm only) a model id; for openai the served model name"})
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = field(default="auto", metadata={
         "help": "weights dtype; auto: float32 on CPU (batch-invariant LM-Score), bfloat16 on GPUs that "
                 "support it, else float16"})

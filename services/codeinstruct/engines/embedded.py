@@ -143,13 +143,3 @@ def default_model_path() -> Path:
                 shutil.rmtree(target)
             convert(source, target)
     return target
-
-
-def resolve_model(model: str) -> Path | str:
-    """`default` -> the embedded folder; an existing local path -> that Path; anything else as-is."""
-    if model in ("", DEFAULT):
-        return default_model_path()
-    path = Path(model).expanduser()
-    if path.exists():
-        return path
-    return model

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -26,7 +25,7 @@ from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.engines import lm_score as lm
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt, truncate_at_stop
 from codeinstruct.engines.config import EngineConfig
-from codeinstruct.engines.embedded import DEFAULT, MODEL_NAME, resolve_model
+from codeinstruct.engines.models import load_causal_lm, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -131,31 +130,26 @@ class TransformersEngine(Engine):
     engine_name = "transformers"
 
     def __init__(self, config: EngineConfig):
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         self.config = config
         if config.threads:
             torch.set_num_threads(config.threads)
         started = time.monotonic()
-        path = resolve_model(config.model)
-        if isinstance(path, str):
+        self.resolved = resolve_model(config.model)
+        if self.resolved.hub:
             raise InvalidInput(f"engine.model {config.model!r} is not 'default' or an existing local folder "
                                "(this platform never downloads models)", field="engine.model")
-        self.path: Path = path
         self.device = _pick_device(config.device)
         self.dtype = _pick_dtype(config.dtype, self.device)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=config.trust_remote_code)
-            model = AutoModelForCausalLM.from_pretrained(
-                str(path), dtype=self.dtype, trust_remote_code=config.trust_remote_code)
+            model, self.tokenizer = load_causal_lm(self.resolved, self.dtype, config.trust_remote_code)
             self.model: Any = model.to(self.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
-            raise Unavailable(f"could not load model from {path}: {exc}") from exc
+            raise Unavailable(f"could not load model {config.model!r} ({self.resolved.base}): {exc}") from exc
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_id = int(self.tokenizer.eos_token_id)
-        self.model_name = MODEL_NAME if config.model in ("", DEFAULT) else config.model
+        self.model_name = self.resolved.name
         self._answer_tokens = lm.AnswerTokens(lambda t: self.tokenizer.encode(t, add_special_tokens=False),
                                               self.model_name)
         logger.info("transformers engine: %s (%s, %s) loaded in %.1f s", self.model_name, self.device,
@@ -171,7 +165,7 @@ class TransformersEngine(Engine):
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "path": str(self.path), "device": str(self.device),
+        return {**super().info(), **self.resolved.info(), "path": self.resolved.base, "device": str(self.device),
                 "dtype": str(self.dtype).removeprefix("torch."), "batch_size": self.config.batch_size}
 
     def _encode(self, texts: list[str], budget: int) -> dict[str, torch.Tensor]:

@@ -8,6 +8,9 @@ is negligible next to the tokens that made the top 20.
 
 vLLM spawns worker processes: scripts that use this engine need an `if __name__ == "__main__":`
 guard. On CPU set VLLM_CPU_KVCACHE_SPACE (GiB) and use `enforce_eager: true` to start in ~30 s.
+
+`engine.model` is resolved by `engines.models` like the transformers engine's; vLLM loads folders,
+so a LoRA adapter folder is merged into its base first (`vllm_model`, cached by `engines.merge`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,22 @@ from codeinstruct.core.errors import FailedPrecondition, InvalidInput
 from codeinstruct.engines import lm_score as lm
 from codeinstruct.engines.base import Conversation, Engine, SamplingParams, per_prompt
 from codeinstruct.engines.config import EngineConfig
-from codeinstruct.engines.embedded import DEFAULT, MODEL_NAME, resolve_model
+from codeinstruct.engines.models import ResolvedModel, model_folder, resolve_model
 
 logger = logging.getLogger(__name__)
 TOP_LOGPROBS = 20
+
+
+def vllm_model(config: EngineConfig) -> tuple[ResolvedModel, str]:
+    """`engine.model` resolved, and what vLLM is given: a model folder (an adapter merged into its base
+    once, into the scratch cache), or a hub id that vLLM looks up itself."""
+    resolved = resolve_model(config.model)
+    if resolved.hub:
+        logger.warning("engine.model %r is not a local folder: vLLM will look it up as a model id", config.model)
+    folder = model_folder(resolved)
+    if resolved.adapter is not None:
+        logger.info("vllm engine: adapter %s merged into %s", resolved.adapter, folder)
+    return resolved, folder
 
 
 class VllmEngine(Engine):
@@ -40,13 +55,13 @@ class VllmEngine(Engine):
                                      "virtualenv built by scripts/setup/30-vllm.sh)") from exc
         self.config = config
         started = time.monotonic()
-        model = str(resolve_model(config.model))
+        self.resolved, model = vllm_model(config)
         self.llm = vllm.LLM(model=model, dtype=config.dtype, max_model_len=config.max_model_len,
                             gpu_memory_utilization=config.gpu_memory_utilization,
                             tensor_parallel_size=config.tensor_parallel_size, enforce_eager=config.enforce_eager,
                             trust_remote_code=config.trust_remote_code, max_num_seqs=max(config.batch_size, 1))
         self.tokenizer = self.llm.get_tokenizer()
-        self.model_name = MODEL_NAME if config.model in ("", DEFAULT) else config.model
+        self.model_name = self.resolved.name
         self.model_path = model
         self._answer_tokens = lm.AnswerTokens(lambda t: self.tokenizer.encode(t, add_special_tokens=False),
                                               self.model_name)
@@ -94,7 +109,7 @@ class VllmEngine(Engine):
         return scores
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "path": self.model_path, "batch_size": self.config.batch_size,
+        return {**super().info(), **self.resolved.info(), "path": self.model_path, "batch_size": self.config.batch_size,
                 "dtype": self.config.dtype}
 
     def close(self) -> None:

@@ -20,13 +20,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from codeinstruct.core import env
 from codeinstruct.core.config import check, to_mapping
 from codeinstruct.core.errors import InvalidInput
 
 PromptFormat = Literal["chat", "alpaca", "magicoder"]
+
+# Named recipes (`training.preset`): values that sit just under the settings given with the preset
+# (`core.config.build`), so a file's own `learning_rate` still wins over its preset's.
+PRESETS: dict[str, dict[str, Any]] = {
+    # InverseCoder (Wu et al. 2024), section 4: full fine-tuning with Adafactor at 5e-5, 15 warmup
+    # steps then linear decay, 512 examples per optimizer step, sequences of up to 1024 tokens.
+    "inverse_instruct_paper": {"mode": "full", "optimizer": "adafactor", "learning_rate": 5e-5,
+                               "warmup_steps": 15, "lr_scheduler": "linear", "effective_batch_size": 512,
+                               "max_length": 1024},
+}
 
 
 def _f(default: Any, help: str, *, fingerprint: bool = True) -> Any:
@@ -113,6 +123,10 @@ class TrainingConfig:
     produces, so changing them keeps resuming possible.
     """
 
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
+    preset: str = _f("", "a named recipe filling the settings not given with it: '' (none) or "
+                         "inverse_instruct_paper (docs/training.md)", fingerprint=False)
     # --- model and method
     model: str = _f("default", "base model: a local Hugging Face folder, or 'default' for the embedded SmolLM2")
     mode: Literal["lora", "full"] = _f("lora", "LoRA adapters (default) or full fine-tuning")
@@ -130,17 +144,26 @@ class TrainingConfig:
         "help": "chat (the model's chat template), alpaca or magicoder", "fingerprint": True})
     max_length: int = _f(1024, "tokens per example; longer examples are truncated")
     dynamic_padding: bool = _f(True, "pad each batch to its longest example (off: pad to max_length)")
-    curriculum: bool = _f(False, "keep the dataset order (e.g. ranked easy-first); disables shuffling")
-    shuffle: bool = _f(True, "shuffle examples every epoch (seeded) when curriculum is off")
+    curriculum: bool = _f(False, "keep the dataset order, ranked or not; disables shuffling")
+    shuffle: bool | None = _f(None, "shuffle examples every epoch (seeded): unset keeps a ranked dataset's "
+                                    "order (records carrying a curriculum rank, docs/training.md) and shuffles "
+                                    "any other; true always shuffles; false never")
     # --- optimisation
     epochs: float = _f(1.0, "epochs when there is a single stage (fractions allowed)")
-    batch_size: int = _f(4, "examples per micro-batch")
+    batch_size: int = _f(4, "examples per micro-batch (per process under torchrun)")
     gradient_accumulation_steps: int = _f(1, "micro-batches per optimizer step")
+    effective_batch_size: int = _f(0, "examples per optimizer step over all processes; 0: batch_size x "
+                                      "gradient_accumulation_steps (x processes); set: the accumulation is "
+                                      "derived from it and must come out whole")
+    optimizer: Literal["adamw", "adafactor"] = _f(
+        "adamw", "adamw (torch) or adafactor (transformers, at the fixed learning rate of the schedule: no "
+                 "relative step, no parameter scaling)")
     learning_rate: float = _f(2e-4, "peak learning rate (per stage unless the stage sets its own)")
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = _f(
         "linear", "learning-rate schedule over each stage's planned steps")
     warmup_ratio: float = _f(0.0, "fraction of each stage's steps spent warming up")
-    weight_decay: float = _f(0.0, "AdamW weight decay")
+    warmup_steps: int = _f(0, "optimizer steps spent warming up in each stage; 0: use warmup_ratio")
+    weight_decay: float = _f(0.0, "optimizer weight decay")
     max_grad_norm: float = _f(1.0, "gradient clipping norm; 0 disables")
     max_steps: int | None = _f(None, "stop after this many optimizer steps in total (the schedule is not shortened)",
                                fingerprint=False)
@@ -172,6 +195,19 @@ class TrainingConfig:
               f"must be >= 1, got {self.gradient_accumulation_steps}")
         check(self.learning_rate > 0, "training.learning_rate", f"must be > 0, got {self.learning_rate}")
         check(0.0 <= self.warmup_ratio < 1.0, "training.warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}")
+        check(self.warmup_steps >= 0, "training.warmup_steps", f"must be >= 0, got {self.warmup_steps}")
+        check(not (self.warmup_steps and self.warmup_ratio), "training.warmup_steps",
+              f"set warmup_steps ({self.warmup_steps}) or warmup_ratio ({self.warmup_ratio}), not both")
+        check(self.effective_batch_size >= 0, "training.effective_batch_size",
+              f"must be >= 0, got {self.effective_batch_size}")
+        check(not (self.effective_batch_size and self.gradient_accumulation_steps != 1),
+              "training.effective_batch_size", f"set effective_batch_size ({self.effective_batch_size}) or "
+              f"gradient_accumulation_steps ({self.gradient_accumulation_steps}), not both")
+        self.accumulation_steps(1)
+        check(not (self.curriculum and self.shuffle), "training.shuffle",
+              "shuffle: true contradicts curriculum: true (which keeps the dataset order)")
+        check(self.preset in ("", *self.PRESETS), "training.preset",
+              f"unknown preset {self.preset!r}; known: {sorted(self.PRESETS)}")
         check(self.weight_decay >= 0, "training.weight_decay", f"must be >= 0, got {self.weight_decay}")
         check(self.max_grad_norm >= 0, "training.max_grad_norm", f"must be >= 0, got {self.max_grad_norm}")
         check(self.max_steps is None or self.max_steps >= 1, "training.max_steps",
@@ -180,6 +216,23 @@ class TrainingConfig:
         check(self.save_every_steps >= 1, "training.save_every_steps", f"must be >= 1, got {self.save_every_steps}")
         check(self.keep_checkpoints >= 1, "training.keep_checkpoints", f"must be >= 1, got {self.keep_checkpoints}")
         stages_from(self)  # validates the stage entries
+
+    @classmethod
+    def with_preset(cls, preset: str, **values: Any) -> TrainingConfig:
+        """The preset's values with `values` over them (what `training: {preset: ..., ...}` in a file gives)."""
+        from codeinstruct.core.config import build
+
+        return build(cls, "training", data={"training": {"preset": preset, **values}}, use_env=False)
+
+    def accumulation_steps(self, world: int = 1) -> int:
+        """Micro-batches per optimizer step on each of `world` processes."""
+        if not self.effective_batch_size:
+            return self.gradient_accumulation_steps
+        per_micro_step = self.batch_size * world
+        check(self.effective_batch_size % per_micro_step == 0, "training.effective_batch_size",
+              f"{self.effective_batch_size} is not a multiple of batch_size {self.batch_size} x {world} "
+              f"process(es) = {per_micro_step}")
+        return self.effective_batch_size // per_micro_step
 
     def fingerprint_settings(self) -> dict[str, Any]:
         """What changes the weights a training step produces (the checkpoint fingerprint): every field

@@ -9,6 +9,8 @@ EOS that teaches the model to stop.
 
 The batch order is a pure function of (seed, epoch, position), so a resumed run needs only the
 position to continue exactly where it stopped; with curriculum ordering the dataset order is kept.
+`ranked_by` recognises a ranked (curriculum) dataset from its records, so the trainer keeps its
+order unless told to shuffle.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +116,36 @@ def tokenize_records(records: Sequence[Record], tokenizer: Any, prompt_format: s
         raise InvalidInput("no trainable examples: the data is empty or every prompt is longer than "
                            "training.max_length", field="data")
     return examples
+
+
+# What a curriculum ranking orders by (`scoring.ranking.rank`: descending, records without the score
+# last), and the explicit position a ranking step may write (`scores.rank`: ascending, 0 or 1 first).
+RANK_SCORES = ("n_tests", "lm_score")
+RANK_POSITION = "rank"
+
+
+def _number(value: Any) -> float | None:
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+
+
+def ranked_by(records: Sequence[Record]) -> str | None:
+    """`scores.<key>` by which `records` are in curriculum order, or None for an unranked dataset.
+
+    Ranked means: every record carries `scores.rank` in ascending order; or the records are in the
+    order a ranking by `scores.n_tests` / `scores.lm_score` gives (descending, records without the
+    score last) and at least two distinct values occur (a constant score orders nothing).
+    """
+    positions = [p for p in (_number(r.scores.get(RANK_POSITION)) for r in records) if p is not None]
+    if len(records) > 1 and len(positions) == len(records) and all(a <= b for a, b in pairwise(positions)):
+        return RANK_POSITION
+    for key in RANK_SCORES:
+        values = [_number(r.scores.get(key)) for r in records]
+        present = [v for v in values if v is not None]
+        if len(set(present)) < 2 or None in values[:len(present)]:
+            continue  # fewer than two distinct values, or a record without the score before one with it
+        if all(a >= b for a, b in pairwise(present)):
+            return key
+    return None
 
 
 def data_fingerprint(records: Sequence[Record]) -> str:

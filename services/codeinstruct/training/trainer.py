@@ -1,10 +1,11 @@
 """Supervised fine-tuning: LoRA (default) or full, in stages, with exact resume.
 
-`train()` runs the stages in order; each stage gets a fresh AdamW and learning-rate schedule over
-its own planned steps. Every `save_every_steps` optimizer steps (and when it stops) it writes a
-checkpoint; called again with the same output folder it continues from the newest one and
-reproduces the loss curve of an uninterrupted run (batch order is a pure function of the seed and
-the position, and RNG states are restored). `max_steps` stops early without changing the schedule,
+`train()` runs the stages in order; each stage gets a fresh optimizer (AdamW or Adafactor) and
+learning-rate schedule over its own planned steps. A ranked dataset keeps its order unless
+`training.shuffle` is true (`data.ranked_by`). Every `save_every_steps` optimizer steps (and when
+it stops) it writes a checkpoint; called again with the same output folder it continues from the
+newest one and reproduces the loss curve of an uninterrupted run (batch order is a pure function
+of the seed and the position, and RNG states are restored). `max_steps` stops early without changing the schedule,
 so a short run can later be continued. Under torchrun (Kubeflow TrainJob) it runs data-parallel:
 each rank takes a slice of every batch and rank 0 writes checkpoints and the output.
 
@@ -30,7 +31,15 @@ from codeinstruct.core.errors import Cancelled, DeadlineExceeded, FailedPrecondi
 from codeinstruct.core.records import Record, stable_hash, write_text_atomic
 from codeinstruct.training import checkpoints
 from codeinstruct.training.config import Stage, TrainingConfig, stages_from
-from codeinstruct.training.data import BatchPlan, Example, collate, data_fingerprint, load_records, tokenize_records
+from codeinstruct.training.data import (
+    BatchPlan,
+    Example,
+    collate,
+    data_fingerprint,
+    load_records,
+    ranked_by,
+    tokenize_records,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,19 +47,15 @@ Progress = Callable[[dict[str, Any]], None]
 
 
 def resolve_model_path(model: str) -> str:
-    """'default' -> the embedded SmolLM2 folder; a folder as given; anything else is a hub id."""
-    if model == "default":
-        try:
-            from codeinstruct.engines.embedded import default_model_path
-        except ImportError as exc:
-            raise Unavailable(f"the embedded default model is not available ({exc})") from None
-        return str(default_model_path())
-    path = Path(model).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise InvalidInput(f"model folder {str(path)!r} has no config.json", field="training.model")
-        return str(path.resolve())
-    return model
+    """The model folder (or hub id) to train from: 'default', a model folder (`engines.models`)."""
+    from codeinstruct.engines.models import resolve_model
+
+    resolved = resolve_model(model, field="training.model")
+    if resolved.adapter is not None:
+        raise InvalidInput(f"training.model {model!r} is a LoRA adapter folder: train from a model folder (its "
+                           "base, or the adapter merged: training.merge_lora, engines.merge.merge_adapter)",
+                           field="training.model")
+    return resolved.base
 
 
 def load_model(model: str, dtype: str = "float32") -> tuple[Any, Any, str]:
@@ -90,21 +95,38 @@ class _StagePlan:
     learning_rate: float
     steps: int
     fingerprint: str
+    accumulation: int
+    ranked_by: str | None
 
 
 def _plan_stages(data: Any, config: TrainingConfig, tokenizer: Any, world: int) -> list[_StagePlan]:
     stages = _resolve_stages(data, config)
     micro = config.batch_size * world
+    accumulation = config.accumulation_steps(world)
     plans = []
     for index, stage in enumerate(stages):
         records = load_records(stage.data)
         examples = tokenize_records(records, tokenizer, config.prompt_format, config.max_length)
+        ranked = ranked_by(records)
         plan = BatchPlan(len(examples), micro, stage.epochs or config.epochs, config.seed + 1000 * index,
-                         shuffle=config.shuffle and not config.curriculum)
-        steps = math.ceil(plan.total_micro_batches / config.gradient_accumulation_steps)
+                         shuffle=_shuffles(config, stage, ranked))
+        steps = math.ceil(plan.total_micro_batches / accumulation)
         plans.append(_StagePlan(stage, examples, plan, stage.learning_rate or config.learning_rate, steps,
-                                data_fingerprint(records)))
+                                data_fingerprint(records), accumulation, ranked))
     return plans
+
+
+def _shuffles(config: TrainingConfig, stage: Stage, ranked: str | None) -> bool:
+    """Whether the stage's examples are shuffled: never with curriculum, as told by `shuffle`, and
+    otherwise unless the data is ranked (a curriculum's order is the point of ranking it)."""
+    if config.curriculum:
+        return False
+    if config.shuffle is not None:
+        return config.shuffle
+    if ranked:
+        logger.info("stage %s: the data is ranked by scores.%s; keeping its order (training.shuffle: true "
+                    "shuffles it)", stage.name, ranked)
+    return ranked is None
 
 
 def _resolve_stages(data: Any, config: TrainingConfig) -> list[Stage]:
@@ -125,7 +147,8 @@ def _resolve_stages(data: Any, config: TrainingConfig) -> list[Stage]:
 def _fingerprint(config: TrainingConfig, plans: list[_StagePlan], base: str) -> str:
     settings = config.fingerprint_settings()
     settings["model"] = base
-    stages = [(p.stage.name, p.fingerprint, p.plan.epochs, p.learning_rate) for p in plans]
+    stages = [(p.stage.name, p.fingerprint, p.plan.epochs, p.learning_rate, p.plan.shuffle, p.accumulation)
+              for p in plans]
     return stable_hash(settings, stages)
 
 
@@ -275,14 +298,25 @@ def _resume(output_dir: Path, config: TrainingConfig, model: Any,
 
 
 def _optimizer(params: list[Any], sp: _StagePlan, config: TrainingConfig) -> tuple[Any, Any]:
-    """A fresh AdamW and learning-rate schedule for one stage."""
-    import torch
+    """A fresh optimizer and learning-rate schedule for one stage."""
     from transformers import get_scheduler
 
-    optimizer = torch.optim.AdamW(params, lr=sp.learning_rate, weight_decay=config.weight_decay)
-    scheduler = get_scheduler(config.lr_scheduler, optimizer,
-                              num_warmup_steps=int(config.warmup_ratio * sp.steps), num_training_steps=sp.steps)
+    optimizer = _new_optimizer(params, sp.learning_rate, config)
+    warmup = config.warmup_steps or int(config.warmup_ratio * sp.steps)
+    scheduler = get_scheduler(config.lr_scheduler, optimizer, num_warmup_steps=warmup, num_training_steps=sp.steps)
     return optimizer, scheduler
+
+
+def _new_optimizer(params: list[Any], learning_rate: float, config: TrainingConfig) -> Any:
+    if config.optimizer == "adafactor":
+        from transformers.optimization import Adafactor
+
+        # A fixed learning rate that the schedule drives, as with AdamW (not Adafactor's own relative step).
+        return Adafactor(params, lr=learning_rate, weight_decay=config.weight_decay, scale_parameter=False,
+                         relative_step=False, warmup_init=False)
+    import torch
+
+    return torch.optim.AdamW(params, lr=learning_rate, weight_decay=config.weight_decay)
 
 
 def _step(model: Any, params: list[Any], optimizer: Any, scheduler: Any, sp: _StagePlan, position: int,
@@ -292,7 +326,7 @@ def _step(model: Any, params: list[Any], optimizer: Any, scheduler: Any, sp: _St
     rate, epoch, next position). Counts the step's tokens into `state.tokens`."""
     import torch
 
-    micro = range(position, min(position + config.gradient_accumulation_steps, sp.plan.total_micro_batches))
+    micro = range(position, min(position + sp.accumulation, sp.plan.total_micro_batches))
     batches = []
     epoch = 0
     for pos in micro:
@@ -382,4 +416,5 @@ def _finish(model: Any, tokenizer: Any, base: str, output_dir: Path, config: Tra
             "checkpoint_dir": str(checkpoints.checkpoint_root(output_dir)), "steps": state.global_step,
             "tokens": state.tokens, "losses": state.losses, "mode": config.mode,
             "stages": [{"name": p.stage.name, "examples": len(p.examples), "steps": p.steps,
-                        "learning_rate": p.learning_rate, "epochs": p.plan.epochs} for p in plans]}
+                        "learning_rate": p.learning_rate, "epochs": p.plan.epochs, "shuffled": p.plan.shuffle,
+                        "ranked_by": p.ranked_by, "accumulation_steps": p.accumulation} for p in plans]}

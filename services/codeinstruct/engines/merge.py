@@ -1,4 +1,4 @@
-"""Merge a LoRA adapter folder into its base model, for engines that load full model folders only.
+"""Merge a LoRA adapter folder into its base model, for engines that load full model folders only (vLLM).
 
 The adapter folder is an INPUT and is never written to: on a cluster it is often a read-only
 artifact (a mounted volume, a pipeline input). The merged model goes to a scratch cache keyed by a
@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import tempfile
@@ -22,13 +21,9 @@ from pathlib import Path
 
 from codeinstruct.core import env
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
+from codeinstruct.engines.models import FIELD, load_causal_lm, resolve_model
 
 logger = logging.getLogger(__name__)
-
-
-def is_adapter_folder(path: str | Path) -> bool:
-    path = Path(path)
-    return (path / "adapter_config.json").is_file() and not (path / "config.json").is_file()
 
 
 def adapter_digest(adapter_dir: str | Path) -> str:
@@ -87,24 +82,18 @@ def merge_adapter(adapter_dir: str | Path, output_dir: str | Path | None = None)
     `output_dir` None: the scratch cache (see the module docstring). An existing complete merge at
     the target is reused. `adapter_dir` is only read.
     """
-    from peft import PeftModel
-
-    from codeinstruct.training.trainer import load_model
+    import torch
 
     adapter_dir = Path(adapter_dir)
-    if not is_adapter_folder(adapter_dir):
+    resolved = resolve_model(str(adapter_dir))  # the adapter's base must exist: refused with engine.model named
+    if resolved.adapter is None:
         raise InvalidInput(f"{str(adapter_dir)!r} is not a LoRA adapter folder (adapter_config.json without "
-                           "config.json)", field="model")
+                           "config.json)", field=FIELD)
     target = Path(output_dir) if output_dir else merged_location(adapter_dir)
     if _complete(target):
         logger.info("reusing the merged model %s", target)
         return target
-    adapter_config = adapter_dir / "adapter_config.json"
-    base = json.loads(adapter_config.read_text()).get("base_model_name_or_path")
-    if not base:
-        raise InvalidInput(f"{adapter_config} names no base_model_name_or_path to merge into", field="model")
-    model, tokenizer, _ = load_model(base)
-    merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    merged, tokenizer = load_causal_lm(resolved, torch.float32)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A unique temporary sibling, renamed into place when complete: concurrent merges of the same
     # adapter never see each other's half-written files, and the loser of the rename discards its copy.
@@ -112,10 +101,6 @@ def merge_adapter(adapter_dir: str | Path, output_dir: str | Path | None = None)
     tmp.chmod(0o755)  # mkdtemp makes it private; other users of a shared cache must read the model
     try:
         merged.save_pretrained(tmp)
-        if (adapter_dir / "tokenizer_config.json").is_file():
-            from transformers import AutoTokenizer
-
-            tokenizer = AutoTokenizer.from_pretrained(str(adapter_dir))
         tokenizer.save_pretrained(tmp)
         try:
             tmp.rename(target)
