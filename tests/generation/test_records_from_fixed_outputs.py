@@ -128,7 +128,7 @@ def test_evol_instruct_counts_each_elimination_reason():
     engine = ReplayEngine(script)
     config = GenerationConfig(evol=EvolConfig(rounds=2))
     (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, config)
-    assert outcome.records == []
+    assert [r.scores["evol_round"] for r in outcome.records] == [0]  # only the seed pair itself
     assert dict(outcome.rejected) == {"copies_template": 1, "sorry_short_answer": 1}
     evolve_params = [p for prompt, p in engine.calls if "#Rewritten Test#" in prompt]
     assert all(p.temperature == 1.0 and p.top_p == 0.9 for p in evolve_params)
@@ -141,7 +141,7 @@ def test_evol_instruct_keeps_rounds_and_chains_instructions():
               "ValueError when": ["```python\ndef unquote(s):\n    return s\n```"]}
     engine = ReplayEngine(script)
     (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, GenerationConfig(evol=EvolConfig(rounds=2)))
-    (record,) = outcome.records
+    (_seed_pair, record) = outcome.records
     assert record.instruction == harder and record.scores["evol_round"] == 1
     assert record.source["evolved_from"] == SEED["instruction"]
     assert record.code == "def unquote(s):\n    return s"
