@@ -100,6 +100,22 @@ def test_staged_semi_instruct_asks_three_short_questions_and_starts_each_answer(
     assert [p.rsplit("```python\n", 1)[1] for p, _ in asked] == ["unquote(s=", "unquote(s='", "unquote(s=["]
     assert all(params.n == 2 and params.stop == ("\n",) for _, params in asked)
     assert p3.endswith("```python\ndef unquote(") and "removes one pair" in p3 and solution.stop == ("```",)
+    # the test inputs are asked from the instruction (the primary spec), the code shown after it as context
+    for prompt, _ in asked:
+        assert prompt.index("removes one pair of double quotes") < prompt.index("return s.strip(")
+
+
+def test_semi_test_input_prompts_put_the_instruction_before_the_code():
+    from codeinstruct.generation import prompts
+
+    code = "def f(x):\n    return x"
+    for name, extra in (("semi_instruct.inputs", {"entry_point": "f"}), ("semi_instruct.stdin", {})):
+        text = prompts.load(name).render(instruction="INSTRUCTION-TEXT", language="python", code=code, **extra)
+        assert text.index("INSTRUCTION-TEXT") < text.index(code), name
+    # single mode: the instruction is written in the same answer, above the inputs it must drive
+    draft = prompts.load("semi_instruct.draft").render(language="python", code=code, answer_type="function f",
+                                                      test_format="calls")
+    assert "Write the [TEST_INPUTS] from your [INSTRUCTION]" in draft
 
 
 def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inputs():
@@ -108,7 +124,7 @@ def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inp
     engine = ReplayEngine({
         "short programming exercise": [" returns the area of a circle of radius r.", " returns pi r squared."],
         "five test calls": ["2)", "x)", "y)", "r)", "x)", "y)"],  # openings area(r=  area(r='  area(r=[
-        "working draft": ["r):\n    return math.pi * r ** 2\n"],
+        "working draft": ["r):\n    return math.pi * r ** 2\n", "r):\n    return 0\n"],
     })
     config = GenerationConfig(semi=SemiConfig(samples=1, input_samples=3))
     (first, second) = generate_outcomes("semi_instruct", [seed, dict(seed, id="seed3")], engine, config)
