@@ -311,3 +311,18 @@ def test_fingerprint_follows_settings_and_same_inputs_give_same_ids():
     c = run(GenerationConfig(inverse=InverseConfig(samples=1), seed=1))
     assert [r.id for r in a] == [r.id for r in b]
     assert a[0].generator["fingerprint"] != c[0].generator["fingerprint"]
+
+
+def test_staged_semi_instruct_asks_stdin_inputs_from_the_instruction():
+    seed = dict(SEED, id="prog", code="n = int(input())\nprint(n * 2)\n", entry_point="")
+    engine = ReplayEngine({
+        "short programming exercise": [" reads a number and prints its double."],
+        "standard input": ["3\n```", "-4\n```"],
+        "working draft": ["n = int(input())\nprint(2 * n)\n```"],
+    })
+    config = GenerationConfig(semi=SemiConfig(samples=1, input_samples=2))
+    (outcome,) = generate_outcomes("semi_instruct", [seed], engine, config)
+    (record,) = outcome.records
+    assert record.entry_point == "" and record.tests == [{"input": "3\n", "output": ""}, {"input": "-4\n", "output": ""}]
+    stdin_prompt = next(p for p, _ in engine.calls if "standard input" in p)
+    assert stdin_prompt.index("prints its double") < stdin_prompt.index("n = int(input())")
