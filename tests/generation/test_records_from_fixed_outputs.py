@@ -323,6 +323,7 @@ def test_staged_semi_instruct_asks_stdin_inputs_from_the_instruction():
     config = GenerationConfig(semi=SemiConfig(samples=1, input_samples=2))
     (outcome,) = generate_outcomes("semi_instruct", [seed], engine, config)
     (record,) = outcome.records
-    assert record.entry_point == "" and record.tests == [{"input": "3\n", "output": ""}, {"input": "-4\n", "output": ""}]
+    assert record.entry_point == ""
+    assert record.tests == [{"input": "3\n", "output": ""}, {"input": "-4\n", "output": ""}]
     stdin_prompt = next(p for p, _ in engine.calls if "standard input" in p)
     assert stdin_prompt.index("prints its double") < stdin_prompt.index("n = int(input())")
