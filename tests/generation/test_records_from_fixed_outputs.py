@@ -100,6 +100,22 @@ def test_staged_semi_instruct_asks_three_short_questions_and_starts_each_answer(
     assert [p.rsplit("```python\n", 1)[1] for p, _ in asked] == ["unquote(s=", "unquote(s='", "unquote(s=["]
     assert all(params.n == 2 and params.stop == ("\n",) for _, params in asked)
     assert p3.endswith("```python\ndef unquote(") and "removes one pair" in p3 and solution.stop == ("```",)
+    # the test inputs are asked from the instruction (the primary spec), the code shown after it as context
+    for prompt, _ in asked:
+        assert prompt.index("removes one pair of double quotes") < prompt.index("return s.strip(")
+
+
+def test_semi_test_input_prompts_put_the_instruction_before_the_code():
+    from codeinstruct.generation import prompts
+
+    code = "def f(x):\n    return x"
+    for name, extra in (("semi_instruct.inputs", {"entry_point": "f"}), ("semi_instruct.stdin", {})):
+        text = prompts.load(name).render(instruction="INSTRUCTION-TEXT", language="python", code=code, **extra)
+        assert text.index("INSTRUCTION-TEXT") < text.index(code), name
+    # single mode: the instruction is written in the same answer, above the inputs it must drive
+    draft = prompts.load("semi_instruct.draft").render(language="python", code=code, answer_type="function f",
+                                                      test_format="calls")
+    assert "Write the [TEST_INPUTS] from your [INSTRUCTION]" in draft
 
 
 def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inputs():
@@ -108,7 +124,7 @@ def test_staged_semi_instruct_keeps_imports_and_rejects_seeds_without_usable_inp
     engine = ReplayEngine({
         "short programming exercise": [" returns the area of a circle of radius r.", " returns pi r squared."],
         "five test calls": ["2)", "x)", "y)", "r)", "x)", "y)"],  # openings area(r=  area(r='  area(r=[
-        "working draft": ["r):\n    return math.pi * r ** 2\n"],
+        "working draft": ["r):\n    return math.pi * r ** 2\n", "r):\n    return 0\n"],
     })
     config = GenerationConfig(semi=SemiConfig(samples=1, input_samples=3))
     (first, second) = generate_outcomes("semi_instruct", [seed, dict(seed, id="seed3")], engine, config)
@@ -128,7 +144,7 @@ def test_evol_instruct_counts_each_elimination_reason():
     engine = ReplayEngine(script)
     config = GenerationConfig(evol=EvolConfig(rounds=2))
     (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, config)
-    assert outcome.records == []
+    assert [r.scores["evol_round"] for r in outcome.records] == [0]  # only the seed pair itself
     assert dict(outcome.rejected) == {"copies_template": 1, "sorry_short_answer": 1}
     evolve_params = [p for prompt, p in engine.calls if "#Rewritten Test#" in prompt]
     assert all(p.temperature == 1.0 and p.top_p == 0.9 for p in evolve_params)
@@ -141,7 +157,7 @@ def test_evol_instruct_keeps_rounds_and_chains_instructions():
               "ValueError when": ["```python\ndef unquote(s):\n    return s\n```"]}
     engine = ReplayEngine(script)
     (outcome,) = generate_outcomes("evol_instruct", [SEED], engine, GenerationConfig(evol=EvolConfig(rounds=2)))
-    (record,) = outcome.records
+    (_seed_pair, record) = outcome.records
     assert record.instruction == harder and record.scores["evol_round"] == 1
     assert record.source["evolved_from"] == SEED["instruction"]
     assert record.code == "def unquote(s):\n    return s"
@@ -295,3 +311,19 @@ def test_fingerprint_follows_settings_and_same_inputs_give_same_ids():
     c = run(GenerationConfig(inverse=InverseConfig(samples=1), seed=1))
     assert [r.id for r in a] == [r.id for r in b]
     assert a[0].generator["fingerprint"] != c[0].generator["fingerprint"]
+
+
+def test_staged_semi_instruct_asks_stdin_inputs_from_the_instruction():
+    seed = dict(SEED, id="prog", code="n = int(input())\nprint(n * 2)\n", entry_point="")
+    engine = ReplayEngine({
+        "short programming exercise": [" reads a number and prints its double."],
+        "standard input": ["3\n```", "-4\n```"],
+        "working draft": ["n = int(input())\nprint(2 * n)\n```"],
+    })
+    config = GenerationConfig(semi=SemiConfig(samples=1, input_samples=2))
+    (outcome,) = generate_outcomes("semi_instruct", [seed], engine, config)
+    (record,) = outcome.records
+    assert record.entry_point == ""
+    assert record.tests == [{"input": "3\n", "output": ""}, {"input": "-4\n", "output": ""}]
+    stdin_prompt = next(p for p, _ in engine.calls if "standard input" in p)
+    assert stdin_prompt.index("prints its double") < stdin_prompt.index("n = int(input())")

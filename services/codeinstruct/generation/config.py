@@ -40,7 +40,17 @@ class EvolConfig:
 
     SHARED: ClassVar[tuple[str, ...]] = ("answer_temperature",)
 
-    rounds: int = field(default=1, metadata={"help": "evolution rounds (M in WizardCoder)"})
+    rounds: int = field(default=3, metadata={
+        "help": "the last evolution round M (WizardCoder: its ablation peaks at 3 rounds; each round evolves the "
+                "previous round's survivors, failed instructions go back to the pool)"})
+    start_round: int = field(default=1, metadata={
+        "help": "the first round this job runs (1..rounds). Above 1 the seeds are the dataset so far (seed "
+                "records and earlier rounds' evolutions, or evol_instruct.pool_seeds of it): each lineage "
+                "continues from its latest surviving instruction. One round per job: start_round = rounds = k"})
+    include_seeds: bool = field(default=True, metadata={
+        "help": "the output also holds the ORIGINAL seed (instruction, response) pairs as round-0 records, as "
+                "WizardCoder's 78K = its 20K Code Alpaca seeds + the evolutions; written by the job that runs "
+                "round 1"})
     temperature: float = field(default=1.0, metadata={"help": "temperature of evolution"})
     top_p: float = field(default=0.9, metadata={"help": "top_p of evolution"})
     heuristics: tuple[EvolHeuristic, ...] = field(default=EVOL_HEURISTICS, metadata={
@@ -54,6 +64,8 @@ class EvolConfig:
 
     def __post_init__(self) -> None:
         check(1 <= self.rounds <= 10, "generation.evol.rounds", f"must be 1..10, got {self.rounds}")
+        check(1 <= self.start_round <= self.rounds, "generation.evol.start_round",
+              f"must be 1..rounds ({self.rounds}), got {self.start_round}")
         check(bool(self.heuristics), "generation.evol.heuristics",
               f"must be a non-empty subset of {list(EVOL_HEURISTICS)}, got {list(self.heuristics)}")
         _temperature(self.temperature, "generation.evol.temperature")

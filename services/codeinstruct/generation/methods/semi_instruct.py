@@ -7,15 +7,19 @@ that reads stdin gives stdin inputs. Gold outputs are NOT generated here: the sc
 the ORIGINAL code (`source.code`) on the inputs and keeps the record when the refined code
 matches on all of them. So records leave this stage with empty outputs.
 
+Test inputs are asked FROM THE INSTRUCTION (the primary spec: the paper ranks records by test
+count because tests check the instruction's intent), with the human code shown as context only.
+
 Two ways to prompt (`generation.semi.prompting`):
 - `single`: one answer with four headed sections ([INSTRUCTION] [SOLUTION] [ANSWER_TYPE]
-  [TEST_INPUTS]), as in the paper; one call per draft, but only capable models keep the format.
-- `staged` (default): three short prompts whose answers are started by us, so even the embedded
-  135M model stays on track: the instruction ("Write a Python function `f(x)` that ..."), the test
-  inputs (`semi.input_samples` sampled answers started with "f(first_param=" and then nothing, a
-  quote or a bracket, one call each; every line with a literal call counts) and then, given the
-  instruction, the refined solution (started with a fence, the draft's imports and `def f(`).
-  Instruction and inputs share one batched engine call.
+  [TEST_INPUTS]), as in the paper; the prompt says to write the inputs from the [INSTRUCTION]
+  written above them. One call per draft, but only capable models keep the format.
+- `staged` (default): short prompts whose answers are started by us, so even the embedded 135M
+  model stays on track. Stage 1 (one batched call): the instruction ("Write a Python function
+  `f(x)` that ...", `semi.samples` answers). Stage 2 (one batched call), per instruction: the test
+  inputs, the instruction first and the code as context (`semi.input_samples` sampled answers
+  started with "f(first_param=" and then nothing, a quote or a bracket; every line with a literal
+  call counts), and the refined solution (started with a fence, the draft's imports and `def f(`).
 """
 
 from __future__ import annotations
@@ -165,132 +169,166 @@ def _imports(code: str) -> str:
                      if isinstance(node, ast.Import | ast.ImportFrom))
 
 
-@dataclasses.dataclass(frozen=True)
-class _Asked:
-    """A seed's stage-1 requests: where its instruction answers and its test-input answers sit in the
-    batch, and how the input answers started (each opening is part of the inputs it starts)."""
+@dataclasses.dataclass
+class _Batch:
+    """Prompts and their sampling, collected for one batched engine call; `add` says where each sits."""
 
-    seed: dict[str, Any]
-    entry: str
-    start: str  # how the instruction answers start ("Write a Python function `f(x)` that")
-    instruction_at: int
-    inputs_at: range
-    openings: tuple[tuple[str, int], ...]  # (opening, n) of a function's input answers; () for a program
+    prompts: list[str] = dataclasses.field(default_factory=list)
+    params: list[SamplingParams] = dataclasses.field(default_factory=list)
+
+    def add(self, prompt: str, params: SamplingParams) -> int:
+        self.prompts.append(prompt)
+        self.params.append(params)
+        return len(self.prompts) - 1
+
+    def run(self, ctx: Context) -> list[list[str]]:
+        return ctx.engine.generate(self.prompts, self.params) if self.prompts else []
 
 
 @dataclasses.dataclass(frozen=True)
 class _Draft:
-    """One instruction waiting for its refined solution (stage 2)."""
+    """One instruction (a sampled answer of stage 1) on its way to a record."""
 
     seed: dict[str, Any]
-    entry: str
+    entry: str  # the entry point; "" for a stdin program
     instruction: str
-    inputs: list[str]
-    sample: int
+    sample: int  # which of the seed's `semi.samples` instruction answers
     head: str  # the solution's start we write: the draft's imports and `def f(`
+
+    @property
+    def language(self) -> str:
+        return str(self.seed.get("language", "python"))
+
+    @property
+    def code(self) -> str:
+        return str(self.seed["code"]).strip("\n")
+
+    @property
+    def kind(self) -> str:
+        return "function" if self.entry else "program"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Asked:
+    """Where a draft's stage-2 answers sit: its test-input answers (with how each started) and its solution."""
+
+    draft: _Draft
+    inputs_at: tuple[int, ...]
+    openings: tuple[str, ...]  # the text each input answer was started with ("" for stdin)
+    solution_at: int
 
 
 def _run_staged(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
+    """Stage 1, one batched call: the instructions. Stage 2, one batched call: per instruction, its
+    test inputs (asked FROM the instruction, the code as context) and its refined solution."""
     asks = {name: prompts.load(f"semi_instruct.{name}") for name in ("instruction", "inputs", "stdin", "solution")}
-    per_call = max(1, ctx.batch // max(ctx.config.semi.samples, 1))
-    for chunk in batches(list(seeds), per_call):
+    for chunk in batches(list(seeds), max(1, ctx.batch // ctx.config.semi.samples)):
         outcomes, jobs = _jobs(chunk)
-        if jobs:
-            # Stage 1, one batched call: the instruction (semi.samples answers) and the test inputs.
-            prompts_1: list[str] = []
-            params_1: list[SamplingParams] = []
-            asked = [_ask(seed, entry, ctx, asks, prompts_1, params_1) for seed, entry, _ in jobs]
-            answers = ctx.engine.generate(prompts_1, params_1)
-            # Stage 2, one batched call: a refined solution per usable instruction.
-            drafts = [draft for request in asked
-                      for draft in _drafts(request, answers, ctx, outcomes[request.seed["id"]])]
-            prompts_2 = [_solution_prompt(d, ctx, asks["solution"]) for d in drafts]
-            params_2 = [ctx.params(d.seed["id"], "solution", d.sample, temperature=ctx.config.semi.temperature,
-                                   stop=("```",)) for d in drafts]
-            solutions = ctx.engine.generate(prompts_2, params_2) if prompts_2 else []
-            for draft, (completion,) in zip(drafts, solutions, strict=True):
-                _finish(draft, completion, ctx, outcomes[draft.seed["id"]])
+        stage_1 = _Batch()
+        starts = [(seed, entry, _instruction_start(seed, entry)) for seed, entry, _ in jobs]
+        at = [stage_1.add(*_instruction_ask(seed, entry, start, ctx, asks["instruction"]))
+              for seed, entry, start in starts]
+        answers_1 = stage_1.run(ctx)
+        drafts = [draft for (seed, entry, start), i in zip(starts, at, strict=True)
+                  for draft in _drafts(seed, entry, start, answers_1[i], outcomes[seed["id"]])]
+        stage_2 = _Batch()
+        asked = [_ask_inputs_and_solution(draft, ctx, asks, stage_2) for draft in drafts]
+        answers_2 = stage_2.run(ctx)
+        for request in asked:
+            _finish(request, answers_2, ctx, outcomes[request.draft.seed["id"]])
         yield from (outcomes[s["id"]] for s in chunk)
 
 
-def _ask(seed: dict[str, Any], entry: str, ctx: Context, asks: dict[str, prompts.Template],
-         prompts_1: list[str], params_1: list[SamplingParams]) -> _Asked:
-    """Append a seed's stage-1 prompts (its instruction, then its test inputs) to the batch."""
+def _instruction_start(seed: dict[str, Any], entry: str) -> str:
+    """How the instruction answers start: "Write a Python function `f(x)` that" (or "... program that")."""
+    code = str(seed["code"]).strip("\n")
+    return f"Write a Python function `{_signature(code, entry)}` that" if entry else "Write a Python program that"
+
+
+def _instruction_ask(seed: dict[str, Any], entry: str, start: str, ctx: Context,
+                     template: prompts.Template) -> tuple[str, SamplingParams]:
     cfg = ctx.config
-    language, code = seed.get("language", "python"), str(seed["code"]).strip("\n")
-    kind = "function" if entry else "program"
-    start = f"Write a Python function `{_signature(code, entry)}` that" if entry else "Write a Python program that"
-    instruction_at = len(prompts_1)
-    prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": asks["instruction"].render(
-        language=language, code=code, kind=kind)}]) + start)
-    params_1.append(ctx.params(seed["id"], "instruction", 0, n=cfg.semi.samples, temperature=cfg.semi.temperature,
-                               stop=("\n\n", "```"), max_tokens=min(cfg.max_tokens, INSTRUCTION_TOKENS)))
-    openings: tuple[tuple[str, int], ...] = ()
-    if entry:
-        ask = ctx.engine.apply_chat_template([{"role": "user", "content": asks["inputs"].render(
-            language=language, code=code, entry_point=entry)}])
-        openings = tuple(_input_openings(entry, _positional_params(code, entry), cfg.semi.input_samples))
-        for index, (opening, n) in enumerate(openings):
-            prompts_1.append(f"{ask}```{language}\n{opening}")
-            params_1.append(ctx.params(seed["id"], "inputs", index, n=n, temperature=cfg.semi.input_temperature,
-                                       stop=("\n",), max_tokens=min(cfg.max_tokens, INPUT_TOKENS)))
-    else:
-        ask = asks["stdin"].render(language=language, code=code)
-        prompts_1.append(ctx.engine.apply_chat_template([{"role": "user", "content": ask}]) + "```text\n")
-        params_1.append(ctx.params(seed["id"], "inputs", 0, n=cfg.semi.input_samples,
-                                   temperature=cfg.semi.input_temperature, stop=("```",),
-                                   max_tokens=min(cfg.max_tokens, 2 * INPUT_TOKENS)))
-    return _Asked(seed, entry, start, instruction_at, range(instruction_at + 1, len(prompts_1)), openings)
+    ask = template.render(language=seed.get("language", "python"), code=str(seed["code"]).strip("\n"),
+                          kind="function" if entry else "program")
+    return (ctx.engine.apply_chat_template([{"role": "user", "content": ask}]) + start,
+            ctx.params(seed["id"], "instruction", 0, n=cfg.semi.samples, temperature=cfg.semi.temperature,
+                       stop=("\n\n", "```"), max_tokens=min(cfg.max_tokens, INSTRUCTION_TOKENS)))
 
 
-def _drafts(asked: _Asked, answers: list[list[str]], ctx: Context, outcome: SeedOutcome) -> list[_Draft]:
-    """The seed's usable instructions with its test inputs; rejections go to `outcome`."""
-    seed, entry = asked.seed, asked.entry
-    instructions = answers[asked.instruction_at]
-    if entry:
-        params = _positional_params(str(seed["code"]), entry)
-        inputs_text = [opening + text for (opening, _), at in zip(asked.openings, asked.inputs_at, strict=True)
-                       for text in answers[at]]
-        calls, dropped = parsers.call_inputs(inputs_text, entry)
-        inputs = list(dict.fromkeys(parsers.as_positional(call, params) for call in calls))
-    else:
-        inputs_text = answers[asked.inputs_at[0]]
-        inputs, dropped = parsers.stdin_inputs(inputs_text), 0
-    if dropped:  # lines are not drafts: logged, not counted as rejections
-        logger.debug("seed %s: %d test-input lines without a literal call", seed["id"], dropped)
-    if not inputs:
-        for _ in instructions:
-            outcome.reject("no_test_inputs", f"none usable in {len(inputs_text)} answers")
-        return []
+def _drafts(seed: dict[str, Any], entry: str, start: str, completions: list[str],
+            outcome: SeedOutcome) -> list[_Draft]:
+    """The seed's usable instructions; rejections go to `outcome`."""
     code = str(seed["code"]).strip("\n")
     head = "\n\n".join(part for part in (_imports(code), f"def {entry}(" if entry else "") if part)
     drafts = []
-    for k, completion in enumerate(instructions):
+    for k, completion in enumerate(completions):
         try:
-            instruction = parsers.parse_semi_instruction(asked.start, completion)
+            instruction = parsers.parse_semi_instruction(start, completion)
         except Rejected as exc:
             outcome.reject(exc.reason, exc.detail)
             continue
-        drafts.append(_Draft(seed, entry, instruction, inputs, k, head))
+        drafts.append(_Draft(seed, entry, instruction, k, head))
     return drafts
 
 
-def _solution_prompt(draft: _Draft, ctx: Context, template: prompts.Template) -> str:
-    language, code = draft.seed.get("language", "python"), str(draft.seed["code"]).strip("\n")
-    ask = template.render(instruction=draft.instruction, language=language, code=code,
-                          kind="function" if draft.entry else "program")
-    return ctx.engine.apply_chat_template([{"role": "user", "content": ask}]) + f"```{language}\n" + draft.head
+def _ask_inputs_and_solution(draft: _Draft, ctx: Context, asks: dict[str, prompts.Template],
+                             batch: _Batch) -> _Asked:
+    """Add a draft's stage-2 prompts to `batch`: its test inputs, then its refined solution."""
+    cfg = ctx.config
+    seed_id = draft.seed["id"]
+    if draft.entry:
+        ask = _chat(ctx, asks["inputs"].render(instruction=draft.instruction, language=draft.language,
+                                               code=draft.code, entry_point=draft.entry))
+        openings = _input_openings(draft.entry, _positional_params(draft.code, draft.entry), cfg.semi.input_samples)
+        inputs_at = tuple(batch.add(f"{ask}```{draft.language}\n{opening}", ctx.params(
+            seed_id, "inputs", draft.sample * len(openings) + index, n=n, temperature=cfg.semi.input_temperature,
+            stop=("\n",), max_tokens=min(cfg.max_tokens, INPUT_TOKENS))) for index, (opening, n) in enumerate(openings))
+        started = tuple(opening for opening, _ in openings)
+    else:
+        ask = _chat(ctx, asks["stdin"].render(instruction=draft.instruction, language=draft.language, code=draft.code))
+        inputs_at = (batch.add(ask + "```text\n", ctx.params(
+            seed_id, "inputs", draft.sample, n=cfg.semi.input_samples, temperature=cfg.semi.input_temperature,
+            stop=("```",), max_tokens=min(cfg.max_tokens, 2 * INPUT_TOKENS))),)
+        started = ("",)
+    solution = _chat(ctx, asks["solution"].render(instruction=draft.instruction, language=draft.language,
+                                                  code=draft.code, kind=draft.kind))
+    solution_at = batch.add(f"{solution}```{draft.language}\n{draft.head}", ctx.params(
+        seed_id, "solution", draft.sample, temperature=cfg.semi.temperature, stop=("```",)))
+    return _Asked(draft, inputs_at, started, solution_at)
 
 
-def _finish(draft: _Draft, completion: str, ctx: Context, outcome: SeedOutcome) -> None:
-    """The record of a refined solution, or its rejection."""
-    language = draft.seed.get("language", "python")
+def _chat(ctx: Context, user: str) -> str:
+    return ctx.engine.apply_chat_template([{"role": "user", "content": user}])
+
+
+def _test_inputs(asked: _Asked, answers: list[list[str]]) -> tuple[list[str], int]:
+    """A draft's unique test inputs (calls made positional) and how many answer lines held none."""
+    draft = asked.draft
+    if not draft.entry:
+        return parsers.stdin_inputs([text for at in asked.inputs_at for text in answers[at]]), 0
+    texts = [opening + text for opening, at in zip(asked.openings, asked.inputs_at, strict=True)
+             for text in answers[at]]
+    calls, dropped = parsers.call_inputs(texts, draft.entry)
+    params = _positional_params(draft.code, draft.entry)
+    return list(dict.fromkeys(parsers.as_positional(call, params) for call in calls)), dropped
+
+
+def _finish(asked: _Asked, answers: list[list[str]], ctx: Context, outcome: SeedOutcome) -> None:
+    """The record of a draft (its inputs and refined solution), or its rejection."""
+    draft = asked.draft
+    inputs, dropped = _test_inputs(asked, answers)
+    if dropped:  # lines are not drafts: logged, not counted as rejections
+        logger.debug("seed %s: %d test-input lines without a literal call", draft.seed["id"], dropped)
+    if not inputs:
+        outcome.reject("no_test_inputs", f"none usable in {len(asked.inputs_at)} answer(s)")
+        return
+    (completion,) = answers[asked.solution_at]
     try:
-        solution = parsers.parse_semi_solution(draft.head + completion, draft.entry, language)
+        solution = parsers.parse_semi_solution(draft.head + completion, draft.entry, draft.language)
     except Rejected as exc:
         outcome.reject(exc.reason, exc.detail)
         return
     outcome.records.append(ctx.record(
-        draft.seed, instruction=draft.instruction, response=fence(solution, language), code=solution,
-        entry_point=draft.entry, tests=[{"input": i, "output": ""} for i in draft.inputs[:ctx.config.semi.max_tests]],
+        draft.seed, instruction=draft.instruction, response=fence(solution, draft.language), code=solution,
+        entry_point=draft.entry, tests=[{"input": i, "output": ""} for i in inputs[:ctx.config.semi.max_tests]],
         scores={"semi_sample": draft.sample}, record_seed=ctx.seed_for(draft.seed["id"], "instruction", 0)))
