@@ -70,7 +70,7 @@ def reverify(dataset_path: str | Path, settings: Settings) -> tuple[int, dict[st
 
     records = list(read_records(dataset_path))
     with open_sandbox(INPROCESS, settings.sandbox) as box:
-        kept, reasons = steps.verify_records(records, box, require_tests=settings.pipelines.require_tests)
+        kept, reasons = steps.verify_records(records, box, require_tests=settings.pipelines.methods_requiring_tests)
     return len(kept), reasons
 
 
