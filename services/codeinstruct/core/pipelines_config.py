@@ -24,7 +24,7 @@ from codeinstruct.core.config import check
 from codeinstruct.core.methods import METHODS, Method
 
 # Methods whose generation makes tests (Semi-Instruct's gold tests): what `require_tests: true` means.
-# Kept equal to codeinstruct.scoring.validation.TEST_MAKING_METHODS (tests/core check it).
+# Kept equal to codeinstruct.scoring.validation.TEST_MAKING_METHODS (tests/core/test_config.py checks it).
 TEST_MAKING_METHODS: tuple[Method, ...] = ("semi_instruct",)
 
 _DURATION = re.compile(r"^\d+(s|m|h)$")
