@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 Stats = dict[str, Any]
 
-# Stages a filter step can run (scoring functions, plus `verify`, the final re-run of every test).
+# Stages a filter step can run (scoring functions, plus `verify`: every record meets its method's standard).
 STAGES = ("validate_semi_instruct", "execution_filter", "lm_score", "discriminate", "dedup", "decontaminate",
           "coreset", "curriculum", "verify")
 
