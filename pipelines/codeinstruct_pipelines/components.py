@@ -159,9 +159,10 @@ def curriculum(label: str, by: str, config_yaml: str, records: Input[Dataset], k
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
-def verify(label: str, require_tests: bool, config_yaml: str, sandbox_target: str, records: Input[Dataset],
+def verify(label: str, require_tests: list[str], config_yaml: str, sandbox_target: str, records: Input[Dataset],
            kept: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
-    """Final check (CPU): re-run every record's own tests (and semi_instruct's source code) in the sandbox."""
+    """Final check (CPU): every record meets its method's standard in the sandbox (its tests pass, its
+    code runs ...); `require_tests` names the methods whose records must carry tests."""
     from codeinstruct_pipelines import kfp_io
 
     kfp_io.stage("verify", label=label, records=records, kept=kept, metrics=metrics, summary=summary,

@@ -32,9 +32,9 @@ DEMO_CONFIG: dict[str, Any] = {
         "method_seeds": {"semi_instruct": 12, "inverse_instruct": 3, "evol_instruct": 2, "wavecoder": 3,
                          "self_instruct": 2},
         # Only Semi-Instruct makes tests, and SmolLM2-135M's refined code rarely reproduces the
-        # original's outputs (about 1 record in 8 seeds), so tested records are few; the demo also keeps
-        # records without tests whose code runs cleanly in the sandbox, so the LoRA run has data. A real
-        # model (see report) should keep the default, require_tests: true.
+        # original's outputs (about 1 record in 8 seeds), so tested records are few; the other methods'
+        # records are kept when they meet their own standard (verify), so the LoRA run has data. false
+        # requires tests of no method; the default, [semi_instruct], gives the same dataset here.
         "require_tests": False,
         "eval_limit": 6,
         "eval_k": [1],
@@ -70,7 +70,7 @@ def reverify(dataset_path: str | Path, settings: Settings) -> tuple[int, dict[st
 
     records = list(read_records(dataset_path))
     with open_sandbox(INPROCESS, settings.sandbox) as box:
-        kept, reasons = steps.verify_records(records, box, require_tests=settings.pipelines.require_tests)
+        kept, reasons = steps.verify_records(records, box, require_tests=settings.pipelines.methods_requiring_tests)
     return len(kept), reasons
 
 

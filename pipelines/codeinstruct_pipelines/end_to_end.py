@@ -92,8 +92,8 @@ def end_to_end_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
             data = step(c.coreset(label="coreset", size=config.coreset_size, config_yaml=config_yaml,
                                   scoring_target=scoring_target, records=data), config, pool="cpu", name="coreset",
                         side_effect=False).outputs["kept"]
-        data = step(c.verify(label="verify", require_tests=config.require_tests, config_yaml=config_yaml,
-                             sandbox_target=sandbox_target, records=data), config, pool="cpu",
+        data = step(c.verify(label="verify", require_tests=list(config.methods_requiring_tests),
+                             config_yaml=config_yaml, sandbox_target=sandbox_target, records=data), config, pool="cpu",
                     name="verify (re-run tests)", side_effect=True).outputs["kept"]
         if config.mixture:
             data = step(c.mix(label="mix", config_yaml=config_yaml, records=data), config, pool="cpu",

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codeinstruct.core.methods import METHODS
 from codeinstruct.core.records import Record, read_records, write_text_atomic
 
 MODEL_NOTE = """\
@@ -26,6 +27,11 @@ a laptop in minutes: it writes weak instructions, few of its programs survive th
 and a short LoRA run on a few records will not move HumanEval. The numbers here show that every
 stage works and what it filtered, not what the method achieves. Point the same run at a real code
 model on a GPU with a config file:"""
+
+COST_NOTE = ("What each method spent for the records it has in the final dataset: tokens in and out of the "
+             "engine (counted with its tokenizer), engine seconds, sandbox seconds (the sandbox's own run "
+             "times) and step seconds; stages shared by several methods are apportioned by the records each "
+             "method fed in. Training and evaluation are not included.")
 
 REAL_MODEL_CONFIG = """\
 # real-model.yaml  ->  codeinstruct demo --config real-model.yaml   (or: codeinstruct run end_to_end --local ...)
@@ -40,7 +46,7 @@ training:
 pipelines:
   base_model: /models/deepseek-coder-6.7b-base
   method_seeds: {semi_instruct: 2000, inverse_instruct: 2000, evol_instruct: 1000, wavecoder: 1000, self_instruct: 1000}
-  require_tests: true    # the demo preset keeps untested records that run cleanly; a real run should not
+  require_tests: [semi_instruct]   # methods whose records must carry tests (every method meets its own standard)
   eval_limit: 0          # all 164 HumanEval problems
   eval_k: [1, 10]
   eval_samples: 20
@@ -80,6 +86,7 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
             data["training"]["skipped"] = training_skipped
         if training_stages:  # a schedule of named stages (e.g. Inverse-Instruct: new data, then original)
             data["training"]["stages"] = [dict(stage) for stage in training_stages]
+    data["cost"] = cost_by_method(ledger, data["by_method"])
     seconds = {str(e.get("stage")): float(e["seconds"]) for e in ledger if isinstance(e.get("seconds"), (int, float))}
     seconds.update({k: float(v) for k, v in (timings or {}).items() if isinstance(v, (int, float))})
     data["step_seconds"] = {k: round(v, 1) for k, v in seconds.items()}
@@ -88,6 +95,89 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
     else:
         data["evaluation"] = {}
     return data
+
+
+# --- cost and yield -------------------------------------------------------------------------------
+
+_COST_KEYS = ("tokens_in", "tokens_out", "engine_seconds", "sandbox_seconds", "seconds")
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _entry_method(entry: Mapping[str, Any]) -> str:
+    """The method a ledger entry belongs to ('' for a stage shared by several methods)."""
+    method = str(entry.get("method") or "")
+    if method in METHODS:
+        return method
+    prefix = str(entry.get("stage") or "").split("/", 1)[0]
+    return prefix if prefix in METHODS and "/" in str(entry.get("stage")) else ""
+
+
+def _spent_per_method(entry: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """What one stage spent per method: all of it for a method's own stage; for a shared stage the
+    per-method figures it recorded (`by_method`), its seconds shared by the records each method fed in."""
+    own = _entry_method(entry)
+    if own:
+        return {own: {key: _number(entry.get(key)) for key in _COST_KEYS}}
+    by_method = entry.get("by_method") or {}
+    total_in = sum(_number(f.get("input")) for f in by_method.values())
+    out: dict[str, dict[str, float]] = {}
+    for method, figures in by_method.items():
+        share = _number(figures.get("input")) / total_in if total_in else 0.0
+        out[str(method)] = {key: _number(figures.get(key)) for key in _COST_KEYS if key != "seconds"}
+        out[str(method)]["seconds"] = round(_number(entry.get("seconds")) * share, 3)
+    return out
+
+
+def cost_by_method(ledger: Sequence[Mapping[str, Any]], kept: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """Per method: tokens in/out, engine, sandbox and step seconds over its stages (shared stages
+    apportioned), the same per record it has in the final dataset (`per_kept`, None when it kept
+    none), and each stage's share of the method's seconds and tokens."""
+    stages: dict[str, list[dict[str, Any]]] = {}
+    for entry in ledger:
+        for method, spent in _spent_per_method(entry).items():
+            stages.setdefault(method, []).append({"stage": str(entry.get("stage")), **spent})
+    out: dict[str, dict[str, Any]] = {}
+    for method in [m for m in METHODS if m in stages or m in kept]:
+        rows = stages.get(method, [])
+        totals = {key: round(sum(row[key] for row in rows), 3) for key in _COST_KEYS}
+        tokens = totals["tokens_in"] + totals["tokens_out"]
+        n_kept = int(kept.get(method, 0))
+        per_kept = {key: (round(value / n_kept, 3) if n_kept else None)
+                    for key, value in (("tokens", tokens), ("engine_seconds", totals["engine_seconds"]),
+                                       ("sandbox_seconds", totals["sandbox_seconds"]), ("seconds", totals["seconds"]))}
+        for row in rows:
+            row_tokens = row["tokens_in"] + row["tokens_out"]
+            row["share_seconds"] = round(row["seconds"] / totals["seconds"], 4) if totals["seconds"] else 0.0
+            row["share_tokens"] = round(row_tokens / tokens, 4) if tokens else 0.0
+        out[method] = {"kept": n_kept, **totals, "tokens": tokens, "per_kept": per_kept, "stages": rows}
+    return out
+
+
+def cost_markdown(cost: Mapping[str, Mapping[str, Any]]) -> str:
+    """The cost-and-yield tables: per method, then each stage's share."""
+    if not cost:
+        return ""
+
+    def per(value: Any, digits: int = 1) -> str:
+        return "-" if value is None else f"{value:,.{digits}f}"
+
+    lines = ["| method | kept | tokens in / out | engine s | sandbox s | step s | tokens / kept | engine s / kept "
+             "| sandbox s / kept | step s / kept |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for method, c in cost.items():
+        p = c["per_kept"]
+        lines.append(f"| {method} | {c['kept']} | {int(c['tokens_in']):,} / {int(c['tokens_out']):,} | "
+                     f"{c['engine_seconds']:.1f} | {c['sandbox_seconds']:.1f} | {c['seconds']:.1f} | "
+                     f"{per(p['tokens'], 0)} | {per(p['engine_seconds'], 2)} | {per(p['sandbox_seconds'], 2)} | "
+                     f"{per(p['seconds'], 2)} |")
+    lines += ["", "| method | stage | share of seconds | share of tokens |", "|---|---|---:|---:|"]
+    for method, c in cost.items():
+        for row in c["stages"]:
+            if row["share_seconds"] or row["share_tokens"]:
+                lines.append(f"| {method} | {row['stage']} | {row['share_seconds']:.0%} | {row['share_tokens']:.0%} |")
+    return "\n".join(lines) + "\n"
 
 
 def _pass_at(metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -103,6 +193,14 @@ def headline_numbers(data: Mapping[str, Any]) -> dict[str, float]:
     final = (data.get("training") or {}).get("final_loss")
     if final is not None:
         out["final_loss"] = float(final)
+    for method, cost in (data.get("cost") or {}).items():
+        out[f"{method}.kept"] = float(cost["kept"])
+        out[f"{method}.tokens"] = float(cost["tokens"])
+        out[f"{method}.engine_seconds"] = float(cost["engine_seconds"])
+        out[f"{method}.sandbox_seconds"] = float(cost["sandbox_seconds"])
+        for key, value in cost["per_kept"].items():
+            if value is not None:
+                out[f"{method}.{key}_per_kept"] = float(value)
     return out
 
 
@@ -241,6 +339,8 @@ def render(data: Mapping[str, Any], dataset_path: str | Path, *, config_yaml: st
            "## Stage funnel", "", funnel_markdown(data).split("\n", 2)[2]]
     for name in images:
         md += [f"### {_CAPTIONS[name]}", "", f"![{_CAPTIONS[name]}]({image_dir}/{name}.png)", ""]
+    if data.get("cost"):
+        md += ["## Cost and yield per method", "", COST_NOTE, "", cost_markdown(data["cost"])]
     if data.get("step_seconds"):
         md += ["## Where the time went", "", "| step | seconds |", "|---|---:|"]
         md += [f"| {k} | {v:.1f} |" for k, v in sorted(data["step_seconds"].items(), key=lambda kv: -kv[1])]
@@ -294,6 +394,8 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
     for name, png in images.items():
         parts.append(f"<h3>{esc(_CAPTIONS[name])}</h3><img alt='{esc(_CAPTIONS[name])}' "
                      f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    if data.get("cost"):
+        parts += ["<h2>Cost and yield per method</h2>", f"<p>{esc(COST_NOTE)}</p>", _cost_html(data["cost"])]
     if data.get("step_seconds"):
         parts.append("<h2>Where the time went</h2><table><tr><th>step</th><th>seconds</th></tr>")
         parts += [f"<tr><td>{esc(k)}</td><td>{v:.1f}</td></tr>"
@@ -310,6 +412,18 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
         parts.append(f"<h2>Configuration of this run</h2><pre>{esc(config_yaml)}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _cost_html(cost: Mapping[str, Mapping[str, Any]]) -> str:
+    """The cost tables of `cost_markdown` as HTML tables."""
+    out: list[str] = []
+    for block in cost_markdown(cost).strip().split("\n\n"):
+        rows = [line.strip("|").split("|") for line in block.splitlines() if not line.startswith("|---")]
+        head, body = rows[0], rows[1:]
+        out.append("<table><tr>" + "".join(f"<th>{html.escape(c.strip())}</th>" for c in head) + "</tr>"
+                   + "".join("<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in row) + "</tr>"
+                             for row in body) + "</table>")
+    return "\n".join(out)
 
 
 def write_report(run_dir: str | Path, data: Mapping[str, Any], dataset_path: str | Path, *,

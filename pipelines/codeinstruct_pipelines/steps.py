@@ -5,7 +5,15 @@ and returns `Stats`, a small JSON-able dict the component logs as Metrics and Ma
 to the dataset's stage ledger (artifact metadata `stages`), from which reports draw the funnel:
 
     {"stage": "semi_instruct/validate", "input": 12, "kept": 7, "dropped": 5,
-     "reasons": {"WRONG_ANSWER": 3, "no_tests": 2}, "seconds": 4.1, ...extra figures}
+     "reasons": {"WRONG_ANSWER": 3, "no_tests": 2}, "seconds": 4.1,
+     "tokens_in": 0, "tokens_out": 0, "engine_calls": 0, "engine_seconds": 0.0,
+     "sandbox_runs": 40, "sandbox_seconds": 2.7, "sandbox_cpu_seconds": 1.2,
+     "by_method": {"semi_instruct": {"input": 12, "kept": 7, "sandbox_seconds": 2.7, ...}}, ...extra figures}
+
+Every entry carries the cost figures (`codeinstruct.core.usage.USAGE_KEYS`: tokens in and out and
+engine seconds from the metered engine, sandbox seconds from the sandbox's own run times; 0 for a
+stage that spends none) and, for stages that see several methods' records, `by_method`. Reports
+turn them into tokens and seconds per kept record per method (`report.cost_by_method`).
 
 Tests call these functions directly; nothing here imports KFP.
 """
@@ -26,6 +34,7 @@ import yaml
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record, read_jsonl, read_records, write_jsonl_atomic
+from codeinstruct.core.usage import USAGE_KEYS
 from codeinstruct.scoring import validation
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.settings import Settings
@@ -35,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 Stats = dict[str, Any]
 
-# Stages a filter step can run (scoring functions, plus `verify`, the final re-run of every test).
+# Stages a filter step can run (scoring functions, plus `verify`: every record meets its method's standard).
 STAGES = ("validate_semi_instruct", "execution_filter", "lm_score", "discriminate", "dedup", "decontaminate",
           "coreset", "curriculum", "verify", "mix")
 
@@ -56,7 +65,18 @@ def parse_config(config_yaml: str) -> Settings:
 def _stats(stage: str, n_in: int, kept: int, reasons: Mapping[str, int], started: float, **extra: Any) -> Stats:
     out: Stats = {"stage": stage, "input": n_in, "kept": kept, "dropped": max(n_in - kept, 0),
                   "reasons": dict(reasons), "seconds": round(time.monotonic() - started, 3)}
+    out.update({key: 0 for key in USAGE_KEYS})
     out.update(extra)
+    return out
+
+
+def _by_method(records: Sequence[Record], kept: Sequence[Record],
+               spent: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Per method: records in and kept, plus what the stage spent on that method's records."""
+    n_in, n_kept = Counter(r.method for r in records), Counter(r.method for r in kept)
+    out: dict[str, dict[str, Any]] = {}
+    for method in n_in:
+        out[method] = {"input": n_in[method], "kept": n_kept[method], **dict((spent or {}).get(method) or {})}
     return out
 
 
@@ -112,8 +132,10 @@ def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path,
         write_jsonl_atomic(output_path, [])
     kept = sum(1 for _ in read_jsonl(output_path))
     reasons = {str(k): int(v) for k, v in summary["rejected"].items()}
+    # Tokens and engine seconds of the in-process job (a remote generation service reports none yet).
+    usage = {key: value for key, value in dict(summary.get("usage") or {}).items() if key in USAGE_KEYS}
     return _stats(f"{method}/generate", len(seeds), kept, reasons, started, method=method, shard=shard_index,
-                  seeds=len(seeds), records=kept, **({"model": model} if model else {}))
+                  seeds=len(seeds), records=kept, **usage, **({"model": model} if model else {}))
 
 
 def seed_corpus(method: str, seeds_path: str | Path, output_path: str | Path) -> Stats:
@@ -173,11 +195,16 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, se
     started = time.monotonic()
     records = _read(input_path)
     options = dict(options or {})
+    extra: dict[str, Any] = {}
     if stage == "verify":
+        required = options.get("require_tests", settings.pipelines.methods_requiring_tests)
         with services.open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:
-            kept, reasons = verify_records(records, box, require_tests=bool(options.get("require_tests", True)),
-                                           config=settings.scoring)
-        extra: dict[str, Any] = {}
+            report = validation.verify(records, box, config=settings.scoring,
+                                       require_tests=required if isinstance(required, bool) else tuple(required))
+        kept, reasons = report.kept, report.reasons()
+        extra = {k: v for k, v in report.extra.items() if _jsonable(v)}
+        extra["require_tests"] = sorted(validation.methods_requiring_tests(required))
+        extra["standards"] = dict(Counter(str(r.scores.get("standard")) for r in kept))
     elif stage == "mix":
         from codeinstruct.scoring.mixture import mix
 
@@ -189,7 +216,7 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, se
         kept = services.rank(records, by=str(options.get("by", "n_tests")), target=scoring_target)
         reasons, extra = {}, {"by": options.get("by", "n_tests")}
     elif not records:
-        kept, reasons, extra = [], {}, {}
+        kept, reasons = [], {}
     else:
         report = services.score(stage, records, settings=settings, sandbox_target=sandbox_target,
                                 scoring_target=scoring_target, options=options)
@@ -205,6 +232,7 @@ def run_stage(stage: str, input_path: str | Path, output_path: str | Path, *, se
             extra["lm_scores"] = [round(float(r.scores["lm_score"]), 5) for r in scored
                                   if isinstance(r.scores.get("lm_score"), (int, float))]
     write_jsonl_atomic(output_path, kept)
+    extra["by_method"] = _by_method(records, kept, extra.get("by_method"))
     return _stats(label or stage, len(records), len(kept), reasons, started, **extra)
 
 
@@ -216,9 +244,11 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-def verify_records(records: Iterable[Record], sandbox: SandboxLike, *, require_tests: bool = True,
+def verify_records(records: Iterable[Record], sandbox: SandboxLike, *,
+                   require_tests: bool | Sequence[str] = True,
                    config: ScoringConfig | None = None) -> tuple[list[Record], dict[str, int]]:
-    """The records whose own tests pass when re-run (`codeinstruct.scoring.validation.verify`), and
+    """The records that meet their method's standard (`codeinstruct.scoring.validation.verify`;
+    `require_tests`: the methods whose records must carry tests, True = those that make tests), and
     the failure reasons counted."""
     report = validation.verify(records, sandbox, config=config, require_tests=require_tests)
     return report.kept, report.reasons()
@@ -355,8 +385,11 @@ def markdown_summary(title: str, stats: Stats) -> str:
         lines += ["**Reject reasons**", "", "| reason | records |", "|---|---:|"]
         lines += [f"| {reason} | {n} |" for reason, n in sorted(stats["reasons"].items(), key=lambda kv: -kv[1])]
         lines.append("")
+    spent = {k: stats[k] for k in USAGE_KEYS if stats.get(k)}
+    if spent:
+        lines += ["**Cost**: " + ", ".join(f"{k} {v}" for k, v in spent.items()), ""]
     scalars = {k: v for k, v in stats.items() if k not in {"stage", "input", "kept", "dropped", "reasons", "seconds",
-                                                           "losses"} and isinstance(v, (int, float, str))}
+                                                           "losses", *USAGE_KEYS} and isinstance(v, (int, float, str))}
     if scalars:
         lines += [f"- **{k}**: {v}" for k, v in scalars.items()]
     return "\n".join(lines) + "\n"
@@ -372,6 +405,10 @@ def metric_values(stats: Stats) -> dict[str, float]:
         out["yield"] = round(stats["kept"] / stats["input"], 4)
     for reason, n in (stats.get("reasons") or {}).items():
         out[f"reject.{reason}"] = float(n)
+    for method, figures in (stats.get("by_method") or {}).items():
+        for key, value in figures.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"{method}.{key}"] = float(value)
     return out
 
 

@@ -76,3 +76,25 @@ def test_server_config_validation(clean_env: None) -> None:
 def test_auth_token_from_environment(monkeypatch: pytest.MonkeyPatch, clean_env: None) -> None:
     monkeypatch.setenv("CODEINSTRUCT_AUTH_TOKEN", "s3cret")
     assert ServerConfig().auth_token == "s3cret"
+
+
+def test_pipelines_require_tests_takes_a_list_a_mapping_or_a_bool(clean_env: None) -> None:
+    from codeinstruct.core.config import updated
+    from codeinstruct.core.pipelines_config import TEST_MAKING_METHODS, PipelinesConfig
+    from codeinstruct.scoring.validation import TEST_MAKING_METHODS as VALIDATION_TEST_MAKING_METHODS
+
+    def methods(value: object) -> tuple[str, ...]:
+        config = build(PipelinesConfig, "pipelines", data={"pipelines": {"require_tests": value}}, use_env=False)
+        return config.methods_requiring_tests
+
+    assert TEST_MAKING_METHODS == VALIDATION_TEST_MAKING_METHODS == ("semi_instruct",)
+    assert build(PipelinesConfig, "pipelines", use_env=False).methods_requiring_tests == ("semi_instruct",)
+    assert methods(True) == methods("true") == ("semi_instruct",) and methods(False) == methods([]) == ()
+    assert methods(["wavecoder", "semi_instruct"]) == ("semi_instruct", "wavecoder")  # METHODS order
+    assert methods({"evol_instruct": True, "semi_instruct": False}) == ("evol_instruct",)
+    assert methods("self_instruct,evol_instruct") == ("evol_instruct", "self_instruct")
+    config = build(PipelinesConfig, "pipelines", data={"pipelines": {"require_tests": False}}, use_env=False)
+    assert updated(config, "pipelines", {}).methods_requiring_tests == ()
+    for bad in (["semi"], {"semi": True}, {"semi_instruct": "x"}, 3):
+        with pytest.raises(InvalidInput, match=r"pipelines\.require_tests"):
+            methods(bad)

@@ -100,6 +100,20 @@ def test_method_pipeline_runs_locally(method: str, tmp_path: Path, sandbox: Any)
     for record in records:
         if record.tests:
             assert_reverifies([record], sandbox)
+    assert_cost(metrics, method)
+
+
+def assert_cost(metrics: dict, method: str) -> None:
+    """Generation spent tokens and engine seconds; a sandbox stage that checked records, sandbox seconds."""
+    stages = {s["stage"]: s for s in metrics["stages"]}
+    generate = stages[f"{method}/generate"]
+    assert generate["tokens_in"] > 0 and generate["tokens_out"] > 0 and generate["engine_seconds"] > 0
+    for name in (f"{method}/execute", f"{method}/validate"):
+        if name in stages and stages[name]["input"]:
+            assert stages[name]["sandbox_runs"] > 0 and stages[name]["sandbox_seconds"] > 0, stages[name]
+    cost = metrics["cost"][method]
+    assert cost["tokens"] >= generate["tokens_in"] + generate["tokens_out"] and cost["seconds"] > 0
+    assert cost["kept"] == metrics["by_method"].get(method, 0)
 
 
 def test_train_eval_and_end_to_end_run_locally(tmp_path: Path, sandbox: Any) -> None:

@@ -28,20 +28,25 @@ def box():
 
 
 def test_verify_keeps_passing_records_and_names_each_failure(box) -> None:
+    evolved = {"evol_round": 1}
     records = [
         _semi(DOUBLE, "def f(a):\n    return a + a\n", ("f(2)", "4")),
         _semi(DOUBLE, "def f(a):\n    return a + 1\n", ("f(3)", "6")),      # the source disagrees
         Record(method="evol_instruct", instruction="z", code="def f(a):\n    return a\n", entry_point="f",
-               tests=[{"input": "f(3)", "output": "6"}]),                     # wrong answer
-        Record(method="self_instruct", instruction="w", code="print(1)"),  # nothing to re-run
+               tests=[{"input": "f(3)", "output": "6"}], scores=evolved),     # wrong answer
+        Record(method="self_instruct", instruction="w", code="print(1)"),  # no tests: runs cleanly
         Record(method="evol_instruct", instruction="s", code="print(int(input()) * 2)",
-               tests=[{"input": "4\n", "output": "8\n"}]),                    # stdin/stdout program
+               tests=[{"input": "4\n", "output": "8\n"}], scores=evolved),  # stdin/stdout program
         Record(method="evol_instruct", instruction="t", code="def f(:\n", entry_point="f",
-               tests=[{"input": "f()", "output": "1"}]),                      # syntax error
+               tests=[{"input": "f()", "output": "1"}], scores=evolved),      # syntax error
+        Record(method="semi_instruct", instruction="u", code=DOUBLE, entry_point="f",
+               source={"code": DOUBLE}),                                      # semi_instruct makes tests
     ]
     kept, reasons = steps.verify_records(records, box)
-    assert [r.instruction for r in kept] == ["double f(2)", "s"]
+    assert [r.instruction for r in kept] == ["double f(2)", "w", "s"]
     assert reasons == {"source_WRONG_ANSWER": 1, "WRONG_ANSWER": 1, "no_tests": 1, "SYNTAX_ERROR": 1}
+    assert [(r.scores["standard"], r.scores["verified"]) for r in kept] == [
+        ("semi_instruct:gold_tests", "tests"), ("self_instruct:runs", "runs"), ("evol_instruct:evolved_runs", "tests")]
 
 
 def test_verify_can_keep_records_without_tests_whose_code_runs(box) -> None:
@@ -51,6 +56,9 @@ def test_verify_can_keep_records_without_tests_whose_code_runs(box) -> None:
     kept, reasons = steps.verify_records([record, crashing, broken], box, require_tests=False)
     assert kept == [record]
     assert reasons == {"RUNTIME_ERROR": 1, "SYNTAX_ERROR": 1}
+    # Requiring tests of self_instruct drops the record that has none.
+    kept, reasons = steps.verify_records([record], box, require_tests=["self_instruct"])
+    assert kept == [] and reasons == {"no_tests": 1}
 
 
 def test_verify_stage_writes_only_survivors(tmp_path: Path) -> None:
@@ -59,3 +67,8 @@ def test_verify_stage_writes_only_survivors(tmp_path: Path) -> None:
     stats = steps.run_stage("verify", source, tmp_path / "out.jsonl", settings=Settings(), label="verify")
     assert [r.tests[0]["output"] for r in read_records(tmp_path / "out.jsonl")] == ["10"]
     assert stats["input"] == 2 and stats["kept"] == 1 and stats["reasons"] == {"WRONG_ANSWER": 1}
+    assert stats["require_tests"] == ["semi_instruct"] and stats["standards"] == {"semi_instruct:gold_tests": 1}
+    # The sandbox's own run times, in total and per method.
+    assert stats["sandbox_runs"] >= 3 and 0 < stats["sandbox_seconds"] < stats["seconds"] + 1
+    semi = stats["by_method"]["semi_instruct"]
+    assert semi["input"] == 2 and semi["kept"] == 1 and semi["sandbox_seconds"] == stats["sandbox_seconds"]

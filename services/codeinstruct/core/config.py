@@ -62,7 +62,13 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         if isinstance(value, str) and value.lower() in {"none", "null"} and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _coerce(value, inner[0], where)
+        # `bool | dict[...] | tuple[...]`: the first type the value fits; the last one's error otherwise.
+        for candidate in inner[:-1]:
+            try:
+                return _coerce(value, candidate, where)
+            except InvalidInput:
+                continue
+        return _coerce(value, inner[-1], where)
     if origin is Literal:
         if value not in args:
             raise InvalidInput(f"{where} must be one of {list(args)}, got {value!r}", field=where)

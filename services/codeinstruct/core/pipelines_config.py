@@ -23,6 +23,10 @@ from collections.abc import Mapping
 from codeinstruct.core.config import check
 from codeinstruct.core.methods import METHODS, Method
 
+# Methods whose generation makes tests (Semi-Instruct's gold tests): what `require_tests: true` means.
+# Kept equal to codeinstruct.scoring.validation.TEST_MAKING_METHODS (tests/core/test_config.py checks it).
+TEST_MAKING_METHODS: tuple[Method, ...] = ("semi_instruct",)
+
 _DURATION = re.compile(r"^\d+(s|m|h)$")
 
 
@@ -96,9 +100,12 @@ class PipelinesConfig:
                 "proportions is kept (methods not named are left out); empty: every record of every method"})
     coreset_size: int = dataclasses.field(default=0, metadata={
         "help": "KCenterGreedy coreset size for wavecoder and end_to_end (0: keep every record)"})
-    require_tests: bool = dataclasses.field(default=True, metadata={
-        "help": "end_to_end keeps only records whose own tests pass when re-run (records without tests "
-                "are dropped)"})
+    require_tests: bool | dict[str, bool] | tuple[Method, ...] = dataclasses.field(
+        default=TEST_MAKING_METHODS, metadata={
+            "help": "methods whose records the final verify step drops when they carry no tests: a list "
+                    "(default [semi_instruct], the method that makes tests), a mapping method -> true/false, "
+                    "true (the methods that make tests) or false (none); every record is still held to its "
+                    "method's standard (docs/scoring.md)"})
     eval_limit: int = dataclasses.field(default=10, metadata={
         "help": "HumanEval problems evaluated before and after training (0: all 164)"})
     eval_k: tuple[int, ...] = dataclasses.field(default=(1,), metadata={"help": "pass@k values"})
@@ -138,12 +145,32 @@ class PipelinesConfig:
         check(all(float(v) >= 0 for v in self.mixture.values()) and (not self.mixture or sum(
             float(v) for v in self.mixture.values()) > 0), "pipelines.mixture",
               f"ratios must be >= 0 with at least one > 0, got {dict(self.mixture)}")
+        object.__setattr__(self, "require_tests", self._methods_requiring_tests())
         check(self.coreset_size >= 0, "pipelines.coreset_size", f"must be >= 0, got {self.coreset_size}")
         check(self.eval_limit >= 0, "pipelines.eval_limit", f"must be >= 0, got {self.eval_limit}")
         check(bool(self.eval_k) and all(k >= 1 for k in self.eval_k), "pipelines.eval_k",
               f"values must be >= 1, got {list(self.eval_k)}")
         check(self.eval_samples >= max(self.eval_k), "pipelines.eval_samples",
               f"must be >= the largest k ({max(self.eval_k)}), got {self.eval_samples}")
+
+    def _methods_requiring_tests(self) -> tuple[Method, ...]:
+        value = self.require_tests
+        if isinstance(value, bool):
+            return TEST_MAKING_METHODS if value else ()
+        if isinstance(value, Mapping):
+            bad = [m for m in value if m not in METHODS]
+            check(not bad, "pipelines.require_tests", f"unknown method(s) {bad}; known: {list(METHODS)}")
+            check(all(isinstance(v, bool) for v in value.values()), "pipelines.require_tests",
+                  f"a mapping's values must be true or false, got {dict(value)!r}")
+            return tuple(m for m in METHODS if value.get(m))
+        bad = [m for m in value if m not in METHODS]
+        check(not bad, "pipelines.require_tests", f"unknown method(s) {bad}; known: {list(METHODS)}")
+        return tuple(m for m in METHODS if m in value)
+
+    @property
+    def methods_requiring_tests(self) -> tuple[Method, ...]:
+        """The methods whose records verify drops without tests (`require_tests`, normalized)."""
+        return self._methods_requiring_tests()
 
     def seeds_for(self, method: str) -> int:
         """Seeds one method gets in end_to_end (0: all)."""

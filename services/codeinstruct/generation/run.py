@@ -25,7 +25,9 @@ from typing import Any
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
 from codeinstruct.core.methods import Method
 from codeinstruct.core.records import JsonlWriter, Record, write_text_atomic
+from codeinstruct.core.usage import Usage
 from codeinstruct.engines import Engine, load_engine
+from codeinstruct.engines.metered import MeteredEngine
 from codeinstruct.generation import seeds as seeds_mod
 from codeinstruct.generation.common import Context, SeedOutcome, make_fingerprint
 from codeinstruct.generation.config import GenerationConfig
@@ -134,7 +136,9 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
                    ) -> dict[str, Any]:
     """Resumable batch job: seeds (default: the stdlib seeds) -> records JSONL. Returns a summary.
 
-    The engine is `config.engine` loaded here, unless `engine` (already loaded) is given.
+    The engine is `config.engine` loaded here, unless `engine` (already loaded) is given. The
+    summary's `usage` holds the tokens and engine seconds this call spent (`core.usage.Usage`;
+    seeds resumed from an earlier run cost nothing here).
     """
     known = check_method(method)
     started = time.monotonic()
@@ -143,8 +147,9 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
     output = Path(output_path)
     own_engine = engine is None
     engine = engine or load_engine(config.engine)
+    usage = Usage()
     try:
-        ctx = context(known, engine, config, config.engine.public_dict())
+        ctx = context(known, MeteredEngine(engine, usage), config, config.engine.public_dict())
         journal = journal_path(output)
         done = _read_journal(journal, ctx.fingerprint)
         dropped = _drop_unfinished(output, done)
@@ -174,7 +179,8 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
                 "model": engine.model_name, "engine": engine.engine_name,
                 "seeds": len(seeds), "seeds_resumed": len(seeds) - len(todo), "seeds_run": len(todo),
                 "records_written": written, "records_total": total,
-                "rejected": dict(sorted(rejected.items())), "elapsed_s": round(time.monotonic() - started, 2)}
+                "rejected": dict(sorted(rejected.items())), "elapsed_s": round(time.monotonic() - started, 2),
+                "usage": usage.as_stats()}
     finally:
         if own_engine:
             engine.close()

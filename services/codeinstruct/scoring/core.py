@@ -2,7 +2,9 @@
 
 `Scorer` runs every stage in this process with one `ScoringConfig`; the sandbox (validation, the
 execution filter) and the engine (LM-Score, discriminator) are opened on first use and closed with
-it. The gRPC servicer translates messages to these methods, and a pipeline step or CLI command holds
+it. Engine stages add the tokens and engine seconds they spent to their report's figures
+(`core.usage`: `tokens_in`, `tokens_out`, `engine_seconds` ...), sandbox stages the sandbox seconds
+(see `validation`). The gRPC servicer translates messages to these methods, and a pipeline step or CLI command holds
 a `ScorerLike`: a `Scorer` (`inprocess`) or a `ScoringClient` (a deployed service), same calls.
 
 Example:
@@ -21,7 +23,9 @@ from typing import Protocol
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.lifecycle import Closing
 from codeinstruct.core.records import Record
+from codeinstruct.core.usage import Usage
 from codeinstruct.engines.base import Engine
+from codeinstruct.engines.metered import MeteredEngine
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.scoring import (
     coreset_selection,
@@ -75,7 +79,9 @@ class Scorer(Closing):
         self.engine_lock = threading.Lock()
         self._owned = ExitStack()
         self._sandbox = sandbox
-        self._engine = engine
+        # Every engine call is metered; a stage reports what its own calls spent (calls are serialized).
+        self.usage = Usage()
+        self._engine: MeteredEngine | None = MeteredEngine(engine, self.usage) if engine is not None else None
         self._discriminator: discriminator.Discriminator | None = None
 
     def sandbox(self) -> SandboxLike:
@@ -94,7 +100,7 @@ class Scorer(Closing):
 
                 loaded = load_engine(self.config.engine)
                 self._owned.callback(loaded.close)
-                self._engine = loaded
+                self._engine = MeteredEngine(loaded, self.usage)
             return self._engine
 
     def _judge(self) -> discriminator.Discriminator:
@@ -113,14 +119,20 @@ class Scorer(Closing):
     def select_by_lm_score(self, records: Sequence[Record]) -> StageReport:
         engine = self.engine()
         with self.engine_lock:
-            return lm_select.select_by_lm_score(records, engine, config=self.config)
+            before = self.usage.snapshot()
+            report = lm_select.select_by_lm_score(records, engine, config=self.config)
+            report.extra.update(self.usage.since(before).as_stats())
+            return report
 
     def discriminate(self, records: Sequence[Record], *, use_llm: bool = True) -> StageReport:
         if not use_llm:
             return discriminator.discriminate(records, None, config=self.config, use_llm=False)
         judge = self._judge()
         with self.engine_lock:
-            return discriminator.discriminate(records, judge.engine, config=self.config, discriminator=judge)
+            before = self.usage.snapshot()
+            report = discriminator.discriminate(records, judge.engine, config=self.config, discriminator=judge)
+            report.extra.update(self.usage.since(before).as_stats())
+            return report
 
     def dedup(self, records: Sequence[Record], method: DedupMethod | None = None,
               threshold: float | None = None) -> StageReport:

@@ -3,7 +3,8 @@
 Every (instruction, code) pair is scored with the engine's LM-Score (p(Yes) / (p(Yes) + p(No)) for
 "is this code a correct answer to this instruction", see `codeinstruct.engines.lm_score`); the score
 is written to `scores.lm_score` and, per snippet, only the highest-scoring record is kept (ties keep
-the earlier one). Snippets are grouped by `source.parent_id`, or by the normalized code when a
+the earlier one) and marked `scores.lm_best = True`, which the final `verify` stage checks for
+inverse_instruct records. Snippets are grouped by `source.parent_id`, or by the normalized code when a
 record has no parent id.
 
 Example:
@@ -61,8 +62,10 @@ def select_by_lm_score(records: Iterable[Record], engine: Any, *, config: Scorin
     report = StageReport("select_by_lm_score")
     for index, record in enumerate(records):
         if index in winners:
+            record.scores["lm_best"] = True
             report.keep(record)
         else:
+            record.scores.pop("lm_best", None)
             winner = best[snippet_key(record)]
             report.drop(record, f"lower_lm_score: {scores[index]:.3f} < {scores[winner]:.3f} "
                                 f"of {records[winner].id}")

@@ -12,6 +12,13 @@ refined code and drop the record as `trivial_tests` (`scoring.semi_reject_trivia
 The execution filter (other methods): a code answer that does not run is dropped; when the record
 carries tests, all of them must pass.
 
+`verify`, the pipeline's final check, holds every record to its method's acceptance standard
+(`STANDARDS`: Semi-Instruct's gold tests, Inverse-Instruct's LM-Score best that runs, ...) and
+records which one in `scores.standard` / `scores.verified`.
+
+Every stage meters its sandbox runs (`core.usage`): the report's `sandbox_runs`, `sandbox_seconds`
+and `sandbox_cpu_seconds`, in total and per method (`extra["by_method"]`).
+
 Both take a `Sandbox` or a `SandboxClient` and check several records at once
 (`scoring.sandbox_concurrency`).
 """
@@ -23,13 +30,14 @@ import contextvars
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from codeinstruct.core import deadline
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record
 from codeinstruct.core.statuses import Status
+from codeinstruct.core.usage import MeteredSandbox, Usage
 from codeinstruct.sandbox.types import Limits
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.types import StageReport
@@ -124,11 +132,20 @@ def _validate_one(record: Record, sandbox: SandboxLike, limits: Limits | None, r
     return record, "", dropped_inputs
 
 
-def _run_all(records: Iterable[Record], work: Callable[[Record], Outcome], stage: str,
-             concurrency: int) -> StageReport:
+def _run_all(records: Iterable[Record], sandbox: SandboxLike, work: Callable[[Record, SandboxLike], Outcome],
+             stage: str, concurrency: int) -> StageReport:
+    """Check `records` `concurrency` at a time; each record's sandbox runs are metered on their own,
+    so the report carries the sandbox seconds in total and per method (`extra["by_method"]`)."""
     report = StageReport(stage)
     dropped_inputs: Counter[str] = Counter()
+    total = Usage()
+    by_method: dict[str, Usage] = {}
     records = list(records)
+
+    def metered(record: Record) -> tuple[Outcome, Usage]:
+        usage = Usage()
+        return work(record, MeteredSandbox(sandbox, usage)), usage
+
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=stage) as pool:
         # Submit in windows so a cancelled request stops within one window of work.
         window = concurrency * 4
@@ -136,9 +153,11 @@ def _run_all(records: Iterable[Record], work: Callable[[Record], Outcome], stage
             deadline.check()
             batch = records[start:start + window]
             # Each task runs in a copy of this context, so the request deadline reaches sandbox calls.
-            futures = [pool.submit(contextvars.copy_context().run, work, record) for record in batch]
+            futures = [pool.submit(contextvars.copy_context().run, metered, record) for record in batch]
             for record, future in zip(batch, futures, strict=True):
-                kept, reason, inputs = future.result()
+                (kept, reason, inputs), usage = future.result()
+                total.add(usage)
+                by_method.setdefault(record.method, Usage()).add(usage)
                 dropped_inputs.update(inputs)
                 if kept is None:
                     report.drop(record, reason)
@@ -147,8 +166,15 @@ def _run_all(records: Iterable[Record], work: Callable[[Record], Outcome], stage
     if stage == "validate_semi_instruct":
         report.extra["dropped_inputs"] = dict(dropped_inputs.most_common())
         report.extra["kept_tests"] = sum(int(r.scores.get("n_tests", 0)) for r in report.kept)
-    logger.info("%s: kept %d, dropped %d %s", stage, len(report.kept), len(report.dropped), report.reasons())
+    report.extra.update(_sandbox_figures(total))
+    report.extra["by_method"] = {method: _sandbox_figures(usage) for method, usage in by_method.items()}
+    logger.info("%s: kept %d, dropped %d %s; sandbox %.1fs over %d run(s)", stage, len(report.kept),
+                len(report.dropped), report.reasons(), total.sandbox_seconds, total.sandbox_runs)
     return report
+
+
+def _sandbox_figures(usage: Usage) -> dict[str, int | float]:
+    return {k: v for k, v in usage.as_stats().items() if k.startswith("sandbox_")}
 
 
 def validate_semi_instruct(records: Iterable[Record], sandbox: SandboxLike, *,
@@ -156,7 +182,7 @@ def validate_semi_instruct(records: Iterable[Record], sandbox: SandboxLike, *,
     """Semi-Instruct validation (see module docstring)."""
     config = config or ScoringConfig()
     limits = _limits(config)
-    return _run_all(records, lambda r: _validate_one(r, sandbox, limits, config.semi_reject_trivial_tests),
+    return _run_all(records, sandbox, lambda r, box: _validate_one(r, box, limits, config.semi_reject_trivial_tests),
                     "validate_semi_instruct", config.sandbox_concurrency)
 
 
@@ -189,43 +215,136 @@ def execution_filter(records: Iterable[Record], sandbox: SandboxLike, *,
     """Drop records whose code does not run, or whose tests do not all pass."""
     config = config or ScoringConfig()
     limits = _limits(config)
-    return _run_all(records, lambda r: _filter_one(r, sandbox, limits), "execution_filter",
+    return _run_all(records, sandbox, lambda r, box: _filter_one(r, box, limits), "execution_filter",
                     config.sandbox_concurrency)
 
 
-def _verify_one(record: Record, sandbox: SandboxLike, limits: Limits | None, require_tests: bool) -> Outcome:
-    none: Counter[str] = Counter()
-    if not record.tests:
-        if require_tests:
-            return None, "no_tests", none
-        # Nothing to compare against, but the code must still run cleanly (an import crash or a
-        # syntax error never reaches the dataset).
-        if not record.code.strip():
-            return None, "code_missing", none
-        run = sandbox.execute(record.code, record.language, "", limits)
-        return (record, "", none) if run.status is Status.OK else (None, run.status.value, none)
-    codes = [("code", record.code)]
-    if record.method == "semi_instruct":
-        codes.append(("source", str(record.source.get("code") or "")))
-    for which, code in codes:
+# --- verify: every method's acceptance standard, the dataset's final check ----------------------------
+
+# Methods whose generation makes tests: `require_tests=True` means these.
+TEST_MAKING_METHODS: tuple[str, ...] = ("semi_instruct",)
+# Each method's acceptance standard (recorded as scores.standard = "<method>:<name>"):
+#   gold_tests   tests from the ORIGINAL code (source.code), not trivial; code and source.code pass all
+#   runs_lm_best the snippet's best instruction by LM-Score (scores.lm_best) and the code runs
+#   evolved_runs survived elimination (scores.evol_round) and the code runs (its tests pass, if any)
+#   judged_runs  accepted by the discriminator (scores.discriminator) and the code of code tasks runs;
+#                repair with tests: the fixed code passes them and the broken code fails one
+#   runs         the code runs cleanly (its tests pass, if any)
+STANDARDS: dict[str, str] = {"semi_instruct": "gold_tests", "inverse_instruct": "runs_lm_best",
+                             "evol_instruct": "evolved_runs", "wavecoder": "judged_runs", "self_instruct": "runs"}
+_FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.DOTALL)
+
+
+def methods_requiring_tests(require_tests: bool | Collection[str]) -> frozenset[str]:
+    """`True`: the methods that make tests; `False`: none; else the methods named."""
+    if isinstance(require_tests, bool):
+        return frozenset(TEST_MAKING_METHODS if require_tests else ())
+    return frozenset(require_tests)
+
+
+def _runs(record: Record, sandbox: SandboxLike, limits: Limits | None) -> tuple[str, str]:
+    """("", how it was verified) when the record's code runs cleanly (all its tests pass, if it has
+    any), else (reason, "")."""
+    if not record.code.strip():
+        if record.task in CODE_TASKS:
+            return "no_code: a code answer is expected", ""
+        return ("", "nothing_to_run") if record.response.strip() else ("no_response: the response is empty", "")
+    if record.tests:
+        result = sandbox.run_tests(record.code, record.language, record.entry_point, record.tests, limits)
+        if result.status is Status.OK and result.passed == result.total:
+            return "", "tests"
+        return f"{result.status.value}: passed {result.passed}/{result.total}", ""
+    if record.language == "python" and not record.entry_point and _READS_STDIN.search(record.code):
+        # A stdin program without tests would only read end-of-file: parse it.
+        try:
+            ast.parse(record.code)
+        except SyntaxError as exc:
+            return f"{Status.SYNTAX_ERROR.value}: line {exc.lineno}: {exc.msg}", ""
+        return "", "parses"
+    run = sandbox.execute(record.code, record.language, "", limits)
+    if run.status is Status.OK:
+        return "", "runs"
+    return f"{run.status.value}: {_first_line(run.detail or run.stderr)}", ""
+
+
+def _gold_tests(record: Record, sandbox: SandboxLike, limits: Limits | None, reject_trivial: bool) -> tuple[str, str]:
+    trivial = trivial_tests(record.tests, record.entry_point) if reject_trivial else None
+    if trivial:
+        return f"trivial_tests: {trivial}", ""
+    for which, code in (("code", record.code), ("source", str(record.source.get("code") or ""))):
         if not code.strip():
-            return None, f"{which}_missing", none
+            return f"{which}_missing: the record has no {'source.code' if which == 'source' else 'code'}", ""
         result = sandbox.run_tests(code, record.language, record.entry_point, record.tests, limits)
         if result.status is not Status.OK or result.passed != result.total:
-            status = result.status.value
-            return None, (status if which == "code" else f"source_{status}"), none
+            status = result.status.value if which == "code" else f"source_{result.status.value}"
+            return f"{status}: passed {result.passed}/{result.total}", ""
+    return "", "tests"
+
+
+def _repair(record: Record, sandbox: SandboxLike, limits: Limits | None) -> tuple[str, str]:
+    """The fixed code passes the tests and the broken code (the instruction's last code block) fails one."""
+    reason, how = _runs(record, sandbox, limits)
+    if reason:
+        return reason, how
+    blocks = _FENCE.findall(record.instruction)
+    if not blocks:
+        return "repair_no_broken_code: the instruction holds no code block with the broken code", ""
+    broken = sandbox.run_tests(blocks[-1], record.language, record.entry_point, record.tests, limits)
+    if broken.status is Status.OK and broken.passed == broken.total:
+        return f"repair_bug_not_caught: the broken code passes all {broken.total} tests too", ""
+    return "", "repair_tests"
+
+
+def _verify_one(record: Record, sandbox: SandboxLike, limits: Limits | None, require_tests: frozenset[str],
+                reject_trivial: bool) -> Outcome:
+    none: Counter[str] = Counter()
+    method = record.method
+    name = STANDARDS.get(method)
+    if name is None:
+        return None, f"no_standard: method {method!r} has no acceptance standard", none
+    if not record.tests and method in require_tests:
+        return None, f"no_tests: {method} records must carry tests (pipelines.require_tests)", none
+    scores = record.scores
+    if method == "semi_instruct" and record.tests:
+        reason, how = _gold_tests(record, sandbox, limits, reject_trivial)
+    elif method == "inverse_instruct" and scores.get("lm_best") is not True:
+        reason, how = "not_lm_best: scores.lm_best is not set (the LM-Score stage marks the best per snippet)", ""
+    elif method == "evol_instruct" and (not isinstance(scores.get("evol_round"), (int, float))
+                                        or isinstance(scores.get("evol_round"), bool)):
+        reason, how = "not_evolved: scores.evol_round is missing (no elimination recorded)", ""
+    elif method == "wavecoder" and scores.get("discriminator") in (None, "", "no"):
+        reason, how = f"not_judged: scores.discriminator is {scores.get('discriminator')!r}", ""
+    elif method == "wavecoder" and record.task == "repair" and record.tests:
+        reason, how = _repair(record, sandbox, limits)
+    else:
+        reason, how = _runs(record, sandbox, limits)
+    if reason:
+        return None, reason, none
+    if method == "semi_instruct" and not record.tests:
+        name = "runs"  # semi_instruct not in require_tests: held to what it can show without tests
+    record.scores["standard"] = f"{method}:{name}"
+    record.scores["verified"] = how
+    if how in ("tests", "repair_tests"):
+        record.scores["verified_tests"] = len(record.tests)
     return record, "", none
 
 
 def verify(records: Iterable[Record], sandbox: SandboxLike, *, config: ScoringConfig | None = None,
-           require_tests: bool = True) -> StageReport:
-    """Re-run every record's own tests on its `code` (and on `source.code` for semi_instruct): the
-    dataset's final guarantee (DESIGN section 4), that what a run publishes passes its tests.
+           require_tests: bool | Collection[str] = True) -> StageReport:
+    """Hold every record to its method's acceptance standard (`STANDARDS`) in the sandbox: the
+    dataset's final guarantee (DESIGN section 4) that what a run publishes passes its tests.
 
-    Without tests a record is dropped (`no_tests`), or with `require_tests=False` kept when its code
-    runs to a clean exit. Reasons are the sandbox status (`WRONG_ANSWER`, `source_WRONG_ANSWER` ...).
+    `require_tests` names the methods whose records must carry tests (`True`: the methods that make
+    tests, `TEST_MAKING_METHODS`; `False`: none); no other record is dropped for having none. Kept
+    records get `scores.standard` ("semi_instruct:gold_tests" ...), `scores.verified` (what the sandbox
+    established: `tests`, `repair_tests`, `runs`, `parses` or `nothing_to_run`) and, when tests ran,
+    `scores.verified_tests`. Drop reasons: `no_tests`, `not_lm_best`, `not_evolved`, `not_judged`,
+    `trivial_tests`, `repair_bug_not_caught`, `no_code`, the sandbox status of the code
+    (`WRONG_ANSWER`, `RUNTIME_ERROR` ...) or of the source (`source_WRONG_ANSWER`) ...
     """
     config = config or ScoringConfig()
     limits = _limits(config)
-    return _run_all(records, lambda r: _verify_one(r, sandbox, limits, require_tests), "verify",
-                    config.sandbox_concurrency)
+    required = methods_requiring_tests(require_tests)
+    return _run_all(records, sandbox,
+                    lambda r, box: _verify_one(r, box, limits, required, config.semi_reject_trivial_tests),
+                    "verify", config.sandbox_concurrency)
