@@ -181,15 +181,17 @@ def test_inverse_instruct_prefixes_the_answer_and_drops_duplicates():
     assert len({p.seed for p in params}) == 3
 
 
-def test_single_wavecoder_builds_a_task_record():
+def test_llm_wavecoder_builds_a_task_record():
     answer = (" Fix the bug so that quotes are stripped.\nInformation: ```python\ndef unquote(s):\n"
               "    return s\n```\nSolution: ```python\ndef unquote(s):\n    return s.strip('\"')\n```")
     engine = ReplayEngine({"instruction-tuning example": [answer]})
-    config = GenerationConfig(wavecoder=WavecoderConfig(tasks=("repair",), prompting="single"))
+    config = GenerationConfig(wavecoder=WavecoderConfig(tasks=("repair",), instructions="llm", discriminator=False))
     (outcome,) = generate_outcomes("wavecoder", [SEED], engine, config)
     (record,) = outcome.records
     assert record.task == "repair" and record.instruction.startswith("Fix the bug so that quotes are stripped.")
-    assert "return s\n```" in record.instruction and record.code == "def unquote(s):\n    return s.strip('\"')"
+    # the LLM's bug is kept; the fix is the raw code itself
+    assert "return s\n```" in record.instruction and record.code == SEED["code"].strip("\n")
+    assert record.source["repair_bug"] == "llm"
 
 
 WAVE_SEED = dict(SEED, id="wave1", code="def unquote(s):\n    \"\"\"Strip quotes.\"\"\"\n    if s[:1] == '\"':\n"
@@ -213,7 +215,8 @@ def test_staged_wavecoder_starts_every_answer_and_builds_the_four_tasks():
         "reference implementation": ["s):\n    return s.strip('\"')\n"],
         "Translate this Python": ["s) {\n  return s.replace(/^\"|\"$/g, '');\n}\n"],
     })
-    config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("javascript",)))
+    config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("javascript",),
+                                                        instructions="template"))
     (outcome,) = generate_outcomes("wavecoder", [WAVE_SEED], engine, config)
     assert not outcome.rejected and engine.batches == [2, 3]  # one call per stage
     records = {r.task: r for r in outcome.records}
@@ -259,7 +262,8 @@ def test_staged_wavecoder_ends_each_task_as_one_record_or_one_rejection():
         "Explain in one or two": [" ok"] * 7,
         "reference implementation": ["s:\n    return s\n"] * 7,
     })
-    config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("python",)))
+    config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("python",),
+                                                        instructions="template"))
     outcomes = list(generate_outcomes("wavecoder", seeds, engine, config))
     assert [o.seed_id for o in outcomes] == [s["id"] for s in seeds]
     for outcome in outcomes:
@@ -279,7 +283,8 @@ def test_staged_wavecoder_is_reproducible_per_seed():
                                "Explain in one or two": [" strips the quotes around s."] * 4,
                                "reference implementation": ["s):\n    return s\n"] * 4,
                                "Translate this Python": ["s) {\n  return s;\n}\n"] * 4})
-        config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("javascript",)))
+        config = GenerationConfig(wavecoder=WavecoderConfig(tasks_per_seed=4, translation_languages=("javascript",),
+                                                        instructions="template"))
         records = [r for o in generate_outcomes("wavecoder", seeds, engine, config) for r in o.records]
         return records, {p: params.seed for p, params in engine.calls}
     other = dict(WAVE_SEED, id="other")

@@ -74,3 +74,51 @@ def introduce_bug(code: str, rng: random.Random) -> Bug | None:
         if changed != code:
             return Bug(code=changed, line=row, before=token.string, after=new)
     return None
+
+
+# -- bugs the LLM wrote (WaveCoder repair, `instructions: llm`) ------------------------------------
+MIN_SIMILARITY = 0.6  # an LLM "bug" below this difflib ratio to the original rewrote the code
+
+
+def _behaviour(code: str) -> str:
+    """The AST without docstrings: equal for two codes that differ only in layout, comments or docstrings."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+    return ast.dump(tree, annotate_fields=False)
+
+
+def llm_bug_problem(original: str, buggy: str, entry_point: str = "") -> str | None:
+    """Why `buggy` (the LLM's version of `original` with a bug) is unusable, or None when it is usable.
+
+    Reasons: `bug_missing` (no code), `bug_identical` (the same text), `bug_syntax_error`,
+    `bug_changes_nothing` (the same program: only layout, comments or docstrings differ),
+    `bug_rewrites_code` (the entry point is gone, or under MIN_SIMILARITY of the text is kept).
+    Whether the bug changes behaviour on real inputs is not run here (generation runs no code): a
+    semantically equal rewrite other than layout (say `x + 0`) passes, and the scoring stages'
+    execution checks see the record later.
+    """
+    import difflib
+
+    if not buggy.strip():
+        return "bug_missing"
+    if buggy.strip() == original.strip():
+        return "bug_identical"
+    try:
+        changed = _behaviour(buggy)
+    except (SyntaxError, ValueError):
+        return "bug_syntax_error"
+    try:
+        if changed == _behaviour(original):
+            return "bug_changes_nothing"
+    except (SyntaxError, ValueError):
+        pass
+    if entry_point and not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == entry_point
+                               for n in ast.walk(ast.parse(buggy))):
+        return "bug_rewrites_code"
+    if difflib.SequenceMatcher(None, original.strip(), buggy.strip()).ratio() < MIN_SIMILARITY:
+        return "bug_rewrites_code"
+    return None

@@ -32,19 +32,26 @@ TEMPLATES: dict[Method, tuple[str, ...]] = {
     "inverse_instruct": ("inverse_instruct.summarize", "inverse_instruct.prefixes"),
     "semi_instruct": ("semi_instruct.draft", "semi_instruct.instruction", "semi_instruct.inputs",
                       "semi_instruct.stdin", "semi_instruct.solution"),
-    "wavecoder": ("wavecoder.generate", "wavecoder.instruction", "wavecoder.summarize", "wavecoder.solution",
-                  "wavecoder.translate"),
+    "wavecoder": ("wavecoder.generate", "wavecoder.tasks", "wavecoder.examples", "wavecoder.instruction",
+                  "wavecoder.summarize", "wavecoder.solution", "wavecoder.translate"),
     "self_instruct": ("self_instruct.new", "answer"),
 }
 
 
 @dataclasses.dataclass
 class SeedOutcome:
-    """What one seed produced: kept records and rejection counts by reason."""
+    """What one seed produced: kept records and rejection counts by reason.
+
+    `notes` counts events that did not cost a record (a fallback taken); `state` is what the method
+    carries to later seeds of the same run (JSON; the batch job journals it with the seed and hands
+    the journaled states back as `Context.history` when the run resumes).
+    """
 
     seed_id: str
     records: list[Record] = dataclasses.field(default_factory=list)
     rejected: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    notes: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    state: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def reject(self, reason: str, detail: str = "") -> None:
         self.rejected[reason] += 1
@@ -59,6 +66,8 @@ class Context:
     method: Method
     fingerprint: str
     engine_settings: dict[str, Any]
+    # states of the seeds an earlier, interrupted run of the same output finished (journal order)
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def batch(self) -> int:

@@ -29,6 +29,7 @@ from codeinstruct.core.usage import Usage
 from codeinstruct.engines import Engine, load_engine
 from codeinstruct.engines.metered import MeteredEngine
 from codeinstruct.generation import seeds as seeds_mod
+from codeinstruct.generation import selection
 from codeinstruct.generation.common import Context, SeedOutcome, make_fingerprint
 from codeinstruct.generation.config import GenerationConfig
 from codeinstruct.generation.methods import evol_instruct, inverse_instruct, self_instruct, semi_instruct, wavecoder
@@ -55,7 +56,7 @@ def check_method(method: str) -> Method:
 
 
 def context(method: str, engine: Engine, config: GenerationConfig,
-            engine_settings: Mapping[str, Any] | None = None) -> Context:
+            engine_settings: Mapping[str, Any] | None = None, history: Sequence[dict[str, Any]] = ()) -> Context:
     settings = dict(engine_settings or {})
     info = engine.info()
     settings.setdefault("batch_size", info.get("batch_size", 8))
@@ -63,7 +64,8 @@ def context(method: str, engine: Engine, config: GenerationConfig,
     settings["dtype"] = info.get("dtype", settings.get("dtype", ""))
     known = check_method(method)
     return Context(engine=engine, config=config, method=known,
-                   fingerprint=make_fingerprint(known, config, engine, settings), engine_settings=settings)
+                   fingerprint=make_fingerprint(known, config, engine, settings), engine_settings=settings,
+                   history=list(history))
 
 
 def generate_outcomes(method: str, seeds: Sequence[Mapping[str, Any]], engine: Engine,
@@ -130,6 +132,36 @@ def _drop_unfinished(output: Path, done: Mapping[str, Any]) -> int:
     return dropped
 
 
+def selection_path(output: Path) -> Path:
+    return output.with_name(output.name + ".selection.json")
+
+
+def _seeds(method: Method, seeds_path: str | Path | None, limit: int | None, ctx: Context,
+           output: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The seeds of this run and, for WaveCoder's raw-code selection, its stats.
+
+    WaveCoder selects from the whole pool when `selection.applies`; the chosen ids are kept in
+    `<output>.selection.json` (with the fingerprint), so a resumed run works on the same seeds.
+    """
+    if method != "wavecoder" or ctx.config.wavecoder.selection == "off":
+        return (seeds_mod.load_seeds(seeds_path, limit) if seeds_path else seeds_mod.stdlib_seeds(limit)), None
+    pool = seeds_mod.load_seeds(seeds_path) if seeds_path else seeds_mod.stdlib_seeds()
+    if not selection.applies(ctx.config.wavecoder, len(pool), limit):
+        return pool[:limit] if limit is not None else pool, None
+    saved = selection_path(output)
+    if saved.exists():
+        state = json.loads(saved.read_text(encoding="utf-8"))
+        if state.get("fingerprint") == ctx.fingerprint:
+            chosen = set(state["seed_ids"])
+            return [s for s in pool if s["id"] in chosen], {**state["stats"], "resumed": True}
+    picked = selection.select_raw_code(pool, ctx.config.wavecoder, limit=limit, count_tokens=ctx.engine.count_tokens,
+                                       seed=ctx.config.seed)
+    stats = picked.stats()
+    write_text_atomic(saved, json.dumps({"fingerprint": ctx.fingerprint, "seed_ids": [s["id"] for s in picked.seeds],
+                                         "stats": stats}, indent=1) + "\n")
+    return picked.seeds, stats
+
+
 def run_generation(method: str, seeds_path: str | Path | None, output_path: str | Path,
                    config: GenerationConfig | None = None, limit: int | None = None,
                    engine: Engine | None = None, progress: Callable[[dict[str, Any]], None] | None = None
@@ -143,7 +175,6 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
     known = check_method(method)
     started = time.monotonic()
     config = config or GenerationConfig()
-    seeds = seeds_mod.load_seeds(seeds_path, limit) if seeds_path else seeds_mod.stdlib_seeds(limit)
     output = Path(output_path)
     own_engine = engine is None
     engine = engine or load_engine(config.engine)
@@ -152,13 +183,17 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
         ctx = context(known, MeteredEngine(engine, usage), config, config.engine.public_dict())
         journal = journal_path(output)
         done = _read_journal(journal, ctx.fingerprint)
+        ctx.history = [entry["state"] for entry in done.values() if entry.get("state")]
+        seeds, selected = _seeds(known, seeds_path, limit, ctx, output)
         dropped = _drop_unfinished(output, done)
         if dropped:
             logger.info("%s: dropped %d record(s) of seeds an interrupted run did not finish", output, dropped)
         todo = [s for s in seeds if s["id"] not in done]
         rejected: collections.Counter[str] = collections.Counter()
+        notes: collections.Counter[str] = collections.Counter()
         for entry in done.values():
             rejected.update(entry.get("rejected", {}))
+            notes.update(entry.get("notes", {}))
         written = 0
         with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log:
             for number, outcome in enumerate(METHODS[known](todo, ctx), 1):
@@ -166,21 +201,31 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
                     written += writer.write(record)
                 entry = {"seed_id": outcome.seed_id, "fingerprint": ctx.fingerprint,
                          "kept": len(outcome.records), "rejected": dict(outcome.rejected)}
-                log.write(json.dumps(entry) + "\n")
+                if outcome.notes:
+                    entry["notes"] = dict(outcome.notes)
+                if outcome.state:
+                    entry["state"] = outcome.state
+                log.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 log.flush()
                 os.fsync(log.fileno())
                 rejected.update(outcome.rejected)
+                notes.update(outcome.notes)
                 if progress is not None:
                     progress({"seeds_done": number, "seeds_total": len(todo), "records": written})
                 logger.info("%s: seed %d/%d -> %d record(s)%s", method, number, len(todo), len(outcome.records),
                             f", rejected {dict(outcome.rejected)}" if outcome.rejected else "")
             total = len(writer)
-        return {"method": method, "output": str(output), "fingerprint": ctx.fingerprint,
-                "model": engine.model_name, "engine": engine.engine_name,
-                "seeds": len(seeds), "seeds_resumed": len(seeds) - len(todo), "seeds_run": len(todo),
-                "records_written": written, "records_total": total,
-                "rejected": dict(sorted(rejected.items())), "elapsed_s": round(time.monotonic() - started, 2),
-                "usage": usage.as_stats()}
+        summary = {"method": method, "output": str(output), "fingerprint": ctx.fingerprint,
+                   "model": engine.model_name, "engine": engine.engine_name,
+                   "seeds": len(seeds), "seeds_resumed": len(seeds) - len(todo), "seeds_run": len(todo),
+                   "records_written": written, "records_total": total,
+                   "rejected": dict(sorted(rejected.items())), "elapsed_s": round(time.monotonic() - started, 2),
+                   "usage": usage.as_stats()}
+        if notes:
+            summary["notes"] = dict(sorted(notes.items()))
+        if selected is not None:
+            summary["selection"] = selected
+        return summary
     finally:
         if own_engine:
             engine.close()

@@ -1,10 +1,9 @@
 """KCenterGreedy coreset (WaveCoder): pick k records that cover the embedding space.
 
-Greedy k-center: start from one seeded random row (or the rows `already_selected`), then repeatedly
-add the row farthest (Euclidean) from everything selected so far, keeping one vector of
-min-distances updated with a single matrix-vector product per pick. The result is the SELECTED
-rows: the reference WaveCoder script computes the selection and then returns the first N rows of the
-input instead, which this avoids.
+Greedy k-center (`codeinstruct.curation.kcenter.k_center_greedy`, shared with the WaveCoder
+raw-code selection): start from one seeded random row, then repeatedly add the row farthest from
+everything selected so far. The result is the SELECTED rows: the reference WaveCoder script
+computes the selection and then returns the first N rows of the input instead, which this avoids.
 
 Example:
     report = coreset(records, k=500, seed=0)       # embeds instructions with all-MiniLM-L6-v2
@@ -18,54 +17,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record
+from codeinstruct.curation.embeddings import embed
+from codeinstruct.curation.kcenter import k_center_greedy
 from codeinstruct.scoring.config import ScoringConfig
-from codeinstruct.scoring.embeddings import embed
 from codeinstruct.scoring.types import StageReport
 
 logger = logging.getLogger(__name__)
-
-
-def k_center_greedy(vectors: np.ndarray, k: int, *, seed: int = 0,
-                    already_selected: Sequence[int] = ()) -> list[int]:
-    """Indices of k rows of `vectors` chosen by greedy k-center, in selection order (deterministic per seed)."""
-    points = np.ascontiguousarray(vectors, dtype=np.float32)
-    if points.ndim != 2:
-        raise InvalidInput(f"embeddings must be a 2-D array, got shape {points.shape}", field="vectors")
-    n = points.shape[0]
-    if not 0 <= k <= n:
-        raise InvalidInput(f"k must be between 0 and the number of rows ({n}), got {k}", field="k")
-    if k == 0:
-        return []
-    squared_norms = np.einsum("ij,ij->i", points, points)
-
-    def distances_to(index: int) -> np.ndarray:
-        # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2, one mat-vec per center; clipped for rounding.
-        d = squared_norms - 2.0 * (points @ points[index]) + squared_norms[index]
-        return np.maximum(d, 0.0)
-
-    selected: list[int] = []
-    min_distance = np.full(n, np.inf, dtype=np.float32)
-    chosen = np.zeros(n, dtype=bool)
-    for index in already_selected:
-        min_distance = np.minimum(min_distance, distances_to(int(index)))
-        chosen[int(index)] = True
-    if not chosen.any():
-        first = int(np.random.default_rng(seed).integers(n))
-        selected.append(first)
-        chosen[first] = True
-        min_distance = distances_to(first)
-    while len(selected) < k:
-        if len(selected) % 256 == 0:
-            deadline.check()
-        candidate_distance = np.where(chosen, -1.0, min_distance)
-        pick = int(np.argmax(candidate_distance))
-        selected.append(pick)
-        chosen[pick] = True
-        np.minimum(min_distance, distances_to(pick), out=min_distance)
-    return selected
 
 
 def coreset_text(record: Record, field: str) -> str:

@@ -29,8 +29,8 @@ import numpy as np
 from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record, read_jsonl
+from codeinstruct.curation.embeddings import embed
 from codeinstruct.scoring.config import ScoringConfig
-from codeinstruct.scoring.embeddings import embed
 from codeinstruct.scoring.normalize import words
 from codeinstruct.scoring.types import StageReport
 

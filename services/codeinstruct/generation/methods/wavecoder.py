@@ -4,14 +4,16 @@ For each raw code seed, `wavecoder.tasks_per_seed` tasks are taken in rotation (
 summarization / generation / translation / repair; each task asked ends as one record or one
 counted rejection. Records: `task`, `language` (a translation's is its target), `instruction` (1-2
 sentences, then the information: the code it refers to, or nothing), `response`, `code` (empty for
-summarization). The discriminator checklist and the KCenterGreedy coreset are scoring stages.
+summarization). Raw code is selected before generation (`generation.selection`: length bounds,
+blacklist, KCenterGreedy); the scoring stages run the discriminator and the coreset on the records.
 
-Two ways to prompt (`generation.wavecoder.prompting`):
-- `single`: one answer in WaveCoder's labelled format (Task name / Instruction / Information /
-  Solution), accepted only when every label appears exactly once and in order, the task name is
-  the one asked for, the instruction is 1-2 sentences, the information at most 2 sentences of
-  prose (code blocks aside) and there is at most one `<noinput>`. Needs a capable model.
-- `staged` (default, Python seeds): we write what can be written and start every answer, so even
+Two ways to write instructions (`generation.wavecoder.instructions`; `auto` picks `template` on the
+embedded model and `llm` on any other):
+- `llm` (`methods/wavecoder_llm.py`): the paper's generator-discriminator loop. The LLM writes the
+  whole labelled example from a task definition, requirements and few-shot examples of an example
+  pool; the discriminator (rules + LLM checklist) keeps or drops it, and what it keeps grows the
+  pool for later batches. Repair bugs are the LLM's, with a seeded mutation as fallback.
+- `template` (staged prompts, Python seeds): we write what can be written and start every answer, so even
   the embedded 135M model only continues a sentence or a code block. Per task:
   summarization: "Explain what the following Python function does." + the code; the answer is
   started "The function `f`". generation: "Write a Python function `f(args)` that" completed by the
@@ -36,17 +38,6 @@ from codeinstruct.generation import bugs, parsers, prompts
 from codeinstruct.generation.common import Context, SeedOutcome, batches, fence
 from codeinstruct.generation.parsers import Rejected
 
-TASK_DESCRIPTIONS = {
-    "summarization": "the instruction asks to explain what given code does; the information is that code; "
-                     "the solution is a short explanation in English",
-    "generation": "the instruction asks to write code with the raw code's behaviour; the information gives "
-                  "optional constraints or <noinput>; the solution is the code in a fenced block",
-    "translation": "the instruction asks to translate the given code into {target}; the information is the "
-                   "code to translate; the solution is the {target} code in a fenced block",
-    "repair": "the instruction asks to fix a bug; the information is the raw code with one bug introduced; "
-              "the solution is the corrected code in a fenced block",
-}
-
 
 def tasks_for(seed_id: str, tasks: Sequence[str], count: int) -> list[str]:
     start = int(stable_hash(seed_id, "wavecoder-task"), 16) % len(tasks)
@@ -70,58 +61,15 @@ def jobs_for(seed: dict[str, Any], ctx: Context, outcome: SeedOutcome) -> list[t
 
 
 def run(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
-    if ctx.config.wavecoder.prompting == "single":
-        yield from _run_single(seeds, ctx)
+    if ctx.config.wavecoder.uses_llm(ctx.engine.model_name):
+        from codeinstruct.generation.methods import wavecoder_llm
+
+        yield from wavecoder_llm.run(seeds, ctx)
     else:
         yield from _run_staged(seeds, ctx)
 
 
-def _run_single(seeds: Sequence[dict[str, Any]], ctx: Context) -> Iterator[SeedOutcome]:
-    cfg = ctx.config
-    template = prompts.load("wavecoder.generate")
-    per_call = max(1, ctx.batch // cfg.wavecoder.tasks_per_seed)
-    for chunk in batches(list(seeds), per_call):
-        outcomes = {s["id"]: SeedOutcome(s["id"]) for s in chunk}
-        jobs: list[tuple[dict[str, Any], str, str]] = []  # seed, task, answer language
-        for seed in chunk:
-            if not str(seed.get("code", "")).strip():
-                outcomes[seed["id"]].reject("seed_has_no_code")
-                continue
-            jobs.extend((seed, task, language) for task, language in jobs_for(seed, ctx, outcomes[seed["id"]]))
-        turns = []
-        for seed, task, target in jobs:
-            description = TASK_DESCRIPTIONS[task].format(target=target)
-            turns.append(template.render(task=task, task_description=description,
-                                         language=seed.get("language", "python"),
-                                         code=str(seed["code"]).strip("\n")))
-        # the answer is started with its first label, which small models then follow
-        starts = [f"Task name: {task}\nInstruction:" for _, task, _ in jobs]
-        texts = ctx.engine.generate(
-            [ctx.engine.apply_chat_template([{"role": "user", "content": turn}]) + start
-             for turn, start in zip(turns, starts, strict=True)],
-            [ctx.params(seed["id"], task, 0, temperature=cfg.wavecoder.temperature) for seed, task, _ in jobs]
-        ) if jobs else []
-        for (seed, task, target), start, (completion,) in zip(jobs, starts, texts, strict=True):
-            text = start + completion
-            outcome = outcomes[seed["id"]]
-            try:
-                example = parsers.parse_wavecoder(text, task)
-            except Rejected as exc:
-                outcome.reject(exc.reason, exc.detail)
-                continue
-            instruction = example.instruction + (f"\n\n{example.information}" if example.information else "")
-            code = "" if task == "summarization" else parsers.extract_code(example.solution, target)
-            if task != "summarization" and not code:
-                outcome.reject("solution_has_no_code")
-                continue
-            outcome.records.append(ctx.record(
-                seed, instruction=instruction, response=example.solution, code=code, task=task,
-                language=target if task == "translation" else seed.get("language", "python"),
-                scores={}, record_seed=ctx.seed_for(seed["id"], task, 0)))
-        yield from (outcomes[s["id"]] for s in chunk)
-
-
-# -- staged prompting ------------------------------------------------------------------------------
+# -- template instructions (staged prompting) ------------------------------------------------------------
 INSTRUCTION_TOKENS = 64
 SUMMARY_TOKENS = 128
 LANGUAGE_NAMES = {"python": "Python", "javascript": "JavaScript", "java": "Java", "cpp": "C++",
