@@ -31,6 +31,19 @@ def prepare_seeds(method: str, seeds_path: str, limit: int, num_shards: int, see
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def select_raw_code(seeds_path: str, limit: int, num_shards: int, config_yaml: str, seeds: Output[Dataset],
+                    metrics: Output[Metrics], summary: Output[Markdown]) -> list[int]:
+    """WaveCoder seeds (CPU): length bounds, blacklist, then KCenterGreedy on raw-code embeddings + shard plan."""
+    from codeinstruct_pipelines import kfp_io, steps
+
+    kfp_io.setup_logging()
+    stats, shards = steps.select_raw_code(seeds_path, seeds.path, settings=steps.parse_config(config_yaml),
+                                          limit=limit, num_shards=num_shards)
+    kfp_io.publish(stats, title="wavecoder: select raw code", metrics=metrics, summary=summary, dataset=seeds)
+    return shards
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def generate(method: str, shard_index: int, num_shards: int, config_yaml: str, generation_target: str,
              seeds: Input[Dataset], records: Output[Dataset], metrics: Output[Metrics],
              summary: Output[Markdown], model: Input[Model] = None):

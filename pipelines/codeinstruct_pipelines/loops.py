@@ -5,7 +5,7 @@ inverse_instruct (InverseCoder's self-improvement):
           -> train M = base on the original corpus
           -> generation ON M (N instructions per snippet) -> execution filter
           -> LM-Score by the SAME M (unless judge_model is set): best instruction per snippet
-          -> decontaminate
+          -> decontaminate -> verify (runs cleanly, best by LM-Score)
           -> train base: stage "new" (the new data, 1 epoch) then stage "original" (2 epochs)
           -> evaluate before/after -> report
 """
@@ -44,7 +44,7 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
         data = add_method(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards,
                           config_yaml=config_yaml, generation_target=generation_target,
                           sandbox_target=sandbox_target, scoring_target=scoring_target, seeds=seeds,
-                          model=model_m.outputs["model"], judge_model=judge_model, decontaminate=True)
+                          model=model_m.outputs["model"], judge_model=judge_model, standalone=True)
         before = evaluate_base_model(config, config_yaml=config_yaml, base_model=base_model, eval_limit=eval_limit,
                                      training_target=training_target, sandbox_target=sandbox_target)
         trained = step(c.train_stages(base_model=base_model, config_yaml=config_yaml,

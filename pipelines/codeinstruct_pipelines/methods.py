@@ -8,11 +8,12 @@ method); `method_pipeline` wraps it into a standalone pipeline that ends with a 
 | semi_instruct    | validate in the sandbox -> rank by #tests (easy first) -> ROUGE-L dedup |
 | inverse_instruct | execution filter -> LM-Score (best instruction per snippet)          |
 | evol_instruct    | execution filter                                                    |
-| wavecoder        | execution filter -> discriminator -> KCenterGreedy coreset          |
+| wavecoder        | (before: raw-code selection) execution filter -> discriminator -> coreset |
 | self_instruct    | ROUGE-L dedup -> execution filter                                   |
 
-A standalone method pipeline then decontaminates (HumanEval + scoring.benchmarks); end_to_end does
-that once over the merged methods instead. inverse_instruct's standalone pipeline is the
+A standalone method pipeline then decontaminates (HumanEval + scoring.benchmarks) and holds every
+record to its method's standard (verify, docs/scoring.md); end_to_end does both once over the
+merged methods instead. inverse_instruct's standalone pipeline is the
 self-improvement loop of loops.py, which uses add_method with its trained model.
 
 Compile one:  python -m codeinstruct_pipelines.catalog semi_instruct -o semi_instruct.yaml
@@ -29,7 +30,12 @@ from codeinstruct_pipelines.placement import step
 
 
 def prepare_seeds(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: Any,
-                  num_shards: Any) -> dsl.PipelineTask:
+                  num_shards: Any, config_yaml: Any = "") -> dsl.PipelineTask:
+    """The seeds a method's generation fans out over (WaveCoder: its raw-code selection)."""
+    if method == "wavecoder":
+        return step(c.select_raw_code(seeds_path=seeds_path, limit=limit, num_shards=num_shards,
+                                      config_yaml=config_yaml),
+                    config, pool="cpu", name="wavecoder: select raw code", side_effect=True, retries=False)
     return step(c.prepare_seeds(method=method, seeds_path=seeds_path, limit=limit, num_shards=num_shards),
                 config, pool="cpu", name=f"{method}: seeds", side_effect=True, retries=False)
 
@@ -37,14 +43,16 @@ def prepare_seeds(method: str, config: PipelinesConfig, *, seeds_path: Any, limi
 def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: Any, num_shards: Any,
                config_yaml: Any, generation_target: Any, sandbox_target: Any, scoring_target: Any,
                seeds: dsl.PipelineTask | None = None, model: Any = None, judge_model: Any = "",
-               decontaminate: bool = False) -> Any:
+               standalone: bool = False) -> Any:
     """Add `method`'s steps to the current pipeline; returns the channel of its filtered dataset.
 
     `seeds`: a prepare_seeds task already in the pipeline (else one is added); `model`: a Model
     channel generation (and LM-Score, unless `judge_model` names another) runs on instead of the
-    configured engine model; `decontaminate`: end with the benchmark decontamination stage.
+    configured engine model; `standalone`: end with benchmark decontamination and the method's
+    acceptance standard (what end_to_end does once for all methods).
     """
-    seeds = seeds or prepare_seeds(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards)
+    seeds = seeds or prepare_seeds(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards,
+                                   config_yaml=config_yaml)
     on_model = {"model": model} if model is not None else {}
     with dsl.ParallelFor(seeds.outputs["Output"], parallelism=config.parallelism, name=f"{method}-shards") as shard:
         gen = step(c.generate(method=method, shard_index=shard, num_shards=num_shards, config_yaml=config_yaml,
@@ -86,8 +94,11 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
         data = sandbox_stage(c.execution_filter, "execute")
     else:
         raise ValueError(f"unknown method {method!r}")
-    if decontaminate:
+    if standalone:
         data = scoring_stage(c.decontaminate, "decontaminate", "cpu")
+        data = step(c.verify(label=f"{method}/verify", require_tests=list(config.methods_requiring_tests),
+                             config_yaml=config_yaml, sandbox_target=sandbox_target, records=data),
+                    config, pool="cpu", name=f"{method}: verify (its standard)", side_effect=True).outputs["kept"]
     return data
 
 
@@ -109,7 +120,7 @@ def method_pipeline(method: str, config: PipelinesConfig) -> Callable[..., Any]:
                  scoring_target: str = config.scoring_target) -> MethodOutputs:
         data = add_method(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards,
                           config_yaml=config_yaml, generation_target=generation_target,
-                          sandbox_target=sandbox_target, scoring_target=scoring_target, decontaminate=True)
+                          sandbox_target=sandbox_target, scoring_target=scoring_target, standalone=True)
         summary = step(c.summarize(pipeline_name=method, dataset=data), config, pool="cpu", name="summary",
                        side_effect=False, retries=False)
         return MethodOutputs(dataset=data, run_metrics=summary.outputs["run_metrics"])

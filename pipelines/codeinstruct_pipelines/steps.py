@@ -110,6 +110,23 @@ def prepare_seeds(method: str, seeds_path: str, output_path: str | Path, *, limi
                   shards=len(shards)), shards
 
 
+def select_raw_code(seeds_path: str, output_path: str | Path, *, settings: Settings, limit: int = 0,
+                    num_shards: int = 1) -> tuple[Stats, list[int]]:
+    """WaveCoder's raw-code selection before generation (length bounds, blacklist, KCenterGreedy on
+    code embeddings; generation.wavecoder.selection) + the shard plan. Tokens are approximated here
+    (a CPU step loads no model)."""
+    from codeinstruct.generation.selection import select_seeds
+
+    started = time.monotonic()
+    selected = select_seeds(seeds_path or None, output_path, limit=limit or None, config=settings.generation)
+    kept = int(selected["seeds_out"])
+    shards = list(range(max(1, min(num_shards, kept))))
+    reasons = {str(k): int(v) for k, v in dict(selected.get("dropped") or {}).items()}
+    extra = {k: v for k, v in selected.items() if k not in {"seeds_in", "seeds_out", "dropped"} and _jsonable(v)}
+    return _stats("wavecoder/select raw code", int(selected["seeds_in"]), kept, reasons, started,
+                  method="wavecoder", origin=seeds_path or "embedded stdlib", shards=len(shards), **extra), shards
+
+
 def shard_of(items: Sequence[Any], shard_index: int, num_shards: int) -> list[Any]:
     """Round-robin slice: shard i gets items i, i+n, i+2n ... (balanced when items vary in size)."""
     if not 0 <= shard_index < num_shards:
