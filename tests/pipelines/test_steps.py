@@ -99,7 +99,7 @@ def test_load_dataset_validates_records(tmp_path: Path) -> None:
         steps.load_dataset(str(bad), tmp_path / "o2.jsonl")
 
 
-@pytest.mark.parametrize("stage", sorted(set(steps.STAGES) - {"curriculum", "verify"}))
+@pytest.mark.parametrize("stage", sorted(set(steps.STAGES) - {"curriculum", "verify", "mix"}))
 def test_every_scoring_stage_resolves_to_a_function(stage: str) -> None:
     function = steps.services.SCORING_STAGES[stage]
     assert callable(function) and not isinstance(function, type(steps))
@@ -130,3 +130,14 @@ def test_coreset_stage_without_a_size_keeps_every_record(tmp_path: Path) -> None
     stats = steps.run_stage("coreset", source, tmp_path / "out.jsonl", settings=Settings(), options={})
     assert stats["kept"] == 3 and stats["dropped"] == 0
     assert [r.id for r in read_records(tmp_path / "out.jsonl")] == [r.id for r in records]
+
+
+def test_mix_stage_keeps_the_configured_ratios_and_records_the_table(tmp_path: Path) -> None:
+    records = [Record(method=m, instruction=f"{m} task {i}", response=f"answer {i}")
+               for m, n in (("semi_instruct", 6), ("self_instruct", 2)) for i in range(n)]
+    source = tmp_path / "in.jsonl"
+    write_jsonl_atomic(source, records)
+    settings = Settings.from_mapping({"pipelines": {"mixture": {"semi_instruct": 1, "self_instruct": 1}}})
+    stats = steps.run_stage("mix", source, tmp_path / "out.jsonl", settings=settings)
+    assert stats["kept"] == 4 and stats["reasons"] == {"over_semi_instruct_share": 4}
+    assert stats["mixture"]["self_instruct"] == {"ratio": 0.5, "available": 2, "kept": 2}
