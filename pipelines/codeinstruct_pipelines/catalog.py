@@ -37,6 +37,12 @@ def build(name: str, config: PipelinesConfig | None = None) -> Callable[..., Any
     raise InvalidInput(f"unknown pipeline {name!r}; known: {list(PIPELINES)}", field="pipeline")
 
 
+def parameters(name: str, config: PipelinesConfig | None = None) -> set[str]:
+    """The run parameters pipeline `name` declares."""
+    spec = getattr(build(name, config), "component_spec", None)
+    return set(getattr(spec, "inputs", None) or {})
+
+
 def compile_to(name: str, path: str | Path, config: PipelinesConfig | None = None) -> Path:
     """Compile pipeline `name` to IR YAML at `path` (parent folders created)."""
     from kfp import compiler

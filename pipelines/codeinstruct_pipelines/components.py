@@ -11,6 +11,8 @@ datasets flow as JSONL `Dataset` artifacts whose metadata carries the stage ledg
 """
 
 
+from typing import NamedTuple
+
 from kfp import dsl
 from kfp.dsl import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
 
@@ -232,6 +234,82 @@ def train_stages(base_model: str, config_yaml: str, training_target: str, first_
                                  base_model=base_model, target=training_target)
     kfp_io.describe_model(model, stats)
     kfp_io.publish(stats, title="train", metrics=metrics, summary=summary)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def heldout_split(fraction: float, config_yaml: str, seeds: Input[Dataset], train_seeds: Output[Dataset],
+                  heldout: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Evol-Instruct (CPU): set a fraction of the checkable seed pairs aside for the stopping rule."""
+    from codeinstruct_pipelines import kfp_io, round_steps, steps
+
+    settings = steps.parse_config(config_yaml)
+    stats = round_steps.split_seeds(seeds.path, train_seeds.path, heldout.path, fraction=fraction,
+                                    seed=settings.generation.seed)
+    kfp_io.publish(stats, title="evol_instruct: held-out split", metrics=metrics, summary=summary,
+                   dataset=train_seeds, previous=kfp_io.ledger(seeds))
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def evolve_round(round_no: int, go_on: bool, config_yaml: str, generation_target: str, data: Input[Dataset],
+                 records: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+    """Evol-Instruct round k alone (GPU) over the dataset so far; a no-op once the loop stopped."""
+    from codeinstruct_pipelines import kfp_io, round_steps, steps
+
+    kfp_io.setup_logging()
+    kfp_io.progress(f"evol_instruct round {round_no}: {'generating' if go_on else 'skipped (stopped)'}")
+    stats = round_steps.evolve_round(round_no, go_on, data.path, records.path,
+                                     settings=steps.parse_config(config_yaml), target=generation_target)
+    kfp_io.publish(stats, title=f"evol_instruct round {round_no}: generate", metrics=metrics, summary=summary,
+                   dataset=records, previous=kfp_io.ledger(data))
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def close_round(round_no: int, go_on: bool, new: Input[Dataset], so_far: Output[Dataset], metrics: Output[Metrics],
+                summary: Output[Markdown], previous: Input[Dataset] = None):
+    """Evol-Instruct (CPU): the dataset so far = the previous rounds' records + this round's checked ones."""
+    from codeinstruct_pipelines import kfp_io, round_steps
+
+    stats = round_steps.close_round(round_no, go_on, previous.path if previous is not None else None, new.path,
+                                    so_far.path)
+    kfp_io.publish(stats, title=stats["stage"], metrics=metrics, summary=summary, dataset=so_far,
+                   previous=kfp_io.ledger(new))
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def check_round(round_no: int, go_on: bool, stop_when_worse: bool, config_yaml: str, training_target: str,
+                sandbox_target: str, data: Input[Dataset], heldout: Input[Dataset], metrics: Output[Metrics],
+                summary: Output[Markdown]):
+    """Evol-Instruct stopping rule (GPU): train on the data so far, pass@1 on the held-out seeds."""
+    from codeinstruct_pipelines import kfp_io, round_steps, steps
+
+    kfp_io.setup_logging()
+    stats = round_steps.check_round(round_no, go_on, stop_when_worse, data.path, heldout.path,
+                                    settings=steps.parse_config(config_yaml), target=training_target,
+                                    sandbox_target=sandbox_target)
+    for key in ("pass@1", "skipped"):
+        if key in stats:
+            metrics.metadata[key] = stats[key]
+    kfp_io.publish(stats, title=f"evol_instruct round {round_no}: held-out check", metrics=metrics,
+                   summary=summary)
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def gate_round(round_no: int, go_on: bool, history: str, check: Input[Metrics], data: Input[Dataset],
+               best: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown],
+               best_before: Input[Dataset] = None
+               ) -> NamedTuple("Gate", go_on=bool, history=str):  # type: ignore[valid-type] # KFP's outputs form
+    """Evol-Instruct (CPU): the stop rule over the held-out history; the best round's data so far."""
+    from collections import namedtuple
+
+    from codeinstruct_pipelines import kfp_io, round_steps
+
+    stats, next_round, new_history = round_steps.gate_round(
+        round_no, go_on, history, dict(check.metadata), data.path,
+        best_before.path if best_before is not None else None, best.path)
+    kfp_io.publish(stats, title=f"evol_instruct round {round_no}: gate", metrics=metrics, summary=summary,
+                   dataset=best, previous=kfp_io.ledger(data))
+    Gate = namedtuple("Gate", ["go_on", "history"])  # the output names KFP reads
+    return Gate(next_round, new_history)
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)

@@ -31,11 +31,11 @@ DEMO_CONFIG: dict[str, Any] = {
         "parallelism": 1,
         "method_seeds": {"semi_instruct": 12, "inverse_instruct": 3, "evol_instruct": 2, "wavecoder": 3,
                          "self_instruct": 2},
-        # Only Semi-Instruct makes tests, and SmolLM2-135M's refined code rarely reproduces the
-        # original's outputs (about 1 record in 8 seeds), so tested records are few; the other methods'
-        # records are kept when they meet their own standard (verify), so the LoRA run has data. false
-        # requires tests of no method; the default, [semi_instruct], gives the same dataset here.
-        "require_tests": False,
+        # true: the methods that make tests (Semi-Instruct) must carry passing tests; every other method's
+        # records are kept when they meet their own standard (verify, docs/scoring.md), so all methods
+        # that produced records reach training (SmolLM2-135M's refined code rarely reproduces the
+        # original's outputs: about 1 Semi-Instruct record in 8 seeds).
+        "require_tests": True,
         "eval_limit": 6,
         "eval_k": [1],
         "eval_samples": 1,

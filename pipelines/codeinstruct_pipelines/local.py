@@ -23,7 +23,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,7 +35,6 @@ from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct.settings import Settings
 from codeinstruct_pipelines import catalog, report
 from codeinstruct_pipelines.kfp_io import PROGRESS_PREFIX
-from codeinstruct_pipelines.loops import LOOP_PIPELINES
 
 logger = logging.getLogger(__name__)
 
@@ -116,18 +115,20 @@ def pipeline_arguments(name: str, config: PipelinesConfig, *, seeds_path: str, c
                     eval_limit=config.eval_limit)
         return args
     args.update(seeds_path=seeds_path, num_shards=config.num_shards, generation_target=config.generation_target,
-                sandbox_target=config.sandbox_target, scoring_target=config.scoring_target)
-    if name == "end_to_end" or name in LOOP_PIPELINES:
-        args.update(training_target=config.training_target, base_model=config.base_model,
-                    eval_limit=config.eval_limit)
-    if name != "end_to_end":
-        args.update(limit=config.seeds_limit)
-    return args
+                sandbox_target=config.sandbox_target, scoring_target=config.scoring_target,
+                training_target=config.training_target, base_model=config.base_model, eval_limit=config.eval_limit,
+                limit=config.seeds_limit)
+    # Each pipeline takes the subset it declares (end_to_end has no `limit`, method pipelines no training).
+    declared = catalog.parameters(name, config)
+    return {key: value for key, value in args.items() if key in declared}
 
 
 def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | None = None,
-              settings: Settings | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+              settings: Settings | None = None, echo: Callable[[str], None] | None = None,
+              arguments: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Run pipeline `name` with kfp.local; write the run folder; return metrics.json's content.
+    `arguments`: pipeline parameters beyond those the settings give (e.g. evol_instruct's
+    stop_when_worse); a name the pipeline does not declare is refused.
 
     Every step rebuilds `settings` from the file data they were built from (`settings.source`, passed
     as the `config_yaml` parameter) and this process's environment, which the steps inherit.
@@ -146,8 +147,12 @@ def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | Non
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     config_yaml = yaml.safe_dump(dict(settings.source), sort_keys=True) if settings.source else ""
-    arguments = pipeline_arguments(name, config, seeds_path=str(Path(seeds_path).resolve()) if seeds_path else "",
-                                   config_yaml=config_yaml)
+    extra = dict(arguments or {})
+    arguments = {**pipeline_arguments(name, config, seeds_path=str(Path(seeds_path).resolve()) if seeds_path else "",
+                                      config_yaml=config_yaml), **extra}
+    unknown = sorted(set(extra) - catalog.parameters(name, config))
+    if unknown:
+        raise InvalidInput(f"pipeline {name} has no parameter(s) {unknown}", field="param")
     # Locally a failed step is a bug or bad input, not a preempted node: fail fast instead of backing off.
     # Steps share this machine's cores with each other and whatever else runs: OpenMP threads that
     # busy-wait make a contended CPU several times slower, so they sleep instead.

@@ -8,6 +8,18 @@ inverse_instruct (InverseCoder's self-improvement):
           -> decontaminate -> verify (runs cleanly, best by LM-Score)
           -> train base: stage "new" (the new data, 1 epoch) then stage "original" (2 epochs)
           -> evaluate before/after -> report
+
+evol_instruct (WizardCoder's rounds, with the optional stopping rule):
+    seeds -> held-out split (heldout_fraction of the seed pairs with tests; never trained on)
+    round k = 1..pipelines.evol_rounds, unrolled:
+          evolve round k alone on the data so far -> execution filter -> data so far += checked
+          -> [stop_when_worse] train on the data so far, pass@1 on the held-out seeds
+          -> gate: stop_rule over the history; keep the best round's data; go on or not
+    best round's data -> decontaminate -> verify -> summary
+Each round's steps take the previous gate's `go_on` and pass their input through when it is false.
+The gate is a parameter, not a `dsl.If`, because a conditional branch can hand its dataset on only
+through `dsl.OneOf`, which kfp.local (this project's local runner, kfp 2.17) rejects ("Expected 1
+artifact in ArtifactSelectorSpec. Got: 2"); a stopped round's steps finish in seconds.
 """
 
 from collections.abc import Callable
@@ -18,7 +30,7 @@ from kfp import dsl
 from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct_pipelines import components as c
 from codeinstruct_pipelines.end_to_end import ReportOutputs, evaluate_and_report, evaluate_base_model
-from codeinstruct_pipelines.methods import add_method, prepare_seeds
+from codeinstruct_pipelines.methods import MethodOutputs, add_method, finish_method, prepare_seeds
 from codeinstruct_pipelines.placement import step
 
 
@@ -60,7 +72,55 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
     return pipeline
 
 
+def evol_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
+    """WizardCoder's rounds, one generation job per round, each gated by the previous round's check."""
+
+    @dsl.pipeline(name="evol-instruct",
+                  description="codeinstruct evol_instruct: rounds of instruction evolution merged with the seed "
+                              "pairs, optionally stopped when held-out pass@1 drops")
+    def pipeline(seeds_path: str = "", limit: int = config.seeds_limit, num_shards: int = config.num_shards,
+                 config_yaml: str = "", stop_when_worse: bool = False, heldout_fraction: float = 0.1,
+                 generation_target: str = config.generation_target, sandbox_target: str = config.sandbox_target,
+                 scoring_target: str = config.scoring_target,
+                 training_target: str = config.training_target) -> MethodOutputs:
+        method = "evol_instruct"
+        seeds = prepare_seeds(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards)
+        split = step(c.heldout_split(fraction=heldout_fraction, config_yaml=config_yaml, seeds=seeds.outputs["seeds"]),
+                     config, pool="cpu", name=f"{method}: held-out split", side_effect=False, retries=False)
+        data, go_on, history = split.outputs["train_seeds"], True, "[]"
+        so_far: Any = None
+        best: Any = None
+        for k in range(1, config.evol_rounds + 1):
+            evolved = step(c.evolve_round(round_no=k, go_on=go_on, config_yaml=config_yaml,
+                                          generation_target=generation_target, data=data),
+                           config, pool="gpu", name=f"{method}: round {k}: evolve", side_effect=True)
+            checked = step(c.execution_filter(label=f"{method}/round {k}: execute", config_yaml=config_yaml,
+                                              sandbox_target=sandbox_target, records=evolved.outputs["records"]),
+                           config, pool="cpu", name=f"{method}: round {k}: execute", side_effect=True)
+            closed = step(c.close_round(round_no=k, go_on=go_on, new=checked.outputs["kept"],
+                                        **({"previous": so_far} if so_far is not None else {})),
+                          config, pool="cpu", name=f"{method}: round {k}: data so far", side_effect=False,
+                          retries=False)
+            so_far = closed.outputs["so_far"]
+            check = step(c.check_round(round_no=k, go_on=go_on, stop_when_worse=stop_when_worse,
+                                       config_yaml=config_yaml, training_target=training_target,
+                                       sandbox_target=sandbox_target, data=so_far, heldout=split.outputs["heldout"]),
+                         config, pool="gpu", name=f"{method}: round {k}: held-out check", side_effect=True)
+            gate = step(c.gate_round(round_no=k, go_on=go_on, history=history, check=check.outputs["metrics"],
+                                     data=so_far, **({"best_before": best} if best is not None else {})),
+                        config, pool="cpu", name=f"{method}: round {k}: gate", side_effect=False, retries=False)
+            data, go_on, history, best = so_far, gate.outputs["go_on"], gate.outputs["history"], gate.outputs["best"]
+        final = finish_method(method, best, config, config_yaml=config_yaml, sandbox_target=sandbox_target,
+                              scoring_target=scoring_target)
+        summary = step(c.summarize(pipeline_name=method, dataset=final), config, pool="cpu", name="summary",
+                       side_effect=False, retries=False)
+        return MethodOutputs(dataset=final, run_metrics=summary.outputs["run_metrics"])
+
+    return pipeline
+
+
 # Methods whose standalone pipeline is their loop (train, generate with the trained model, ...).
 LOOP_PIPELINES: dict[str, Callable[[PipelinesConfig], Callable[..., Any]]] = {
     "inverse_instruct": inverse_instruct_pipeline,
+    "evol_instruct": evol_instruct_pipeline,
 }

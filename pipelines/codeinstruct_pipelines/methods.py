@@ -95,11 +95,20 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
     else:
         raise ValueError(f"unknown method {method!r}")
     if standalone:
-        data = scoring_stage(c.decontaminate, "decontaminate", "cpu")
-        data = step(c.verify(label=f"{method}/verify", require_tests=list(config.methods_requiring_tests),
-                             config_yaml=config_yaml, sandbox_target=sandbox_target, records=data),
-                    config, pool="cpu", name=f"{method}: verify (its standard)", side_effect=True).outputs["kept"]
+        data = finish_method(method, data, config, config_yaml=config_yaml, sandbox_target=sandbox_target,
+                             scoring_target=scoring_target)
     return data
+
+
+def finish_method(method: str, data: Any, config: PipelinesConfig, *, config_yaml: Any, sandbox_target: Any,
+                  scoring_target: Any) -> Any:
+    """A standalone method pipeline's last checks: benchmark decontamination, then its standard."""
+    data = step(c.decontaminate(label=f"{method}/decontaminate", config_yaml=config_yaml,
+                                scoring_target=scoring_target, records=data),
+                config, pool="cpu", name=f"{method}: decontaminate", side_effect=False).outputs["kept"]
+    return step(c.verify(label=f"{method}/verify", require_tests=list(config.methods_requiring_tests),
+                         config_yaml=config_yaml, sandbox_target=sandbox_target, records=data),
+                config, pool="cpu", name=f"{method}: verify (its standard)", side_effect=True).outputs["kept"]
 
 
 class MethodOutputs(NamedTuple):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from codeinstruct.core.records import read_records
+from codeinstruct.core.records import read_records, write_jsonl_atomic
 from codeinstruct.settings import Settings
 from codeinstruct_pipelines.local import run_local
 
@@ -40,3 +40,40 @@ def test_inverse_instruct_trains_m_generates_and_judges_with_it_then_trains_new_
     assert records and all(r.method == "inverse_instruct" and isinstance(r.scores.get("lm_score"), float)
                            for r in records)
     assert set(metrics["evaluation"]["after"]) == {"pass@1"}
+
+
+# Seed pairs with tests whose outputs the reference code gives (empty output): the held-out split can check them.
+EVOL_SEEDS = [
+    {"id": f"seed-{name}", "instruction": instruction, "code": code, "entry_point": name, "language": "python",
+     "tests": [{"input": call, "output": ""} for call in calls], "source": {"origin": "test"}}
+    for name, instruction, code, calls in [
+        ("clamp", "Write a Python function `clamp(value, low, high)` that limits value to [low, high].",
+         "def clamp(value, low, high):\n    return max(low, min(high, value))\n", ["clamp(5, 0, 3)", "clamp(-1, 0, 3)"]),
+        ("double", "Write a Python function `double(x)` that returns twice x.",
+         "def double(x):\n    return 2 * x\n", ["double(4)", "double(-2)"]),
+        ("last", "Write a Python function `last(items)` that returns the last element of a list.",
+         "def last(items):\n    return items[-1]\n", ["last([1, 2, 3])"]),
+        ("is_even", "Write a Python function `is_even(n)` that tells whether n is even.",
+         "def is_even(n):\n    return n % 2 == 0\n", ["is_even(4)", "is_even(7)"]),
+    ]]
+
+
+def test_evol_instruct_rounds_merge_with_the_seeds_and_the_stopping_rule_gates_each_round(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    write_jsonl_atomic(seeds, EVOL_SEEDS)
+    settings = Settings.from_mapping({**TINY, "pipelines": {**TINY["pipelines"], "seeds_limit": 0, "evol_rounds": 2},
+                                      "generation": {"max_tokens": 160, "evol": {"max_tokens": 96}},
+                                      "training": {**TINY["training"], "max_steps": 2}})
+    metrics = run_local("evol_instruct", output_dir=tmp_path / "out", seeds_path=seeds, settings=settings,
+                        echo=lambda line: None, arguments={"stop_when_worse": True, "heldout_fraction": 0.25})
+    stages = {entry["stage"]: entry for entry in metrics["stages"]}
+    assert stages["evol_instruct/held-out split"]["held_out"] == 1
+    gates = [stages[f"evol_instruct/round {k}: gate"] for k in (1, 2)]
+    assert len(gates[0]["history"]) == 1  # round 1 trained and measured on the held-out seed
+    assert gates[1]["history"][:1] == gates[0]["history"] and gates[1]["went_on"] is True
+    records = list(read_records(tmp_path / "out" / "dataset.jsonl"))
+    rounds = {r.scores["evol_round"] for r in records}
+    assert 0 in rounds  # the ORIGINAL seed pairs are part of the data (WizardCoder's seeds + evolutions)
+    held = next(s["id"] for s in EVOL_SEEDS if s["id"] not in {r.source.get("parent_id") for r in records})
+    assert held  # the held-out seed and its lineage never reach the data
+    assert max(rounds) <= gates[1]["best_round"]

@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local", action="store_true", help="run with kfp.local on this machine")
     p.add_argument("--seeds", help="seeds JSONL (default: embedded stdlib functions)")
     p.add_argument("--output", help="output folder (DIR/dataset.jsonl, DIR/metrics.json)")
+    p.add_argument("--param", action="append", default=[],
+                   help="pipeline parameter NAME=VALUE (e.g. stop_when_worse=true); repeatable")
 
     p = _command(sub, "compile", "compile a pipeline to KFP IR YAML", pipelines.compile_command,
                  config="YAML config file (node pools, images)")

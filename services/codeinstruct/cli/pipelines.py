@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from codeinstruct.core.errors import InvalidInput, Unavailable
 from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct.settings import Settings
@@ -57,7 +59,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     settings = Settings.load(args.config)
     output = _output_dir(args)
-    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, settings=settings)
+    # A local run's values are typed as YAML reads them (true, 0.25, 3), as the pipeline declares them.
+    arguments = {name: yaml.safe_load(value) for name, value in _parameters(args.param).items()}
+    data = run_local(args.pipeline, output_dir=output, seeds_path=args.seeds, settings=settings,
+                     arguments=arguments)
     print(json.dumps({"records": data["records"], "dataset": str(output / "dataset.jsonl"),
                       "metrics": str(output / "metrics.json"), "seconds": data.get("seconds")}))
     return 0

@@ -98,6 +98,9 @@ class PipelinesConfig:
         "help": "end_to_end's training mix by method, as ratios (e.g. {semi_instruct: 1, self_instruct: 1}, the "
                 "Semi-Instruct paper's scaling mix): after the final check, the largest dataset with these "
                 "proportions is kept (methods not named are left out); empty: every record of every method"})
+    evol_rounds: int = dataclasses.field(default=3, metadata={
+        "help": "rounds the evol_instruct pipeline unrolls, each one generation job (WizardCoder: 3); the run "
+                "parameter stop_when_worse can end the loop earlier"})
     coreset_size: int = dataclasses.field(default=0, metadata={
         "help": "KCenterGreedy coreset size for wavecoder and end_to_end (0: keep every record)"})
     require_tests: bool | dict[str, bool] | tuple[Method, ...] = dataclasses.field(
@@ -146,6 +149,7 @@ class PipelinesConfig:
             float(v) for v in self.mixture.values()) > 0), "pipelines.mixture",
               f"ratios must be >= 0 with at least one > 0, got {dict(self.mixture)}")
         object.__setattr__(self, "require_tests", self._methods_requiring_tests())
+        check(1 <= self.evol_rounds <= 10, "pipelines.evol_rounds", f"must be 1..10, got {self.evol_rounds}")
         check(self.coreset_size >= 0, "pipelines.coreset_size", f"must be >= 0, got {self.coreset_size}")
         check(self.eval_limit >= 0, "pipelines.eval_limit", f"must be >= 0, got {self.eval_limit}")
         check(bool(self.eval_k) and all(k >= 1 for k in self.eval_k), "pipelines.eval_k",
