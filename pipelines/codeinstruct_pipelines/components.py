@@ -250,17 +250,19 @@ def heldout_split(fraction: float, config_yaml: str, seeds: Input[Dataset], trai
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
-def evolve_round(round_no: int, go_on: bool, config_yaml: str, generation_target: str, data: Input[Dataset],
-                 records: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
+def evolve_round(round_no: int, go_on: bool, config_yaml: str, generation_target: str, seeds: Input[Dataset],
+                 records: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown],
+                 data: Input[Dataset] = None):
     """Evol-Instruct round k alone (GPU) over the dataset so far; a no-op once the loop stopped."""
     from codeinstruct_pipelines import kfp_io, round_steps, steps
 
     kfp_io.setup_logging()
     kfp_io.progress(f"evol_instruct round {round_no}: {'generating' if go_on else 'skipped (stopped)'}")
-    stats = round_steps.evolve_round(round_no, go_on, data.path, records.path,
-                                     settings=steps.parse_config(config_yaml), target=generation_target)
+    stats = round_steps.evolve_round(round_no, go_on, seeds.path, data.path if data is not None else None,
+                                     records.path, settings=steps.parse_config(config_yaml),
+                                     target=generation_target)
     kfp_io.publish(stats, title=f"evol_instruct round {round_no}: generate", metrics=metrics, summary=summary,
-                   dataset=records, previous=kfp_io.ledger(data))
+                   dataset=records, previous=kfp_io.ledger(data if data is not None else seeds))
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)

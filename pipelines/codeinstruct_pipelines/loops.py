@@ -87,12 +87,13 @@ def evol_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
         seeds = prepare_seeds(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards)
         split = step(c.heldout_split(fraction=heldout_fraction, config_yaml=config_yaml, seeds=seeds.outputs["seeds"]),
                      config, pool="cpu", name=f"{method}: held-out split", side_effect=False, retries=False)
-        data, go_on, history = split.outputs["train_seeds"], True, "[]"
+        go_on, history = True, "[]"
         so_far: Any = None
         best: Any = None
         for k in range(1, config.evol_rounds + 1):
             evolved = step(c.evolve_round(round_no=k, go_on=go_on, config_yaml=config_yaml,
-                                          generation_target=generation_target, data=data),
+                                          generation_target=generation_target, seeds=split.outputs["train_seeds"],
+                                          **({"data": so_far} if so_far is not None else {})),
                            config, pool="gpu", name=f"{method}: round {k}: evolve", side_effect=True)
             checked = step(c.execution_filter(label=f"{method}/round {k}: execute", config_yaml=config_yaml,
                                               sandbox_target=sandbox_target, records=evolved.outputs["records"]),
@@ -109,7 +110,7 @@ def evol_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
             gate = step(c.gate_round(round_no=k, go_on=go_on, history=history, check=check.outputs["metrics"],
                                      data=so_far, **({"best_before": best} if best is not None else {})),
                         config, pool="cpu", name=f"{method}: round {k}: gate", side_effect=False, retries=False)
-            data, go_on, history, best = so_far, gate.outputs["go_on"], gate.outputs["history"], gate.outputs["best"]
+            go_on, history, best = gate.outputs["go_on"], gate.outputs["history"], gate.outputs["best"]
         final = finish_method(method, best, config, config_yaml=config_yaml, sandbox_target=sandbox_target,
                               scoring_target=scoring_target)
         summary = step(c.summarize(pipeline_name=method, dataset=final), config, pool="cpu", name="summary",

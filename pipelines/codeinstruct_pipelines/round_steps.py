@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
+from codeinstruct.core.usage import USAGE_KEYS
 from codeinstruct.generation.evol_stopping import split_holdout, stop_rule
 from codeinstruct.settings import Settings
 from codeinstruct_pipelines import services
@@ -43,10 +44,11 @@ def split_seeds(seeds_path: str | Path, train_path: str | Path, heldout_path: st
                   started, method="evol_instruct", held_out=len(heldout))
 
 
-def evolve_round(round_no: int, go_on: bool, data_path: str | Path, output_path: str | Path, *,
-                 settings: Settings, target: str = services.INPROCESS) -> Stats:
-    """Generation round `round_no` alone over the dataset so far (round 1: the seeds); with
-    `go_on` false, nothing (the loop stopped)."""
+def evolve_round(round_no: int, go_on: bool, seeds_path: str | Path, data_path: str | Path | None,
+                 output_path: str | Path, *, settings: Settings, target: str = services.INPROCESS) -> Stats:
+    """Generation round `round_no` alone: each seed's lineage continues from its latest instruction in
+    the dataset so far (`data_path`; none before round 1), or from the seed when no evolution of it
+    survived; with `go_on` false, nothing (the loop stopped)."""
     started = time.monotonic()
     label = f"evol_instruct/round {round_no}: generate"
     if not go_on:
@@ -57,7 +59,10 @@ def evolve_round(round_no: int, go_on: bool, data_path: str | Path, output_path:
     from codeinstruct.generation.methods.evol_instruct import pool_seeds
 
     # One seed per lineage with its latest instruction: the ids the generation journal keys on.
-    pooled = pool_seeds(read_jsonl(data_path))
+    pooled = pool_seeds([*read_jsonl(seeds_path), *(read_jsonl(data_path) if data_path else [])])
+    if not pooled:
+        write_jsonl_atomic(output_path, [])
+        return _stats(label, 0, 0, {}, started, method="evol_instruct", round=round_no, skipped="no seeds")
     with tempfile.TemporaryDirectory(prefix=f"codeinstruct-round{round_no}-") as tmp:
         seeds_file = Path(tmp) / "seeds.jsonl"
         write_jsonl_atomic(seeds_file, pooled)
@@ -67,7 +72,8 @@ def evolve_round(round_no: int, go_on: bool, data_path: str | Path, output_path:
         write_jsonl_atomic(output_path, [])
     kept = sum(1 for _ in read_jsonl(output_path))
     reasons = {str(k): int(v) for k, v in summary["rejected"].items()}
-    return _stats(label, seeds, kept, reasons, started, method="evol_instruct", round=round_no)
+    usage = {key: value for key, value in dict(summary.get("usage") or {}).items() if key in USAGE_KEYS}
+    return _stats(label, seeds, kept, reasons, started, method="evol_instruct", round=round_no, **usage)
 
 
 def close_round(round_no: int, go_on: bool, previous_path: str | Path | None, new_path: str | Path,

@@ -42,19 +42,20 @@ def test_inverse_instruct_trains_m_generates_and_judges_with_it_then_trains_new_
     assert set(metrics["evaluation"]["after"]) == {"pass@1"}
 
 
-# Seed pairs with tests whose outputs the reference code gives (empty output): the held-out split can check them.
+# Seed pairs with tests, so the held-out split can check them.
 EVOL_SEEDS = [
     {"id": f"seed-{name}", "instruction": instruction, "code": code, "entry_point": name, "language": "python",
-     "tests": [{"input": call, "output": ""} for call in calls], "source": {"origin": "test"}}
+     "tests": [{"input": call, "output": output} for call, output in calls], "source": {"origin": "test"}}
     for name, instruction, code, calls in [
         ("clamp", "Write a Python function `clamp(value, low, high)` that limits value to [low, high].",
-         "def clamp(value, low, high):\n    return max(low, min(high, value))\n", ["clamp(5, 0, 3)", "clamp(-1, 0, 3)"]),
+         "def clamp(value, low, high):\n    return max(low, min(high, value))\n",
+         [("clamp(5, 0, 3)", "3"), ("clamp(-1, 0, 3)", "0")]),
         ("double", "Write a Python function `double(x)` that returns twice x.",
-         "def double(x):\n    return 2 * x\n", ["double(4)", "double(-2)"]),
+         "def double(x):\n    return 2 * x\n", [("double(4)", "8"), ("double(-2)", "-4")]),
         ("last", "Write a Python function `last(items)` that returns the last element of a list.",
-         "def last(items):\n    return items[-1]\n", ["last([1, 2, 3])"]),
+         "def last(items):\n    return items[-1]\n", [("last([1, 2, 3])", "3")]),
         ("is_even", "Write a Python function `is_even(n)` that tells whether n is even.",
-         "def is_even(n):\n    return n % 2 == 0\n", ["is_even(4)", "is_even(7)"]),
+         "def is_even(n):\n    return n % 2 == 0\n", [("is_even(4)", "True"), ("is_even(7)", "False")]),
     ]]
 
 
