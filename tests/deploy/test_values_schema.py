@@ -17,7 +17,8 @@ SCHEMA = CHART / "values.schema.json"
 def test_checked_in_schema_is_generated_from_the_current_settings() -> None:
     current = SCHEMA.read_text()
     assert settings_schema.render(json.loads(current)) == current, (
-        "values.schema.json is stale: run `python -m codeinstruct.settings_schema charts/codeinstruct/values.schema.json`")
+        "values.schema.json is stale: run "
+        "`python -m codeinstruct.settings_schema charts/codeinstruct/values.schema.json`")
 
 
 def test_every_section_and_field_of_the_settings_is_in_the_schema() -> None:
