@@ -48,7 +48,7 @@ def type_schema(annotation: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if origin is dict:
         value = args[1] if len(args) == 2 else Any
         return {"type": "object", "additionalProperties": {} if value is Any else type_schema(value, defs)}
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return section_ref(annotation, defs)
     if annotation is bool:
         return {"type": "boolean"}
@@ -75,9 +75,10 @@ def section_ref(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     for f in dataclasses.fields(cls):
         if not f.init or f.metadata.get("secret"):
             continue
-        schema = type_schema(hints[f.name], defs)
+        field_schema = type_schema(hints[f.name], defs)
         help_text = f.metadata.get("help")
-        properties[f.name] = {**schema, "description": help_text} if help_text and "$ref" not in schema else schema
+        properties[f.name] = ({**field_schema, "description": help_text} if help_text and "$ref" not in field_schema
+                              else field_schema)
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
     if cls.__doc__:
         schema["description"] = " ".join(cls.__doc__.split())
