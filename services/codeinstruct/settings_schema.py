@@ -10,8 +10,9 @@ refers to); tests/deploy/test_values_schema.py fails when it is stale. Regenerat
 
 What the schema checks: section and field names (unknown ones are rejected), types, `Literal`
 choices and the engine shorthand (`engine: vllm`). Range checks (`__post_init__`) stay with the
-application. Secret fields (`server.auth_token`, `engine.api_key`) are left out on purpose: they
-come from Secrets through the environment, never from the ConfigMap.
+application. `$defs["settings.engine.engine"]` and `["settings.engine.dtype"]` are the engine's
+choices, for the chart's own `model` values. Secret fields (`server.auth_token`, `engine.api_key`)
+are left out on purpose: they come from Secrets through the environment, never from the ConfigMap.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from codeinstruct.core.config import SECTIONS
+from codeinstruct.engines.config import EngineConfig
 from codeinstruct.settings import Settings
 
 PREFIX = "settings."  # the schemas of the config dataclasses are $defs["settings.<Class>"]
@@ -94,6 +96,10 @@ def config_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     defs: dict[str, Any] = {}
     hints = typing.get_type_hints(Settings)
     properties = {section: section_ref(hints[section], defs) for section in SECTIONS}
+    # The chart's `model` values (engine, dtype) take the engine's choices.
+    engine_hints = typing.get_type_hints(EngineConfig)
+    for field_name in ("engine", "dtype"):
+        defs[f"{PREFIX}engine.{field_name}"] = type_schema(engine_hints[field_name], defs)
     root = {"type": "object", "additionalProperties": False, "properties": properties,
             "description": "application config (/etc/codeinstruct/config.yaml): one mapping per section, "
                            "generated from codeinstruct.settings by codeinstruct.settings_schema"}

@@ -49,12 +49,19 @@ def test_chart_declares_the_minimum_kubernetes_version_we_validate() -> None:
 def test_older_clusters_are_refused_at_render_time() -> None:
     result = run_helm("template", "ci", str(CHART), "--kube-version", "1.29.9", check=False)
     assert result.returncode != 0 and "kubeVersion" in result.stderr
-    run_helm("template", "ci", str(CHART), "--kube-version", KUBERNETES_VERSIONS[0])
+    # The chart's minimum takes the gVisor sandbox profile; the default one needs pod user namespaces.
+    run_helm("template", "ci", str(CHART), "--kube-version", KUBERNETES_VERSIONS[0],
+             "-f", str(CHART / "ci" / "sandbox-gvisor-values.yaml"))
+    result = run_helm("template", "ci", str(CHART), "--kube-version", "1.32.9", check=False)
+    assert result.returncode != 0 and "needs Kubernetes >= 1.33" in result.stderr
+    assert "this cluster is v1.32.9" in result.stderr and "ci/sandbox-gvisor-values.yaml" in result.stderr
+    run_helm("template", "ci", str(CHART), "--kube-version", "1.33.0")
 
 
 def test_there_is_a_ci_scenario_for_each_deployment_shape() -> None:
     assert {p.name for p in SCENARIOS} == {
-        "cpu-only-values.yaml", "gpu-values.yaml", "sandbox-hardened-values.yaml", "minimal-values.yaml"}
+        "cpu-only-values.yaml", "gpu-values.yaml", "sandbox-hardened-values.yaml", "minimal-values.yaml",
+        "sandbox-userns-values.yaml", "sandbox-gvisor-values.yaml"}
 
 
 @pytest.mark.parametrize("scenario", scenario_names())
@@ -153,7 +160,7 @@ def test_values_schema_is_self_contained() -> None:
 PASSTHROUGH = {"resources", "nodeSelector", "tolerations", "affinity", "topologySpreadConstraints", "podAnnotations",
                "podLabels", "config", "env", "probes", "behavior", "podSecurityContext", "securityContext",
                "seccompProfile", "appArmorProfile", "commonLabels", "imagePullSecrets", "annotations", "labels",
-               "ingressFrom", "metricsFrom", "accessModes"}
+               "ingressFrom", "metricsFrom", "accessModes", "fetchResources", "namespaceLabels"}
 
 
 def _value_keys(node: Any, path: str = "") -> list[str]:
@@ -201,7 +208,7 @@ def test_templates_fail_with_a_clear_message_on_inconsistent_values() -> None:
     assert "pipelinesUpload.enabled needs pipelinesUpload.host" in render_error(
         set_values={"pipelinesUpload.enabled": "true"})
     assert "procMount Unmasked needs services.sandbox.isolation.hostUsers: false" in render_error(
-        set_values={"services.sandbox.isolation.procMount": "Unmasked"})
+        set_values={"services.sandbox.isolation.hostUsers": "null"})
 
 
 def test_notes_tell_how_to_reach_the_services_and_warn_about_sandbox_isolation() -> None:
@@ -211,7 +218,17 @@ def test_notes_tell_how_to_reach_the_services_and_warn_about_sandbox_isolation()
         assert f"{component_name(service)}.{NAMESPACE}.svc:" in notes
     assert "grpcurl -plaintext localhost:50052 list" in notes
     assert "grpc.health.v1.Health/Check" in notes
-    assert "WARNING: the sandbox will refuse to serve" in notes  # restricted default, isolation "full"
+    assert "WARNING" not in notes
+    assert 'Isolation "full"' in notes
+    assert "generation  model default (embedded SmolLM2-135M-Instruct), engine transformers, dtype auto; pool cpu" \
+        in notes
+    assert "training    model default (embedded SmolLM2-135M-Instruct), lora fine-tuning, dtype float32; pool cpu" \
+        in notes
+    assert "PersistentVolumeClaim ci-codeinstruct-training-data" in notes
+    assert "namespaces labelled pipelines.kubeflow.org/enabled=true" in notes
+    gvisor = run_helm("install", "ci", str(CHART), "--namespace", NAMESPACE, "--dry-run=client",
+                      "-f", str(CHART / "ci" / "sandbox-gvisor-values.yaml")).stdout.split("NOTES:", 1)[1]
+    assert 'WARNING: config.sandbox.isolation is "none"' in gvisor and 'the "gvisor" runtime' in gvisor
     hardened = run_helm("install", "ci", str(CHART), "--namespace", NAMESPACE, "--dry-run=client",
                         "-f", str(CHART / "ci" / "sandbox-hardened-values.yaml")).stdout.split("NOTES:", 1)[1]
     assert "WARNING" not in hardened

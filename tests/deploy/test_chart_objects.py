@@ -43,21 +43,35 @@ def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 # --- node pools and GPUs ------------------------------------------------------------------------
 
-def test_defaults_put_generation_and_training_on_the_gpu_pool_with_a_gpu_each(rendered) -> None:
-    objects = rendered("defaults")
-    for service in ("generation", "training"):
+def test_a_gpu_count_puts_a_service_on_the_gpu_pool_with_the_gpu_image(rendered) -> None:
+    objects = render(set_values={"services.generation.gpu.count": "1", "services.training.gpu.count": "2"})
+    for service, count in (("generation", 1), ("training", 2)):
         spec, container = pod(objects, service), objects.container(service)
-        assert container["resources"]["requests"][GPU] == 1 == container["resources"]["limits"][GPU]
+        assert container["resources"]["requests"][GPU] == count == container["resources"]["limits"][GPU]
         assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
         assert {"key": GPU, "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+        assert "affinity" not in spec  # the CPU pool's "not on GPU nodes" is gone
         assert container["image"].endswith(":0.1.0-gpu")
         # A rollout must not need a spare GPU.
         assert objects.deployment(service)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+    assert objects.config_file("training")["training"]["dtype"] == "bfloat16"  # dtype auto on a GPU
 
 
-def test_defaults_keep_the_sandbox_and_scoring_on_the_cpu_pool_off_gpu_nodes(rendered) -> None:
+def test_gpu_count_zero_moves_a_service_to_the_cpu_pool(rendered) -> None:
+    gpu = rendered("gpu")
+    assert GPU in gpu.container("scoring")["resources"]["limits"]
+    objects = render([CHART / "ci" / "gpu-values.yaml"], set_values={"services.scoring.gpu.count": "0",
+                                                                     "services.scoring.model.engine": "transformers"})
+    spec, container = pod(objects, "scoring"), objects.container("scoring")
+    assert GPU not in yaml.safe_dump(container["resources"])
+    assert "nodeSelector" not in spec and "tolerations" not in spec
+    assert spec["affinity"] == pod(objects, "sandbox")["affinity"]  # the CPU pool's
+    assert container["image"] == "ghcr.io/codeinstruct/codeinstruct:0.1.0"
+
+
+def test_defaults_keep_every_service_on_the_cpu_pool_off_gpu_nodes(rendered) -> None:
     objects = rendered("defaults")
-    for service in ("sandbox", "scoring"):
+    for service in SERVICES:
         spec, container = pod(objects, service), objects.container(service)
         assert GPU not in container["resources"].get("requests", {})
         assert GPU not in container["resources"].get("limits", {})
@@ -80,10 +94,12 @@ def test_cpu_only_requests_no_gpu_anywhere(rendered) -> None:
 
 def test_gpu_scenario_pools_gpu_counts_and_service_overrides(rendered) -> None:
     objects = rendered("gpu")
-    assert objects.container("scoring")["resources"]["limits"][GPU] == 1
-    assert objects.container("training")["resources"]["limits"][GPU] == 8
-    for service in ("generation", "scoring", "training"):
+    for service in ("generation", "scoring"):
+        assert objects.container(service)["resources"]["limits"][GPU] == 1
         assert pod(objects, service)["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    # Training submits TrainJobs (which take its 8 GPUs per node): the service itself holds none.
+    assert GPU not in yaml.safe_dump(objects.container("training")["resources"])
+    assert "nodeSelector" not in pod(objects, "training")
     in_place = {"maxSurge": 0, "maxUnavailable": 1}
     assert rendered("cpu-only").deployment("training")["spec"]["strategy"]["rollingUpdate"] == in_place  # its PVC
     assert rendered("cpu-only").deployment("scoring")["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
@@ -189,11 +205,14 @@ def test_restricted_security_context_everywhere(scenario: str, rendered) -> None
 
 
 def test_sandbox_keeps_runtime_default_seccomp_unless_user_namespaces_are_allowed(rendered) -> None:
-    default = rendered("defaults").container("sandbox")["securityContext"]
-    assert default["seccompProfile"] == {"type": "RuntimeDefault"}
-    assert "appArmorProfile" not in default and "procMount" not in default
-    assert "hostUsers" not in pod(rendered("defaults"), "sandbox")
-    allowed = rendered("cpu-only")
+    gvisor = rendered("sandbox-gvisor")
+    restricted = gvisor.container("sandbox")["securityContext"]
+    assert restricted["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "appArmorProfile" not in restricted and "procMount" not in restricted
+    assert "hostUsers" not in pod(gvisor, "sandbox") and pod(gvisor, "sandbox")["runtimeClassName"] == "gvisor"
+    assert gvisor.config_file("sandbox")["sandbox"]["isolation"] == "none"
+    allowed = rendered("defaults")
+    assert allowed.container("sandbox") == rendered("sandbox-userns").container("sandbox")
     sc = allowed.container("sandbox")["securityContext"]
     assert sc["seccompProfile"] == {"type": "Unconfined"} and sc["appArmorProfile"] == {"type": "Unconfined"}
     assert sc["procMount"] == "Unmasked" and pod(allowed, "sandbox")["hostUsers"] is False
@@ -234,7 +253,10 @@ def test_sandbox_network_policy_denies_egress_and_admits_only_our_pods_on_grpc(r
     assert sorted(spec["policyTypes"]) == ["Egress", "Ingress"] and spec["egress"] == []
     (rule,) = spec["ingress"]
     assert rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
-    (peer,) = rule["from"]
+    peer, kubeflow, profiles = rule["from"]
+    # Kubeflow Pipelines steps: the kubeflow namespace and multi-user KFP's profile namespaces, by label.
+    assert kubeflow == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}}}
+    assert profiles == {"namespaceSelector": {"matchLabels": {"pipelines.kubeflow.org/enabled": "true"}}}
     for service in ("generation", "scoring", "training"):  # our components are admitted
         labels = objects.deployment(service)["spec"]["template"]["metadata"]["labels"]
         assert matches(peer["podSelector"]["matchLabels"], labels)
@@ -250,7 +272,14 @@ def test_sandbox_network_policy_denies_egress_and_admits_only_our_pods_on_grpc(r
 def test_sandbox_network_policy_adds_configured_clients_and_metrics_scrapers(rendered) -> None:
     (policy,) = rendered("gpu").of_kind("NetworkPolicy")
     grpc_rule, metrics_rule = policy["spec"]["ingress"]
-    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}}} in grpc_rule["from"]
+    step_pods = {"matchLabels": {"pipelines.kubeflow.org/v2_component": "true"}}
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kubeflow"}},
+            "podSelector": step_pods} in grpc_rule["from"]
+    assert {"namespaceSelector": {"matchLabels": {"pipelines.kubeflow.org/enabled": "true"}},
+            "podSelector": step_pods} in grpc_rule["from"]
+    off = render(set_values={"services.sandbox.networkPolicy.kubeflow.enabled": "false"})
+    (only_ours,) = off.get("NetworkPolicy", component_name("sandbox"))["spec"]["ingress"][0]["from"]
+    assert "podSelector" in only_ours and "namespaceSelector" not in only_ours
     assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
     monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
     assert metrics_rule["from"] == [monitoring]

@@ -69,8 +69,103 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s.%s.svc:%v" (include "codeinstruct.componentName" .) .root.Release.Namespace $svc.port -}}
 {{- end -}}
 
+{{/* "true" when the service's pods request GPUs: gpu.count > 0, except the training service with the
+kubernetes backend (its TrainJobs take the GPUs, the service only submits them). */}}
 {{- define "codeinstruct.usesGpu" -}}
-{{- if gt (int .svc.gpu.count) 0 }}true{{ end -}}
+{{- if and (gt (int .svc.gpu.count) 0) (not (and (eq .name "training") .svc.kubernetesBackend.enabled)) }}true{{ end -}}
+{{- end -}}
+
+{{/* The node pool of a service: its `pool`, else gpu when its pods request GPUs, else cpu. */}}
+{{- define "codeinstruct.pool" -}}
+{{- .svc.pool | default (ternary "gpu" "cpu" (eq (include "codeinstruct.usesGpu" .) "true")) -}}
+{{- end -}}
+
+{{/* The services that load a model (and take the `model` values). */}}
+{{- define "codeinstruct.modelServices" -}}
+generation scoring training
+{{- end -}}
+
+{{/*
+The model of a service as YAML: `model` with services.<name>.model laid over it, plus
+  source: default (embedded, in the image) | path (an absolute folder) | hub (a Hugging Face id,
+          fetched into the model volume) | served (the name an OpenAI-compatible server knows)
+  path:   what the config gets (the fetched folder for hub models)
+*/}}
+{{- define "codeinstruct.model" -}}
+{{- $m := deepCopy .root.Values.model -}}
+{{- range $k, $v := (.svc.model | default dict) }}{{ $_ := set $m $k $v }}{{ end -}}
+{{- $source := "hub" -}}
+{{- if eq $m.model "default" }}{{ $source = "default" -}}
+{{- else if hasPrefix "/" $m.model }}{{ $source = "path" -}}
+{{- else if and (eq $m.engine "openai") (ne .name "training") }}{{ $source = "served" -}}
+{{- end -}}
+{{- $_ := set $m "source" $source -}}
+{{- $_ := set $m "path" (ternary (printf "%s/%s/%s" .root.Values.modelCache.mountPath $m.model $m.revision) $m.model (eq $source "hub")) -}}
+{{- toYaml $m -}}
+{{- end -}}
+
+{{/* "true" when the service ({root, name, svc}) mounts the model volume. */}}
+{{- define "codeinstruct.mountsModels" -}}
+{{- $mc := .root.Values.modelCache -}}
+{{- if has .name (splitList " " (include "codeinstruct.modelServices" .root)) -}}
+{{- $m := include "codeinstruct.model" . | fromYaml -}}
+{{- if or (eq $m.source "hub") (and $mc.enabled (has .name $mc.services)) }}true{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when some enabled service mounts the model volume (the chart then creates its claim). */}}
+{{- define "codeinstruct.modelVolumeUsed" -}}
+{{- range $name := splitList " " (include "codeinstruct.serviceNames" $) -}}
+{{- $svc := index $.Values.services $name -}}
+{{- if and $svc.enabled (include "codeinstruct.mountsModels" (dict "root" $ "name" $name "svc" $svc)) }}true{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Secret names and keys of the optional credentials ("" name = not configured). */}}
+{{- define "codeinstruct.hfSecretName" -}}
+{{- $v := .Values.huggingface -}}
+{{- $v.existingSecret | default (ternary (printf "%s-huggingface" (include "codeinstruct.fullname" .)) "" (ne $v.token "")) -}}
+{{- end -}}
+
+{{- define "codeinstruct.openaiSecretName" -}}
+{{- $v := .Values.openai -}}
+{{- $v.existingSecret | default (ternary (printf "%s-openai" (include "codeinstruct.fullname" .)) "" (ne $v.apiKey "")) -}}
+{{- end -}}
+
+{{- define "codeinstruct.objectStoreSecretName" -}}
+{{- $v := .Values.objectStore -}}
+{{- $v.existingSecret | default (ternary (printf "%s-object-store" (include "codeinstruct.fullname" .)) "" (ne $v.accessKeyId "")) -}}
+{{- end -}}
+
+{{- define "codeinstruct.sharedDataClaim" -}}
+{{- .Values.sharedData.existingClaim | default (printf "%s-data" (include "codeinstruct.fullname" .)) -}}
+{{- end -}}
+
+{{/*
+Refuse, at install time, a sandbox that could not serve, saying what to allow. Isolation "full"
+(bubblewrap namespaces) needs user namespaces in its container; "none" needs a RuntimeClass (gVisor,
+Kata) to be the kernel boundary.
+*/}}
+{{- define "codeinstruct.checkSandbox" -}}
+{{- $iso := .svc.isolation -}}
+{{- $cfg := include "codeinstruct.configFile" . | fromYaml -}}
+{{- $mode := dig "sandbox" "isolation" "full" $cfg -}}
+{{- $profiles := "use the defaults (= -f ci/sandbox-userns-values.yaml) on a cluster that allows user namespaces, or -f ci/sandbox-gvisor-values.yaml on a cluster with a gVisor RuntimeClass; docs/deployment.md, \"Sandbox isolation\"" -}}
+{{- if eq $mode "full" -}}
+{{- $missing := list -}}
+{{- if not $iso.allowUserNamespaces }}{{ $missing = append $missing "services.sandbox.isolation.allowUserNamespaces=true (create user namespaces in the sandbox container)" }}{{ end -}}
+{{- if eq (dig "type" "" $iso.seccompProfile) "RuntimeDefault" }}{{ $missing = append $missing "services.sandbox.isolation.seccompProfile Unconfined or a Localhost profile allowing unshare/clone(CLONE_NEWUSER)/mount (RuntimeDefault refuses them)" }}{{ end -}}
+{{- if ne $iso.procMount "Unmasked" }}{{ $missing = append $missing "services.sandbox.isolation.procMount=Unmasked (mount a fresh /proc for the pid namespace)" }}{{ end -}}
+{{- if ne $iso.hostUsers false }}{{ $missing = append $missing "services.sandbox.isolation.hostUsers=false (a pod user namespace: needed for Unmasked /proc)" }}{{ end -}}
+{{- if $missing -}}
+{{- fail (printf "the sandbox cannot serve: config.sandbox.isolation is \"full\" (bubblewrap namespaces around every run), which needs: %s. Either %s." (join "; " $missing) $profiles) -}}
+{{- end -}}
+{{- if not (semverCompare ">=1.33.0-0" .root.Capabilities.KubeVersion.Version) -}}
+{{- fail (printf "the sandbox cannot serve: its pod user namespace (services.sandbox.isolation.hostUsers=false, procMount Unmasked) needs Kubernetes >= 1.33 (UserNamespacesSupport and ProcMountType on by default), containerd >= 2.0 or CRI-O >= 1.25 and Linux >= 6.3 on the nodes; this cluster is %s. Either upgrade, or use -f ci/sandbox-gvisor-values.yaml on a cluster with a gVisor RuntimeClass." .root.Capabilities.KubeVersion.Version) -}}
+{{- end -}}
+{{- else if and (eq $mode "none") (not .svc.runtimeClassName) -}}
+{{- fail (printf "the sandbox would run untrusted code with rlimits only: config.sandbox.isolation is \"none\", which needs services.sandbox.runtimeClassName (gvisor or kata) as the kernel boundary. Either %s." $profiles) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* repository:tag of a service: its own image, else the GPU image when it requests GPUs. */}}
@@ -148,13 +243,37 @@ kubernetes backend's settings.
 {{- range $k, $v := $fields }}{{ $_ := set $merged $k $v }}{{ end -}}
 {{- $_ := set $cfg $section $merged -}}
 {{- end -}}
+{{- if has .name (list "generation" "scoring") -}}
+{{- /* The service's model (`model` + services.<name>.model) fills its engine, field by field. */ -}}
+{{- $m := include "codeinstruct.model" . | fromYaml -}}
+{{- $s := get $cfg .name | default dict -}}
+{{- $engine := get $s "engine" | default dict -}}
+{{- if kindIs "string" $engine }}{{ $engine = dict "engine" $engine }}{{ end -}}
+{{- $derived := dict "engine" $m.engine "model" $m.path "dtype" $m.dtype -}}
+{{- if eq $m.engine "openai" }}{{ $_ := set $derived "base_url" $m.baseUrl }}{{ end -}}
+{{- range $k, $v := $derived }}{{ if not (hasKey $engine $k) }}{{ $_ := set $engine $k $v }}{{ end }}{{ end -}}
+{{- $_ := set $s "engine" $engine -}}
+{{- $_ := set $cfg .name $s -}}
+{{- end -}}
+{{- if eq .name "training" -}}
+{{- $m := include "codeinstruct.model" . | fromYaml -}}
+{{- $t := get $cfg "training" | default dict -}}
+{{- $dtype := $m.dtype -}}
+{{- if eq $dtype "auto" }}{{ $dtype = ternary "bfloat16" "float32" (gt (int .svc.gpu.count) 0) }}{{ end -}}
+{{- if not (hasKey $t "model") }}{{ $_ := set $t "model" $m.path }}{{ end -}}
+{{- if not (hasKey $t "dtype") }}{{ $_ := set $t "dtype" $dtype }}{{ end -}}
+{{- $_ := set $cfg "training" $t -}}
+{{- end -}}
 {{- if and (eq .name "training") .svc.kubernetesBackend.enabled -}}
 {{- $t := get $cfg "training" | default dict -}}
 {{- $jobs := get $t "jobs" | default dict -}}
 {{- $k8s := get $jobs "kubernetes" | default dict -}}
-{{- $pool := index $root.Values.nodePools .svc.pool -}}
+{{- $gpus := int .svc.gpu.count -}}
+{{- /* TrainJob pods take the GPUs: the GPU pool and image when gpu.count > 0. */ -}}
+{{- $pool := index $root.Values.nodePools (.svc.pool | default (ternary "gpu" "cpu" (gt $gpus 0))) -}}
+{{- $image := ternary (include "codeinstruct.gpuImage" $root) (printf "%s:%s" $root.Values.image.repository ($root.Values.image.tag | default $root.Chart.AppVersion)) (gt $gpus 0) -}}
 {{- if not (hasKey $jobs "backend") }}{{ $_ := set $jobs "backend" "kubernetes" }}{{ end -}}
-{{- $derived := dict "namespace" (include "codeinstruct.trainJobNamespace" $root) "image" (include "codeinstruct.gpuImage" $root) "gpus" (int .svc.gpu.count) "node_selector" (merge (deepCopy .svc.nodeSelector) $pool.nodeSelector) "tolerations" (concat $pool.tolerations .svc.tolerations) -}}
+{{- $derived := dict "namespace" (include "codeinstruct.trainJobNamespace" $root) "image" $image "gpus" $gpus "node_selector" (merge (deepCopy .svc.nodeSelector) $pool.nodeSelector) "tolerations" (concat $pool.tolerations .svc.tolerations) -}}
 {{- if .svc.persistence.enabled }}{{ $_ := set $derived "pvc" (include "codeinstruct.trainingClaim" $root) }}{{ end -}}
 {{- range $k, $v := $derived }}{{ if not (hasKey $k8s $k) }}{{ $_ := set $k8s $k $v }}{{ end }}{{ end -}}
 {{- $_ := set $jobs "kubernetes" $k8s -}}
@@ -183,4 +302,40 @@ kubernetes backend's settings.
 {{- $out := dict -}}
 {{- range $section, $fields := $cfg }}{{ if $fields }}{{ $_ := set $out $section $fields }}{{ end }}{{ end -}}
 {{- if $out }}{{ toYaml $out }}{{ else }}{}{{ end -}}
+{{- end -}}
+
+{{/* HF_TOKEN from the huggingface Secret, when one is configured (root context). */}}
+{{- define "codeinstruct.hfTokenEnv" -}}
+{{- with include "codeinstruct.hfSecretName" . -}}
+- name: HF_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ ternary $.Values.huggingface.existingSecretKey "token" (ne $.Values.huggingface.existingSecret "") }}
+{{- end -}}
+{{- end -}}
+
+{{/* The AWS_* variables of the object store, when configured (root context). */}}
+{{- define "codeinstruct.objectStoreEnv" -}}
+{{- $os := .Values.objectStore -}}
+{{- with include "codeinstruct.objectStoreSecretName" . -}}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ ternary $os.accessKeyIdKey "AWS_ACCESS_KEY_ID" (ne $os.existingSecret "") }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ ternary $os.secretAccessKeyKey "AWS_SECRET_ACCESS_KEY" (ne $os.existingSecret "") }}
+{{- end }}
+{{- with $os.endpoint }}
+- name: AWS_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $os.region }}
+- name: AWS_DEFAULT_REGION
+  value: {{ . | quote }}
+{{- end -}}
 {{- end -}}
