@@ -93,6 +93,16 @@ class Rendered:
         return out
 
 
+def pod(rendered: Rendered, service: str) -> dict[str, Any]:
+    """The pod spec of a service's Deployment."""
+    return rendered.deployment(service)["spec"]["template"]["spec"]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, Any]:
+    """A container's env as {name: value or valueFrom}."""
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
 def component_name(component: str) -> str:
     return f"{RELEASE}-codeinstruct-{component}"
 

@@ -16,8 +16,9 @@ from tests.deploy.deploy_support import (
     CHART,
     NAMESPACE,
     SERVICES,
-    Rendered,
     component_name,
+    env_of,
+    pod,
     render,
     scenario_names,
     skip_without_helm,
@@ -27,14 +28,6 @@ pytestmark = [pytest.mark.requires_helm, skip_without_helm]
 
 GPU = "nvidia.com/gpu"
 HEALTH_NAMES = {s: f"codeinstruct.v1.{s.capitalize()}Service" for s in SERVICES}
-
-
-def pod(rendered: Rendered, service: str) -> dict[str, Any]:
-    return rendered.deployment(service)["spec"]["template"]["spec"]
-
-
-def env_of(container: dict[str, Any]) -> dict[str, Any]:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
 
 
 def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:

@@ -230,19 +230,30 @@ Kata) to be the kernel boundary.
 {{- end -}}
 
 {{/*
+Lay mapping `src` over mapping `dst` key by key, nested mappings too (mutates dst). Unlike
+mergeOverwrite, false, 0 and "" in src win as well.
+*/}}
+{{- define "codeinstruct.mergeInto" -}}
+{{- $dst := .dst -}}
+{{- range $k, $v := .src -}}
+{{- if and (kindIs "map" $v) (kindIs "map" (get $dst $k)) -}}
+{{- include "codeinstruct.mergeInto" (dict "dst" (get $dst $k) "src" $v) -}}
+{{- else -}}
+{{- $_ := set $dst $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The config file of one service: `config` with the service's `config` laid over it field by field
-(a plain deep merge would drop false/0 overrides), plus what the chart derives unless the user set
+(mergeInto; a plain deep merge would drop false/0 overrides), plus what the chart derives unless the user set
 it: scoring's sandbox address, the sandbox's worker count (its CPU limit) and the training
 kubernetes backend's settings.
 */}}
 {{- define "codeinstruct.configFile" -}}
 {{- $root := .root -}}
 {{- $cfg := deepCopy $root.Values.config -}}
-{{- range $section, $fields := .svc.config -}}
-{{- $merged := deepCopy (get $cfg $section | default dict) -}}
-{{- range $k, $v := $fields }}{{ $_ := set $merged $k $v }}{{ end -}}
-{{- $_ := set $cfg $section $merged -}}
-{{- end -}}
+{{- include "codeinstruct.mergeInto" (dict "dst" $cfg "src" (deepCopy .svc.config)) -}}
 {{- if has .name (list "generation" "scoring") -}}
 {{- /* The service's model (`model` + services.<name>.model) fills its engine, field by field. */ -}}
 {{- $m := include "codeinstruct.model" . | fromYaml -}}
