@@ -22,24 +22,28 @@ BASE_IMAGE = "ghcr.io/codeinstruct/codeinstruct:0.1.0"
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def prepare_seeds(method: str, seeds_path: str, limit: int, num_shards: int, seeds: Output[Dataset],
-                  metrics: Output[Metrics], summary: Output[Markdown]) -> list[int]:
-    """Seeds for one method (a JSONL path readable by the step, or '' for the embedded stdlib) + shard plan."""
+                  metrics: Output[Metrics], summary: Output[Markdown], seeds_file: Input[Dataset] = None) -> list[int]:
+    """Seeds for one method (an imported artifact, a JSONL path readable by the step, or '' for the
+    embedded stdlib) + shard plan."""
     from codeinstruct_pipelines import kfp_io, steps
 
     kfp_io.setup_logging()
-    stats, shards = steps.prepare_seeds(method, seeds_path, seeds.path, limit=limit, num_shards=num_shards)
+    source = seeds_file.path if seeds_file is not None else seeds_path
+    stats, shards = steps.prepare_seeds(method, source, seeds.path, limit=limit, num_shards=num_shards)
     kfp_io.publish(stats, title=f"{method}: seeds", metrics=metrics, summary=summary, dataset=seeds)
     return shards
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def select_raw_code(seeds_path: str, limit: int, num_shards: int, config_yaml: str, seeds: Output[Dataset],
-                    metrics: Output[Metrics], summary: Output[Markdown]) -> list[int]:
+                    metrics: Output[Metrics], summary: Output[Markdown],
+                    seeds_file: Input[Dataset] = None) -> list[int]:
     """WaveCoder seeds (CPU): length bounds, blacklist, then KCenterGreedy on raw-code embeddings + shard plan."""
     from codeinstruct_pipelines import kfp_io, steps
 
     kfp_io.setup_logging()
-    stats, shards = steps.select_raw_code(seeds_path, seeds.path, settings=steps.parse_config(config_yaml),
+    source = seeds_file.path if seeds_file is not None else seeds_path
+    stats, shards = steps.select_raw_code(source, seeds.path, settings=steps.parse_config(config_yaml),
                                           limit=limit, num_shards=num_shards)
     kfp_io.publish(stats, title="wavecoder: select raw code", metrics=metrics, summary=summary, dataset=seeds)
     return shards
@@ -387,9 +391,10 @@ def build_report(pipeline_name: str, config_yaml: str, dataset: Input[Dataset], 
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
-def load_dataset(dataset_path: str, dataset: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown]):
-    """Records JSONL (a path readable by the step) checked against the record contract."""
+def load_dataset(dataset_path: str, dataset: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown],
+                 dataset_file: Input[Dataset] = None):
+    """Records JSONL (an imported artifact, or a path readable by the step) checked against the record contract."""
     from codeinstruct_pipelines import kfp_io, steps
 
-    stats = steps.load_dataset(dataset_path, dataset.path)
+    stats = steps.load_dataset(dataset_file.path if dataset_file is not None else dataset_path, dataset.path)
     kfp_io.publish(stats, title="load dataset", metrics=metrics, summary=summary, dataset=dataset)

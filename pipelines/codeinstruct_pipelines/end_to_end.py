@@ -18,7 +18,7 @@ from kfp import dsl
 from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct_pipelines import components as c
 from codeinstruct_pipelines.methods import add_method
-from codeinstruct_pipelines.placement import step
+from codeinstruct_pipelines.placement import imported, step
 
 
 class ReportOutputs(NamedTuple):
@@ -35,7 +35,7 @@ def evaluate_base_model(config: PipelinesConfig, *, config_yaml: Any, base_model
     return step(c.evaluate_base(model_name=base_model, limit=eval_limit, k=list(config.eval_k),
                                 n_samples=config.eval_samples, config_yaml=config_yaml,
                                 training_target=training_target, sandbox_target=sandbox_target),
-                config, pool="gpu", name="evaluate base model", side_effect=True)
+                config, pool="gpu", name="evaluate base model", side_effect=True, service="training")
 
 
 def evaluate_and_report(name: str, data: Any, trained: dsl.PipelineTask, before: dsl.PipelineTask,
@@ -47,7 +47,7 @@ def evaluate_and_report(name: str, data: Any, trained: dsl.PipelineTask, before:
     after = step(c.evaluate_trained(limit=eval_limit, k=list(config.eval_k), n_samples=config.eval_samples,
                                     config_yaml=config_yaml, training_target=training_target,
                                     sandbox_target=sandbox_target, model=trained.outputs["model"]),
-                 config, pool="gpu", name="evaluate trained model", side_effect=True)
+                 config, pool="gpu", name="evaluate trained model", side_effect=True, service="training")
     report = step(c.build_report(pipeline_name=name, config_yaml=config_yaml, dataset=data,
                                  model=trained.outputs["model"], before=before.outputs["metrics"],
                                  after=after.outputs["metrics"]),
@@ -62,7 +62,7 @@ def _train_and_report(name: str, data: Any, config: PipelinesConfig, *, config_y
                                  training_target=training_target, sandbox_target=sandbox_target)
     trained = step(c.train(base_model=base_model, config_yaml=config_yaml, training_target=training_target,
                            dataset=data),
-                   config, pool="gpu", name="train", side_effect=True)
+                   config, pool="gpu", name="train", side_effect=True, service="training")
     return evaluate_and_report(name, data, trained, before, config, config_yaml=config_yaml, eval_limit=eval_limit,
                                training_target=training_target, sandbox_target=sandbox_target)
 
@@ -113,7 +113,8 @@ def train_eval_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
     def pipeline(dataset_path: str, config_yaml: str = "", base_model: str = config.base_model,
                  eval_limit: int = config.eval_limit, sandbox_target: str = config.sandbox_target,
                  training_target: str = config.training_target) -> ReportOutputs:
-        loaded = step(c.load_dataset(dataset_path=dataset_path), config, pool="cpu", name="load dataset",
+        loaded = step(c.load_dataset(dataset_path=dataset_path, **imported(dataset_path, config, "dataset_file")),
+                      config, pool="cpu", name="load dataset",
                       side_effect=True, retries=False)
         data = step(c.curriculum(label="curriculum", by="n_tests", config_yaml=config_yaml,
                                  records=loaded.outputs["dataset"]),

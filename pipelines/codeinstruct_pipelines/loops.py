@@ -52,7 +52,8 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                       name=f"{method}: original corpus", side_effect=False, retries=False).outputs["corpus"]
         model_m = step(c.train_stages(base_model=base_model, config_yaml=config_yaml, training_target=training_target,
                                       first_name="original", first=corpus, first_epochs=model_epochs),
-                       config, pool="gpu", name=f"{method}: train M on the original corpus", side_effect=True)
+                       config, pool="gpu", name=f"{method}: train M on the original corpus", side_effect=True,
+                       service="training")
         data = add_method(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards,
                           config_yaml=config_yaml, generation_target=generation_target,
                           sandbox_target=sandbox_target, scoring_target=scoring_target, seeds=seeds,
@@ -64,7 +65,7 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                                       first_epochs=new_epochs, second_name="original", second=corpus,
                                       second_epochs=original_epochs),
                        config, pool="gpu", name=f"{method}: train on the new data, then the original",
-                       side_effect=True)
+                       side_effect=True, service="training")
         return evaluate_and_report(method, data, trained, before, config, config_yaml=config_yaml,
                                    eval_limit=eval_limit, training_target=training_target,
                                    sandbox_target=sandbox_target)
@@ -94,7 +95,8 @@ def evol_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
             evolved = step(c.evolve_round(round_no=k, go_on=go_on, config_yaml=config_yaml,
                                           generation_target=generation_target, seeds=split.outputs["train_seeds"],
                                           **({"data": so_far} if so_far is not None else {})),
-                           config, pool="gpu", name=f"{method}: round {k}: evolve", side_effect=True)
+                           config, pool="gpu", name=f"{method}: round {k}: evolve", side_effect=True,
+                           service="generation")
             checked = step(c.execution_filter(label=f"{method}/round {k}: execute", config_yaml=config_yaml,
                                               sandbox_target=sandbox_target, records=evolved.outputs["records"]),
                            config, pool="cpu", name=f"{method}: round {k}: execute", side_effect=True)
@@ -106,7 +108,8 @@ def evol_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
             check = step(c.check_round(round_no=k, go_on=go_on, stop_when_worse=stop_when_worse,
                                        config_yaml=config_yaml, training_target=training_target,
                                        sandbox_target=sandbox_target, data=so_far, heldout=split.outputs["heldout"]),
-                         config, pool="gpu", name=f"{method}: round {k}: held-out check", side_effect=True)
+                         config, pool="gpu", name=f"{method}: round {k}: held-out check", side_effect=True,
+                         loads_model=True)
             gate = step(c.gate_round(round_no=k, go_on=go_on, history=history, check=check.outputs["metrics"],
                                      data=so_far, **({"best_before": best} if best is not None else {})),
                         config, pool="cpu", name=f"{method}: round {k}: gate", side_effect=False, retries=False)

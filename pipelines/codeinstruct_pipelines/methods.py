@@ -26,17 +26,18 @@ from kfp import dsl
 
 from codeinstruct.core.pipelines_config import PipelinesConfig
 from codeinstruct_pipelines import components as c
-from codeinstruct_pipelines.placement import step
+from codeinstruct_pipelines.placement import imported, step
 
 
 def prepare_seeds(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: Any,
                   num_shards: Any, config_yaml: Any = "") -> dsl.PipelineTask:
     """The seeds a method's generation fans out over (WaveCoder: its raw-code selection)."""
+    source = imported(seeds_path, config, "seeds_file")
     if method == "wavecoder":
         return step(c.select_raw_code(seeds_path=seeds_path, limit=limit, num_shards=num_shards,
-                                      config_yaml=config_yaml),
+                                      config_yaml=config_yaml, **source),
                     config, pool="cpu", name="wavecoder: select raw code", side_effect=True, retries=False)
-    return step(c.prepare_seeds(method=method, seeds_path=seeds_path, limit=limit, num_shards=num_shards),
+    return step(c.prepare_seeds(method=method, seeds_path=seeds_path, limit=limit, num_shards=num_shards, **source),
                 config, pool="cpu", name=f"{method}: seeds", side_effect=True, retries=False)
 
 
@@ -57,7 +58,8 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
     with dsl.ParallelFor(seeds.outputs["Output"], parallelism=config.parallelism, name=f"{method}-shards") as shard:
         gen = step(c.generate(method=method, shard_index=shard, num_shards=num_shards, config_yaml=config_yaml,
                               generation_target=generation_target, seeds=seeds.outputs["seeds"], **on_model),
-                   config, pool="gpu", name=f"{method}: generate", side_effect=True)
+                   config, pool="gpu", name=f"{method}: generate", side_effect=True, service="generation",
+                   loads_model=model is not None)
     merged = step(c.merge_shards(label=f"{method}/merge", parts=dsl.Collected(gen.outputs["records"])), config,
                   pool="cpu",
                   name=f"{method}: merge shards", side_effect=False, retries=False)
@@ -71,7 +73,7 @@ def add_method(method: str, config: PipelinesConfig, *, seeds_path: Any, limit: 
     def scoring_stage(op: Callable[..., dsl.PipelineTask], what: str, pool: str, **kwargs: Any) -> Any:
         task = step(op(label=f"{method}/{what}", config_yaml=config_yaml, scoring_target=scoring_target,
                        records=data, **kwargs), config, pool=pool, name=f"{method}: {what}",  # type: ignore[arg-type]
-                    side_effect=pool == "gpu")
+                    side_effect=pool == "gpu", service="scoring", loads_model="model" in kwargs)
         return task.outputs["kept"]
 
     if method == "semi_instruct":

@@ -419,6 +419,14 @@ def test_pipelines_upload_job_compiles_and_uploads_with_the_deployed_services(re
     assert not rendered("defaults").of_kind("Job")
 
 
+def test_pipelines_upload_gives_steps_the_token_secret_and_the_shared_data_volume(rendered) -> None:
+    objects = rendered("gpu")  # ci/gpu-values.yaml: auth from Secret codeinstruct-auth, sharedData enabled
+    pipelines = yaml.safe_load(objects.get("ConfigMap", component_name("pipelines-upload"))["data"]["config.yaml"])[
+        "pipelines"]
+    assert (pipelines["auth_secret"], pipelines["auth_secret_key"]) == ("codeinstruct-auth", "token")
+    assert pipelines["data_pvc"] == component_name("data") and pipelines["data_mount"] == "/data"
+
+
 @pytest.mark.slow
 def test_upload_job_compiles_a_pipeline_that_calls_the_deployed_services(rendered, tmp_path, monkeypatch) -> None:
     """Runs the Job's own compile step (the real `codeinstruct compile`) on the config it is given."""

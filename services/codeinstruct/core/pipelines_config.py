@@ -51,8 +51,9 @@ class PipelinesConfig:
     image: str = dataclasses.field(default="ghcr.io/codeinstruct/codeinstruct:0.1.0", metadata={
         "help": "container image every component runs in (the project's Dockerfile; GPU image for GPU steps "
                 "via gpu_image)"})
-    gpu_image: str = dataclasses.field(default="", metadata={
-        "help": "image for GPU steps (generation, LM-Score, training, evaluation); empty: same as image"})
+    gpu_image: str = dataclasses.field(default="ghcr.io/codeinstruct/codeinstruct:0.1.0-gpu", metadata={
+        "help": "image for GPU steps (generation, LM-Score, training, evaluation): the Dockerfile's FLAVOR=gpu "
+                "build; empty: same as image (a CPU-only cluster)"})
     gpu_accelerator_type: str = dataclasses.field(default="nvidia.com/gpu", metadata={
         "help": "accelerator resource GPU steps request"})
     gpu_accelerator_limit: int = dataclasses.field(default=1, metadata={"help": "accelerators per GPU step"})
@@ -72,6 +73,18 @@ class PipelinesConfig:
         default_factory=list, metadata={"help": "tolerations for the CPU pool's taints"})
     cpu_limit: str = dataclasses.field(default="4", metadata={"help": "CPU limit of CPU-pool steps"})
     cpu_memory_limit: str = dataclasses.field(default="8G", metadata={"help": "memory limit of CPU-pool steps"})
+    auth_secret: str = dataclasses.field(default="", metadata={
+        "help": "Kubernetes Secret whose key auth_secret_key every step reads as CODEINSTRUCT_AUTH_TOKEN, for services "
+                "installed with auth (the chart's <release>-codeinstruct-auth); empty: no token"})
+    auth_secret_key: str = dataclasses.field(default="token", metadata={"help": "key of auth_secret holding the token"})
+    data_pvc: str = dataclasses.field(default="", metadata={
+        "help": "PersistentVolumeClaim every step mounts at data_mount (the chart's <release>-codeinstruct-data, "
+                "ReadWriteMany): seeds_path/dataset_path and remote training outputs live there; empty: none"})
+    data_mount: str = dataclasses.field(default="/data", metadata={"help": "where steps mount data_pvc"})
+    import_inputs: bool = dataclasses.field(default=False, metadata={
+        "help": "true: a pipeline's seeds_path / dataset_path is an artifact URI (s3://, gs://, minio://, https://) "
+                "that a KFP importer brings in with the cluster's object-store credentials; false: a path the "
+                "step reads (in the image, or on data_pvc)"})
     step_env: dict[str, str] = dataclasses.field(default_factory=dict, metadata={
         "help": "environment variables set on every step (local runs add OMP_WAIT_POLICY=PASSIVE: busy-waiting "
                 "OpenMP threads slow a shared CPU down many times over)"})
@@ -149,6 +162,8 @@ class PipelinesConfig:
             float(v) for v in self.mixture.values()) > 0), "pipelines.mixture",
               f"ratios must be >= 0 with at least one > 0, got {dict(self.mixture)}")
         object.__setattr__(self, "require_tests", self._methods_requiring_tests())
+        check(not self.data_pvc or self.data_mount.startswith("/"), "pipelines.data_mount",
+              f"must be an absolute path, got {self.data_mount!r}")
         check(1 <= self.evol_rounds <= 10, "pipelines.evol_rounds", f"must be 1..10, got {self.evol_rounds}")
         check(self.coreset_size >= 0, "pipelines.coreset_size", f"must be >= 0, got {self.coreset_size}")
         check(self.eval_limit >= 0, "pipelines.eval_limit", f"must be >= 0, got {self.eval_limit}")
