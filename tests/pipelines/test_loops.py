@@ -59,6 +59,7 @@ EVOL_SEEDS = [
     ]]
 
 
+@pytest.mark.timeout(1200)  # two rounds, each generating, training and evaluating: about 4 minutes on 2 idle cores
 def test_evol_instruct_rounds_merge_with_the_seeds_and_the_stopping_rule_gates_each_round(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds.jsonl"
     write_jsonl_atomic(seeds, EVOL_SEEDS)
