@@ -1,6 +1,7 @@
 """Published-format loaders: small files in each benchmark's exact schema, canonical answers score 1.0,
 known-wrong answers fail, through the real sandbox (ExecuteBatch)."""
 
+# ruff: noqa: E501  (benchmark rows written out in their published schema)
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ def test_evalplus_humaneval_plus_and_mbpp_plus(tmp_path: Path, sandbox: Sandbox)
     good = {r["task_id"]: r["canonical_solution"] for r in rows}
     bad = {"HumanEval/0": "    return len(numbers) > 1\n",  # right on the base input, wrong on the plus one
            "HumanEval/32": "    return 0.5\n"}
-    right, wrong = good_and_bad("humaneval-plus", file, sandbox, good, bad)
+    _, wrong = good_and_bad("humaneval-plus", file, sandbox, good, bad)
     assert "input #1" in wrong["per_problem"][0]["first_failure"]
     assert load_suite("humaneval-plus", file).problems[1].metadata == {"inputs": 3, "plus_inputs": 1}
 
@@ -155,7 +156,7 @@ def test_multipl_e_languages(tmp_path: Path, sandbox: Sandbox) -> None:
     bad = {"javascript": "  return 1;\n}\n", "cpp": "    return 1;", "java": "        return 1l;",
            "python": "    return 1\n"}
     for language in good:
-        result, wrong = good_and_bad("multipl-e", file, sandbox, {"HumanEval_23_strlen": good[language]},
+        result, _ = good_and_bad("multipl-e", file, sandbox, {"HumanEval_23_strlen": good[language]},
                                      {"HumanEval_23_strlen": bad[language]}, language=language)
         assert result["language"] == language and result["problems_total"] == 5
         assert result["skipped"]["language go_test.go not run by the sandbox"] == 1
@@ -258,3 +259,28 @@ def test_registry_names_and_refusals(tmp_path: Path) -> None:
         load_suite("mbpp", write(tmp_path / "x.jsonl", [{"task_id": 1}]))
     humaneval = load_suite("humaneval", limit=3)
     assert len(humaneval.problems) == 3 and humaneval.skipped == {"limit": 161} and humaneval.total == 164
+
+
+def test_cli_scores_a_published_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = [{"source_file": "x.ipynb", "task_id": 17, "prompt": "Write a function that returns the perimeter of a square.",
+             "code": "def square_perimeter(a):\n  return 4*a", "test_imports": [], "test_list": ["assert square_perimeter(10)==40"]},
+            {"source_file": "x.ipynb", "task_id": 18, "prompt": "Write a function that doubles a number.",
+             "code": "def double(a):\n  return 2*a", "test_imports": [], "test_list": ["assert double(2)==4"]}]
+    file = write(tmp_path / "sanitized-mbpp.json", rows, as_list=True)
+    samples = write(tmp_path / "samples.jsonl", [{"task_id": 17, "completion": rows[0]["code"]},
+                                                 {"task_id": 18, "completion": "def double(a):\n  return a"}])
+    env = {**os.environ, "CODEINSTRUCT_SANDBOX__UID_BASE": str(UID_BASE + 2)}
+    done = subprocess.run([sys.executable, "-m", "codeinstruct", "eval", "mbpp", "--file", str(file), "--samples",
+                           str(samples), "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["pass@1"] == 0.5 and result["problems_run"] == 2 and result["suite"] == "mbpp"
+    limited = subprocess.run([sys.executable, "-m", "codeinstruct", "eval", "mbpp", "--file", str(file), "--samples",
+                              str(samples), "--limit", "1"], capture_output=True, text=True, timeout=120, env=env)
+    assert limited.returncode == 0 and "pass@1 1.000 on 1 of 2 problems (skipped: limit 1)" in limited.stdout
+    missing = subprocess.run([sys.executable, "-m", "codeinstruct", "eval", "mbpp", "--samples", str(samples)],
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert missing.returncode == 2 and "--file" in missing.stderr

@@ -52,6 +52,11 @@ def select_problems(limit: int | None, problems: dict[str, dict[str, Any]] | Non
     return chosen[:limit] if limit else chosen
 
 
+def loaded_engine(model: str, config: EngineConfig | None) -> contextlib.AbstractContextManager[Engine]:
+    """The generation engine (`config`) loaded with `model`, closed when the block ends."""
+    return _engine(model, config)
+
+
 @contextlib.contextmanager
 def _engine(model: str, config: EngineConfig | None, engine: Engine | None = None) -> Iterator[Engine]:
     """`engine` as given, or `config` (the generation engine settings) loaded with `model`."""
