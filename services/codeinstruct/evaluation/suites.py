@@ -108,6 +108,34 @@ SUITES: dict[str, SuiteSpec] = {spec.name: spec for spec in (
 )}
 
 
+@dataclasses.dataclass(frozen=True)
+class SuiteRequest:
+    """One suite a caller asks for (a job's, a pipeline's): name, file, language, limit (0: the caller's)."""
+
+    name: str
+    file: str = ""
+    language: str = ""
+    limit: int = 0
+
+    def check(self, field: str = "suites") -> None:
+        """Refuse an unknown suite, a missing file or a language the suite lacks, naming `field`."""
+        if self.name not in SUITES:
+            raise InvalidInput(f"unknown suite {self.name!r}; known: {sorted(SUITES)}", field=f"{field}.name")
+        chosen = SUITES[self.name]
+        if chosen.needs_file and not self.file:
+            raise InvalidInput(f"suite {self.name!r} reads the published file: give its path", field=f"{field}.file")
+        if self.language and self.language not in chosen.languages:
+            raise InvalidInput(f"suite {self.name!r} has no {self.language!r} problems; languages: "
+                               f"{list(chosen.languages)}", field=f"{field}.language")
+        if self.limit < 0:
+            raise InvalidInput(f"limit must be >= 0, got {self.limit}", field=f"{field}.limit")
+
+    @property
+    def label(self) -> str:
+        """e.g. "multipl-e-javascript": the suite and its language, for file names and tables."""
+        return f"{self.name}-{self.language}" if self.language else self.name
+
+
 def spec(name: str) -> SuiteSpec:
     """The suite named `name`, or InvalidInput listing the known ones."""
     if name not in SUITES:

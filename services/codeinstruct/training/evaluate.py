@@ -35,6 +35,7 @@ from codeinstruct.evaluation.humaneval import humaneval_problems
 from codeinstruct.evaluation.problems import SampleVerdict
 from codeinstruct.evaluation.prompts import CHAT_STOP, COMPLETION_STOP, extract_code, prompt_text
 from codeinstruct.evaluation.runner import run_suite
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.training.config import TrainingConfig
 
@@ -140,6 +141,44 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     logger.info("HumanEval %s on %d problem(s): %s", model, len(problems),
                 ", ".join(f"pass@{v}={summary.get(f'pass@{v}', 0):.3f}" for v in k))
     return summary
+
+
+def evaluate_suites(model: str, suites: Sequence[SuiteRequest], *, limit: int | None = None,
+                    k: Sequence[int] = (1,), n_samples: int | None = None, config: TrainingConfig | None = None,
+                    engine_config: EngineConfig | None = None, sandbox_config: SandboxConfig | None = None,
+                    sandbox: SandboxLike | None = None, engine: Engine | None = None,
+                    output: str | Path | None = None, progress: Progress | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """`model` on each suite in turn (one engine, one sandbox); {"model", "suites": [SuiteResult.to_dict()]}.
+
+    A suite's `limit` (0: `limit`) caps its problems; `output` names per-suite sample files
+    "<stem>-<suite label><suffix>" next to it.
+    """
+    from codeinstruct.evaluation.suites import evaluate_suite
+
+    config = config or TrainingConfig()
+    started = time.perf_counter()
+    results: list[dict[str, Any]] = []
+    with _engine(model, engine_config, engine) as eng, _runner(sandbox_config, sandbox) as runner:
+        info = eng.info()
+        weights: dict[str, Any] = {key: info[key] for key in ("base_model", "adapter") if key in info}
+        for index, suite in enumerate(suites):
+            suite.check(field=f"suites[{index}]")
+            target = Path(output).with_name(f"{Path(output).stem}-{suite.label}{Path(output).suffix or '.jsonl'}") \
+                if output else None
+
+            def on_progress(event: dict[str, Any], label: str = suite.label) -> None:
+                if progress:
+                    progress({**event, "phase": f"{label} {event.get('phase', '')}".strip()})
+
+            result = evaluate_suite(suite.name, sandbox=runner, engine=eng, file=suite.file or None,
+                                    language=suite.language or None, limit=suite.limit or limit, k=k,
+                                    n_samples=n_samples, output=target, progress=on_progress,
+                                    should_stop=should_stop, **eval_arguments(config))
+            results.append({**result.to_dict(), "label": suite.label, **({"output": str(target)} if target else {})})
+    logger.info("%s on %d suite(s) in %.0fs", model, len(results), time.perf_counter() - started)
+    return {"model": model, **weights, "prompt_style": config.eval.prompt_style, "suites": results,
+            "elapsed_s": time.perf_counter() - started}
 
 
 def eval_arguments(config: TrainingConfig) -> dict[str, Any]:

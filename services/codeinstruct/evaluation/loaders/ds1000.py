@@ -38,7 +38,7 @@ def imported_modules(code: str) -> set[str]:
         tree = ast.parse(code)
     except SyntaxError:
         return set()
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
