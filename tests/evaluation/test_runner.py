@@ -80,7 +80,8 @@ def test_prompts_join_chat_answers_per_language() -> None:
     cpp = Problem("t", "cpp", "long f(long x) {\n", "}\nint main(){}", entry_point="f")
     assert join_answer(cpp, "long f(long x) {\n  if (x) { return 1; }\n  return x;\n}\n") == \
         "  if (x) { return 1; }\n  return x;\n"
-    java = Problem("t", "java", "class Solution {\n    public int f(int x) {\n", "public class Main {}", entry_point="f")
+    java = Problem("t", "java", "class Solution {\n    public int f(int x) {\n", "public class Main {}",
+                   entry_point="f")
     assert join_answer(java, "class Solution {\n    public int f(int x) {\n        return x;\n    }\n}\n") == \
         "        return x;\n    }\n}\n"
     bare = Problem("t", "python", "def f(x):\n", "", entry_point="f")
