@@ -99,3 +99,21 @@ def test_suite_requests_are_checked() -> None:
     with pytest.raises(InvalidInput, match="no 'java' problems"):
         SuiteRequest("mbpp", file="x", language="java").check()
     assert SuiteRequest("multipl-e", "f", "cpp").label == "multipl-e-cpp"
+
+
+def test_evaluate_model_and_evaluate_suites_keep_their_reports(sandbox: Sandbox, tmp_path: Path) -> None:
+    from codeinstruct.training.evaluate import evaluate_model, evaluate_suites
+
+    problems = humaneval_problems(3)
+    engine = ScriptedEngine(problems, wrong={"HumanEval/2"})
+    summary = evaluate_model("scripted", limit=3, engine=engine, sandbox=sandbox,  # type: ignore[arg-type]
+                             output=tmp_path / "he.jsonl")
+    assert summary["pass@1"] == pytest.approx(2 / 3) and summary["n_problems"] == 3 and summary["passed"] == 2
+    rows = [json.loads(line) for line in (tmp_path / "he.jsonl").read_text().splitlines()]
+    assert set(rows[0]) == {"task_id", "completion", "result", "passed"} and rows[0]["result"] == "passed"
+    assert rows[2]["result"].startswith("failed:")
+    report = evaluate_suites("scripted", [SuiteRequest("humaneval", limit=2)], engine=engine,  # type: ignore[arg-type]
+                             sandbox=sandbox, output=tmp_path / "rows.jsonl")
+    suite = report["suites"][0]
+    assert suite["suite"] == "humaneval" and suite["pass@1"] == 1.0 and suite["problems_total"] == 164
+    assert suite["skipped"] == {"limit": 162} and (tmp_path / "rows-humaneval.jsonl").is_file()
