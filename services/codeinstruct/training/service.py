@@ -15,6 +15,7 @@ import grpc
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from codeinstruct.core.records import Record
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.server.bootstrap import ServiceSpec
 from codeinstruct.settings import Settings
 from codeinstruct.training.jobs import JobInfo, JobManager, StageSpec
@@ -78,9 +79,10 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
 
     def CreateEvaluationJob(self, request: training_pb2.CreateEvaluationJobRequest,
                             context: grpc.ServicerContext) -> training_pb2.CreateEvaluationJobResponse:
+        suites = [SuiteRequest(name=s.name, file=s.file, language=s.language, limit=s.limit) for s in request.suites]
         job = self.manager.create_evaluation_job(request.model, limit=request.limit, k=list(request.k),
                                                  n_samples=request.samples_per_problem,
-                                                 output_path=request.output_path)
+                                                 output_path=request.output_path, suites=suites)
         return training_pb2.CreateEvaluationJobResponse(job=job_to_proto(job))
 
     def GetJob(self, request: training_pb2.GetJobRequest, context: grpc.ServicerContext) -> training_pb2.GetJobResponse:

@@ -78,8 +78,9 @@ def run_spec(kind: str, spec: dict[str, Any], writer: StatusWriter, stop: thread
         summary["first_loss"] = losses[0]["loss"] if losses else None
         return summary
     if kind == "evaluate":
+        from codeinstruct.evaluation.suites import SuiteRequest
         from codeinstruct.settings import Settings
-        from codeinstruct.training.evaluate import evaluate_model
+        from codeinstruct.training.evaluate import evaluate_model, evaluate_suites
 
         def on_progress(event: dict[str, Any]) -> None:
             done, total = event.get("done", 0), max(event.get("total", 1), 1)
@@ -87,6 +88,12 @@ def run_spec(kind: str, spec: dict[str, Any], writer: StatusWriter, stop: thread
 
         # Secrets (an engine's api_key) are not in job specs: the environment supplies them again.
         settings = Settings.from_mapping(spec.get("settings") or {})
+        if spec.get("suites"):
+            return evaluate_suites(spec["model"], [SuiteRequest(**s) for s in spec["suites"]],
+                                   limit=spec.get("limit"), k=tuple(spec.get("k") or (1,)),
+                                   n_samples=spec.get("n_samples"), config=settings.training,
+                                   engine_config=settings.generation.engine, sandbox_config=settings.sandbox,
+                                   output=spec.get("output"), progress=on_progress, should_stop=stop.is_set)
         return evaluate_model(spec["model"], limit=spec.get("limit"), k=tuple(spec.get("k") or (1,)),
                               n_samples=int(spec.get("n_samples") or 1), config=settings.training,
                               engine_config=settings.generation.engine, sandbox_config=settings.sandbox,

@@ -26,7 +26,7 @@ from codeinstruct.v1 import common_pb2 as codeinstruct_dot_v1_dot_common__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63odeinstruct/v1/training.proto\x12\x0f\x63odeinstruct.v1\x1a\x1c\x63odeinstruct/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"W\n\rTrainingStage\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdata_path\x18\x02 \x01(\t\x12\x0e\n\x06\x65pochs\x18\x03 \x01(\x01\x12\x15\n\rlearning_rate\x18\x04 \x01(\x01\"\xd5\x01\n\x18\x43reateTrainingJobRequest\x12\x11\n\tdata_path\x18\x01 \x01(\t\x12(\n\x07records\x18\x02 \x03(\x0b\x32\x17.codeinstruct.v1.Record\x12\x12\n\noutput_dir\x18\x03 \x01(\t\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x06stages\x18\x05 \x03(\x0b\x32\x1e.codeinstruct.v1.TrainingStage\x12\x0f\n\x07\x62\x61\x63kend\x18\x06 \x01(\t\">\n\x19\x43reateTrainingJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"w\n\x1a\x43reateEvaluationJobRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\t\n\x01k\x18\x03 \x03(\x05\x12\x1b\n\x13samples_per_problem\x18\x04 \x01(\x05\x12\x13\n\x0boutput_path\x18\x05 \x01(\t\"@\n\x1b\x43reateEvaluationJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"\x1d\n\rGetJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"3\n\x0eGetJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"p\n\x0fListJobsRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.codeinstruct.v1.JobState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"O\n\x10ListJobsResponse\x12\"\n\x04jobs\x18\x01 \x03(\x0b\x32\x14.codeinstruct.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x10\x43\x61ncelJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"6\n\x11\x43\x61ncelJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"\x1f\n\x0fWatchJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"5\n\x10WatchJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job2\xb2\x04\n\x0fTrainingService\x12j\n\x11\x43reateTrainingJob\x12).codeinstruct.v1.CreateTrainingJobRequest\x1a*.codeinstruct.v1.CreateTrainingJobResponse\x12p\n\x13\x43reateEvaluationJob\x12+.codeinstruct.v1.CreateEvaluationJobRequest\x1a,.codeinstruct.v1.CreateEvaluationJobResponse\x12I\n\x06GetJob\x12\x1e.codeinstruct.v1.GetJobRequest\x1a\x1f.codeinstruct.v1.GetJobResponse\x12O\n\x08ListJobs\x12 .codeinstruct.v1.ListJobsRequest\x1a!.codeinstruct.v1.ListJobsResponse\x12R\n\tCancelJob\x12!.codeinstruct.v1.CancelJobRequest\x1a\".codeinstruct.v1.CancelJobResponse\x12Q\n\x08WatchJob\x12 .codeinstruct.v1.WatchJobRequest\x1a!.codeinstruct.v1.WatchJobResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63odeinstruct/v1/training.proto\x12\x0f\x63odeinstruct.v1\x1a\x1c\x63odeinstruct/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"W\n\rTrainingStage\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdata_path\x18\x02 \x01(\t\x12\x0e\n\x06\x65pochs\x18\x03 \x01(\x01\x12\x15\n\rlearning_rate\x18\x04 \x01(\x01\"\xd5\x01\n\x18\x43reateTrainingJobRequest\x12\x11\n\tdata_path\x18\x01 \x01(\t\x12(\n\x07records\x18\x02 \x03(\x0b\x32\x17.codeinstruct.v1.Record\x12\x12\n\noutput_dir\x18\x03 \x01(\t\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x06stages\x18\x05 \x03(\x0b\x32\x1e.codeinstruct.v1.TrainingStage\x12\x0f\n\x07\x62\x61\x63kend\x18\x06 \x01(\t\">\n\x19\x43reateTrainingJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"\xa9\x01\n\x1a\x43reateEvaluationJobRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\t\n\x01k\x18\x03 \x03(\x05\x12\x1b\n\x13samples_per_problem\x18\x04 \x01(\x05\x12\x13\n\x0boutput_path\x18\x05 \x01(\t\x12\x30\n\x06suites\x18\x06 \x03(\x0b\x32 .codeinstruct.v1.EvaluationSuite\"N\n\x0f\x45valuationSuite\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"@\n\x1b\x43reateEvaluationJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"\x1d\n\rGetJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"3\n\x0eGetJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"p\n\x0fListJobsRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.codeinstruct.v1.JobState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"O\n\x10ListJobsResponse\x12\"\n\x04jobs\x18\x01 \x03(\x0b\x32\x14.codeinstruct.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x10\x43\x61ncelJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"6\n\x11\x43\x61ncelJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job\"\x1f\n\x0fWatchJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"5\n\x10WatchJobResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.codeinstruct.v1.Job2\xb2\x04\n\x0fTrainingService\x12j\n\x11\x43reateTrainingJob\x12).codeinstruct.v1.CreateTrainingJobRequest\x1a*.codeinstruct.v1.CreateTrainingJobResponse\x12p\n\x13\x43reateEvaluationJob\x12+.codeinstruct.v1.CreateEvaluationJobRequest\x1a,.codeinstruct.v1.CreateEvaluationJobResponse\x12I\n\x06GetJob\x12\x1e.codeinstruct.v1.GetJobRequest\x1a\x1f.codeinstruct.v1.GetJobResponse\x12O\n\x08ListJobs\x12 .codeinstruct.v1.ListJobsRequest\x1a!.codeinstruct.v1.ListJobsResponse\x12R\n\tCancelJob\x12!.codeinstruct.v1.CancelJobRequest\x1a\".codeinstruct.v1.CancelJobResponse\x12Q\n\x08WatchJob\x12 .codeinstruct.v1.WatchJobRequest\x1a!.codeinstruct.v1.WatchJobResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,26 +39,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATETRAININGJOBREQUEST']._serialized_end=414
   _globals['_CREATETRAININGJOBRESPONSE']._serialized_start=416
   _globals['_CREATETRAININGJOBRESPONSE']._serialized_end=478
-  _globals['_CREATEEVALUATIONJOBREQUEST']._serialized_start=480
-  _globals['_CREATEEVALUATIONJOBREQUEST']._serialized_end=599
-  _globals['_CREATEEVALUATIONJOBRESPONSE']._serialized_start=601
-  _globals['_CREATEEVALUATIONJOBRESPONSE']._serialized_end=665
-  _globals['_GETJOBREQUEST']._serialized_start=667
-  _globals['_GETJOBREQUEST']._serialized_end=696
-  _globals['_GETJOBRESPONSE']._serialized_start=698
-  _globals['_GETJOBRESPONSE']._serialized_end=749
-  _globals['_LISTJOBSREQUEST']._serialized_start=751
-  _globals['_LISTJOBSREQUEST']._serialized_end=863
-  _globals['_LISTJOBSRESPONSE']._serialized_start=865
-  _globals['_LISTJOBSRESPONSE']._serialized_end=944
-  _globals['_CANCELJOBREQUEST']._serialized_start=946
-  _globals['_CANCELJOBREQUEST']._serialized_end=978
-  _globals['_CANCELJOBRESPONSE']._serialized_start=980
-  _globals['_CANCELJOBRESPONSE']._serialized_end=1034
-  _globals['_WATCHJOBREQUEST']._serialized_start=1036
-  _globals['_WATCHJOBREQUEST']._serialized_end=1067
-  _globals['_WATCHJOBRESPONSE']._serialized_start=1069
-  _globals['_WATCHJOBRESPONSE']._serialized_end=1122
-  _globals['_TRAININGSERVICE']._serialized_start=1125
-  _globals['_TRAININGSERVICE']._serialized_end=1687
+  _globals['_CREATEEVALUATIONJOBREQUEST']._serialized_start=481
+  _globals['_CREATEEVALUATIONJOBREQUEST']._serialized_end=650
+  _globals['_EVALUATIONSUITE']._serialized_start=652
+  _globals['_EVALUATIONSUITE']._serialized_end=730
+  _globals['_CREATEEVALUATIONJOBRESPONSE']._serialized_start=732
+  _globals['_CREATEEVALUATIONJOBRESPONSE']._serialized_end=796
+  _globals['_GETJOBREQUEST']._serialized_start=798
+  _globals['_GETJOBREQUEST']._serialized_end=827
+  _globals['_GETJOBRESPONSE']._serialized_start=829
+  _globals['_GETJOBRESPONSE']._serialized_end=880
+  _globals['_LISTJOBSREQUEST']._serialized_start=882
+  _globals['_LISTJOBSREQUEST']._serialized_end=994
+  _globals['_LISTJOBSRESPONSE']._serialized_start=996
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1075
+  _globals['_CANCELJOBREQUEST']._serialized_start=1077
+  _globals['_CANCELJOBREQUEST']._serialized_end=1109
+  _globals['_CANCELJOBRESPONSE']._serialized_start=1111
+  _globals['_CANCELJOBRESPONSE']._serialized_end=1165
+  _globals['_WATCHJOBREQUEST']._serialized_start=1167
+  _globals['_WATCHJOBREQUEST']._serialized_end=1198
+  _globals['_WATCHJOBRESPONSE']._serialized_start=1200
+  _globals['_WATCHJOBRESPONSE']._serialized_end=1253
+  _globals['_TRAININGSERVICE']._serialized_start=1256
+  _globals['_TRAININGSERVICE']._serialized_end=1818
 # @@protoc_insertion_point(module_scope)

@@ -43,18 +43,32 @@ class CreateTrainingJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_common_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class CreateEvaluationJobRequest(_message.Message):
-    __slots__ = ("model", "limit", "k", "samples_per_problem", "output_path")
+    __slots__ = ("model", "limit", "k", "samples_per_problem", "output_path", "suites")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_PER_PROBLEM_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    SUITES_FIELD_NUMBER: _ClassVar[int]
     model: str
     limit: int
     k: _containers.RepeatedScalarFieldContainer[int]
     samples_per_problem: int
     output_path: str
-    def __init__(self, model: _Optional[str] = ..., limit: _Optional[int] = ..., k: _Optional[_Iterable[int]] = ..., samples_per_problem: _Optional[int] = ..., output_path: _Optional[str] = ...) -> None: ...
+    suites: _containers.RepeatedCompositeFieldContainer[EvaluationSuite]
+    def __init__(self, model: _Optional[str] = ..., limit: _Optional[int] = ..., k: _Optional[_Iterable[int]] = ..., samples_per_problem: _Optional[int] = ..., output_path: _Optional[str] = ..., suites: _Optional[_Iterable[_Union[EvaluationSuite, _Mapping]]] = ...) -> None: ...
+
+class EvaluationSuite(_message.Message):
+    __slots__ = ("name", "file", "language", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    file: str
+    language: str
+    limit: int
+    def __init__(self, name: _Optional[str] = ..., file: _Optional[str] = ..., language: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class CreateEvaluationJobResponse(_message.Message):
     __slots__ = ("job",)
