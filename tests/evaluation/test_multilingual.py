@@ -46,7 +46,8 @@ CPP = {
     4: "    double m = 0; for (double x : numbers) m += x; m /= numbers.size();\n"
        "    double d = 0; for (double x : numbers) d += std::abs(x - m); return d / numbers.size();\n}\n",
     7: "    std::vector<std::string> out;\n"
-       "    for (auto& s : strings) if (s.find(substring) != std::string::npos) out.push_back(s);\n    return out;\n}\n",
+       "    for (auto& s : strings) if (s.find(substring) != std::string::npos) out.push_back(s);\n"
+       "    return out;\n}\n",
     12: "    if (strings.empty()) return std::nullopt;\n    std::string best = strings[0];\n"
         "    for (auto& s : strings) if (s.size() > best.size()) best = s;\n    return best;\n}\n",
     13: "    while (b) { long t = a % b; a = b; b = t; }\n    return a;\n}\n",
@@ -79,7 +80,8 @@ JAVA = {
     34: "        return new ArrayList<Long>(new TreeSet<Long>(l));\n    }\n",
     55: "        return n < 2 ? n : fib(n - 1) + fib(n - 2);\n    }\n",
     111: "        HashMap<String, Long> counts = new HashMap<>(), out = new HashMap<>(); long top = 0;\n"
-         "        for (String w : test.split(\" \")) if (!w.isEmpty()) top = Math.max(top, counts.merge(w, 1L, Long::sum));\n"
+         "        for (String w : test.split(\" \"))\n"
+         "            if (!w.isEmpty()) top = Math.max(top, counts.merge(w, 1L, Long::sum));\n"
          "        for (var e : counts.entrySet()) if (e.getValue() == top) out.put(e.getKey(), e.getValue());\n"
          "        return out;\n    }\n",
 }

@@ -76,7 +76,7 @@ def literal(node: ast.expr) -> Any:
         raise Untranslatable("test_form", f"not a literal: {ast.unparse(node)[:80]}")
     try:
         return eval(compile(tree, "<literal>", "eval"), {"__builtins__": {}})  # only constants and operators
-    except Exception as exc:  # noqa: BLE001 - any failure means the value is not a usable literal
+    except Exception as exc:
         raise Untranslatable("test_form", f"not a literal: {ast.unparse(node)[:80]}") from exc
 
 
@@ -105,7 +105,8 @@ def _case(test: ast.expr) -> Case | None:
         if isinstance(op, ast.Eq | ast.Is):
             for call, other in ((left, right), (right, left)):
                 if (args := _candidate_call(call)) is not None:
-                    if isinstance(op, ast.Is) and not (isinstance(other, ast.Constant) and other.value in (True, False, None)):
+                    singleton = isinstance(other, ast.Constant) and other.value in (True, False, None)
+                    if isinstance(op, ast.Is) and not singleton:
                         break
                     expected = literal(other.args[0]) if isinstance(other, ast.Call) and \
                         ast.unparse(other.func) == "tuple" and len(other.args) == 1 else literal(other)

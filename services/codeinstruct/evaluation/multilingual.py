@@ -130,7 +130,8 @@ def value(data: Any, ty: Ty, language: str) -> str:
         if language == "cpp":
             return f"{type_name(ty, language)}({{{', '.join(f'{{{k}, {v}}}' for k, v in pairs)}}})"
         entries = ", ".join(f"Map.entry({k}, {v})" for k, v in pairs)
-        return f"new {type_name(ty, language)}(Map.ofEntries({entries}))" if pairs else f"new {type_name(ty, language)}()"
+        java_map = type_name(ty, language)
+        return f"new {java_map}(Map.ofEntries({entries}))" if pairs else f"new {java_map}()"
     raise Untranslatable("untranslatable_type", str(ty))
 
 
