@@ -40,55 +40,55 @@ JAVASCRIPT = {
 }
 CPP = {
     0: "    for (size_t i = 0; i < numbers.size(); i++)\n        for (size_t j = 0; j < numbers.size(); j++)\n"
-       "            if (i != j && std::abs(numbers[i] - numbers[j]) < threshold) return true;\n    return false;\n}\n",
-    2: "    return number - std::floor(number);\n}\n",
-    3: "    long b = 0;\n    for (long op : operations) { b += op; if (b < 0) return true; }\n    return false;\n}\n",
+       "            if (i != j && std::abs(numbers[i] - numbers[j]) < threshold) return true;\n    return false;\n",
+    2: "    return number - std::floor(number);\n",
+    3: "    long b = 0;\n    for (long op : operations) { b += op; if (b < 0) return true; }\n    return false;\n",
     4: "    double m = 0; for (double x : numbers) m += x; m /= numbers.size();\n"
-       "    double d = 0; for (double x : numbers) d += std::abs(x - m); return d / numbers.size();\n}\n",
+       "    double d = 0; for (double x : numbers) d += std::abs(x - m); return d / numbers.size();\n",
     7: "    std::vector<std::string> out;\n"
        "    for (auto& s : strings) if (s.find(substring) != std::string::npos) out.push_back(s);\n"
-       "    return out;\n}\n",
+       "    return out;\n",
     12: "    if (strings.empty()) return std::nullopt;\n    std::string best = strings[0];\n"
-        "    for (auto& s : strings) if (s.size() > best.size()) best = s;\n    return best;\n}\n",
-    13: "    while (b) { long t = a % b; a = b; b = t; }\n    return a;\n}\n",
-    23: "    return string.size();\n}\n",
-    34: "    std::set<long> s(l.begin(), l.end());\n    return std::vector<long>(s.begin(), s.end());\n}\n",
-    55: "    return n < 2 ? n : fib(n - 1) + fib(n - 2);\n}\n",
+        "    for (auto& s : strings) if (s.size() > best.size()) best = s;\n    return best;\n",
+    13: "    while (b) { long t = a % b; a = b; b = t; }\n    return a;\n",
+    23: "    return string.size();\n",
+    34: "    std::set<long> s(l.begin(), l.end());\n    return std::vector<long>(s.begin(), s.end());\n",
+    55: "    return n < 2 ? n : fib(n - 1) + fib(n - 2);\n",
     111: "    std::map<std::string, long> counts, out; std::stringstream in(test); std::string w; long top = 0;\n"
          "    while (in >> w) top = std::max(top, ++counts[w]);\n"
-         "    for (auto& [k, v] : counts) if (v == top) out[k] = v;\n    return out;\n}\n",
+         "    for (auto& [k, v] : counts) if (v == top) out[k] = v;\n    return out;\n",
     136: "    std::optional<long> neg, pos;\n    for (long x : lst) {\n"
-         "        if (x < 0 && (!neg || x > *neg)) neg = x;\n        if (x > 0 && (!pos || x < *pos)) pos = x;\n    }\n"
-         "    return std::make_tuple(neg, pos);\n}\n",
+         "        if (x < 0 && (!neg || x > *neg)) neg = x;\n        if (x > 0 && (!pos || x < *pos)) pos = x;\n"
+         "    return std::make_tuple(neg, pos);\n",
 }
 JAVA = {
     0: "        for (int i = 0; i < numbers.size(); i++)\n            for (int j = 0; j < numbers.size(); j++)\n"
        "                if (i != j && Math.abs(numbers.get(i) - numbers.get(j)) < threshold) return true;\n"
-       "        return false;\n    }\n",
-    2: "        return number % 1.0;\n    }\n",
+       "        return false;\n",
+    2: "        return number % 1.0;\n",
     3: "        long b = 0;\n        for (long op : operations) { b += op; if (b < 0) return true; }\n"
-       "        return false;\n    }\n",
+       "        return false;\n",
     4: "        double m = 0; for (double x : numbers) m += x; m /= numbers.size();\n"
-       "        double d = 0; for (double x : numbers) d += Math.abs(x - m); return d / numbers.size();\n    }\n",
+       "        double d = 0; for (double x : numbers) d += Math.abs(x - m); return d / numbers.size();\n",
     7: "        ArrayList<String> out = new ArrayList<>();\n"
-       "        for (String s : strings) if (s.contains(substring)) out.add(s);\n        return out;\n    }\n",
+       "        for (String s : strings) if (s.contains(substring)) out.add(s);\n        return out;\n",
     12: "        if (strings.isEmpty()) return Optional.empty();\n        String best = strings.get(0);\n"
         "        for (String s : strings) if (s.length() > best.length()) best = s;\n"
-        "        return Optional.of(best);\n    }\n",
-    13: "        while (b != 0) { long t = a % b; a = b; b = t; }\n        return a;\n    }\n",
-    23: "        return string.length();\n    }\n",
-    34: "        return new ArrayList<Long>(new TreeSet<Long>(l));\n    }\n",
-    55: "        return n < 2 ? n : fib(n - 1) + fib(n - 2);\n    }\n",
+        "        return Optional.of(best);\n",
+    13: "        while (b != 0) { long t = a % b; a = b; b = t; }\n        return a;\n",
+    23: "        return string.length();\n",
+    34: "        return new ArrayList<Long>(new TreeSet<Long>(l));\n",
+    55: "        return n < 2 ? n : fib(n - 1) + fib(n - 2);\n",
     111: "        HashMap<String, Long> counts = new HashMap<>(), out = new HashMap<>(); long top = 0;\n"
          "        for (String w : test.split(\" \"))\n"
          "            if (!w.isEmpty()) top = Math.max(top, counts.merge(w, 1L, Long::sum));\n"
          "        for (var e : counts.entrySet()) if (e.getValue() == top) out.put(e.getKey(), e.getValue());\n"
-         "        return out;\n    }\n",
+         "        return out;\n",
 }
 REFERENCES = {"javascript": JAVASCRIPT, "cpp": CPP, "java": JAVA}
 # a wrong body per language for HumanEval/13 (gcd): returns the smaller argument
-WRONG = {"javascript": "  return Math.min(a, b);\n}\n", "cpp": "    return std::min(a, b);\n}\n",
-         "java": "        return Math.min(a, b);\n    }\n"}
+WRONG = {"javascript": "  return Math.min(a, b);\n}\n", "cpp": "    return std::min(a, b);\n",
+         "java": "        return Math.min(a, b);\n"}
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +131,9 @@ def test_translated_counts_and_skip_reasons_add_up() -> None:
         assert len(translated) >= 135, (language, skipped)
         assert skipped["helper_code"] == 1 and skipped["test_form"] >= 1 and skipped["mixed_types"] >= 1
         assert all(p.mode == "completion" and p.language == language for p in translated)
+        assert all(p.metadata["stop"] == list(multilingual.STOPS[language]) for p in translated)
+        if language != "javascript":
+            assert all(p.test.lstrip().startswith("}") for p in translated)  # MultiPL-E: the test closes it
         assert len({p.task_id for p in translated}) == len(translated)
     assert multilingual.problems(language="java")[1]["tuple_in_java"] >= 1
 
@@ -167,8 +170,8 @@ def test_prompt_shows_typed_signature_and_translated_examples() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("language", multilingual.LANGUAGES)
 def test_every_translation_compiles_and_a_stub_fails(sandbox: Sandbox, language: str) -> None:
-    stub = {"javascript": "  throw new Error('stub');\n}\n", "cpp": "    return {};\n}\n",
-            "java": "        throw new RuntimeException(\"stub\");\n    }\n"}[language]
+    stub = {"javascript": "  throw new Error('stub');\n}\n", "cpp": "    return {};\n",
+            "java": "        throw new RuntimeException(\"stub\");\n"}[language]
     translated, _ = multilingual.problems(language=language)
     runs = [{"code": program(p, stub), "language": language, "limits": {"timeout_s": 30}} for p in translated]
     for index, result in sandbox.execute_batch(runs):

@@ -5,8 +5,10 @@ each HumanEval problem's prompt and `check(candidate)` assertions are translated
 does it (Cassano et al., 2022): the signature gets target types, the docstring becomes a comment
 (its `>>>` examples rewritten in the target's call syntax), and each `assert candidate(args) ==
 expected` becomes a comparison in the target language whose failure exits non-zero. The model
-completes the function body (completion mode: the prompt ends with the opening brace; the
-completion closes the function). Problems that do not translate are skipped with a counted reason.
+completes the function body (completion mode: the prompt ends with the opening brace; as in
+MultiPL-E, a JavaScript completion closes the function, C++ and Java tests start with the closing
+brace, and `metadata["stop"]` holds MultiPL-E's stop sequences). Problems that do not translate
+are skipped with a counted reason.
 
 Types come from the Python annotations and, where those are missing (most HumanEval prompts), from
 the test values (`evaluation/assertions.py`): int -> long, float -> double, str, bool, list ->
@@ -36,6 +38,9 @@ SUITE = "humaneval-multilingual"
 METHOD = "MultiPL-E (Cassano et al., 2022) applied to HumanEval by codeinstruct"
 LANGUAGES = ("javascript", "cpp", "java")
 TAGS = {"javascript": "js", "cpp": "cpp", "java": "java"}
+# MultiPL-E's stop sequences: a JavaScript completion closes the function itself; C++ and Java
+# completions stop before the function's closing brace, which the test starts with.
+STOPS = {"javascript": ("\nfunction ", "\n/*", "\n//", "\nconsole.log"), "cpp": ("\n}",), "java": ("\n    }\n",)}
 JS_SAFE = 2 ** 53 - 1
 LONG_MAX = 2 ** 63 - 1
 RESERVED = {
@@ -241,8 +246,8 @@ def _test(sig: Signature, found: list[Case], language: str, name: str) -> str:
         return (f"const assert = require('node:assert');\n\n{JS_EQUAL}\nfunction test() {{\n"
                 f"  let candidate = {name};\n{checks}\n}}\n\ntest();\n")
     if language == "cpp":
-        return f"int main() {{\n{checks}\n}}\n"
-    return f"    public static void main(String[] args) {{\n{checks}\n    }}\n\n}}\n"
+        return f"}}\nint main() {{\n{checks}\n}}\n"
+    return f"    }}\n    public static void main(String[] args) {{\n{checks}\n    }}\n\n}}\n"
 
 
 def translate(problem: dict[str, Any], language: str) -> Problem:
@@ -255,6 +260,7 @@ def translate(problem: dict[str, Any], language: str) -> Problem:
     return Problem(task_id=f"HumanEval-{TAGS[language]}/{number}", language=language, prompt=prompt, test=test,
                    entry_point=name, mode="completion",
                    metadata={"suite": SUITE, "method": METHOD, "source_task_id": problem["task_id"],
+                             "stop": list(STOPS[language]),
                              "asserts": len(found), "signature": {p: str(t) for p, t in sig.params} |
                              {"return": str(sig.returns)}})
 
