@@ -58,7 +58,7 @@ CPP = {
          "    while (in >> w) top = std::max(top, ++counts[w]);\n"
          "    for (auto& [k, v] : counts) if (v == top) out[k] = v;\n    return out;\n",
     136: "    std::optional<long> neg, pos;\n    for (long x : lst) {\n"
-         "        if (x < 0 && (!neg || x > *neg)) neg = x;\n        if (x > 0 && (!pos || x < *pos)) pos = x;\n"
+         "        if (x < 0 && (!neg || x > *neg)) neg = x;\n        if (x > 0 && (!pos || x < *pos)) pos = x;\n    }\n"
          "    return std::make_tuple(neg, pos);\n",
 }
 JAVA = {
