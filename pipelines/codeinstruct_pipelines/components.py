@@ -320,8 +320,9 @@ def gate_round(round_no: int, go_on: bool, history: str, check: Input[Metrics], 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def evaluate_base(model_name: str, limit: int, k: list[int], n_samples: int, config_yaml: str,
-                  training_target: str, sandbox_target: str, metrics: Output[Metrics], summary: Output[Markdown]):
-    """HumanEval pass@k (GPU + sandbox) of the base model before training ('' = training.model)."""
+                  training_target: str, sandbox_target: str, metrics: Output[Metrics], summary: Output[Markdown],
+                  suites: list[str] = ["humaneval"]):  # noqa: B006 - KFP reads the default from the signature
+    """pass@k on each evaluation suite (GPU + sandbox) of the base model before training ('' = training.model)."""
     from codeinstruct_pipelines import kfp_io, steps
 
     kfp_io.setup_logging()
@@ -330,21 +331,22 @@ def evaluate_base(model_name: str, limit: int, k: list[int], n_samples: int, con
     kfp_io.progress(f"evaluate {model_name}: running")
     stats = steps.evaluate(model_name, settings=settings, limit=limit, k=k,
                            n_samples=n_samples, label="evaluate before", target=training_target,
-                           sandbox_target=sandbox_target)
+                           sandbox_target=sandbox_target, suites=suites)
     kfp_io.publish(stats, title="evaluate before training", metrics=metrics, summary=summary)
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def evaluate_trained(limit: int, k: list[int], n_samples: int, config_yaml: str, training_target: str,
-                     sandbox_target: str, model: Input[Model], metrics: Output[Metrics], summary: Output[Markdown]):
-    """HumanEval pass@k (GPU + sandbox) of the model the train step produced."""
+                     sandbox_target: str, model: Input[Model], metrics: Output[Metrics], summary: Output[Markdown],
+                     suites: list[str] = ["humaneval"]):  # noqa: B006 - KFP reads the default from the signature
+    """pass@k on each evaluation suite (GPU + sandbox) of the model the train step produced."""
     from codeinstruct_pipelines import kfp_io, steps
 
     kfp_io.setup_logging()
     kfp_io.progress("evaluate trained model: running")
     stats = steps.evaluate_trained(model.path, model.metadata, settings=steps.parse_config(config_yaml), limit=limit,
                                    k=k, n_samples=n_samples, label="evaluate after", target=training_target,
-                                   sandbox_target=sandbox_target)
+                                   sandbox_target=sandbox_target, suites=suites)
     kfp_io.publish(stats, title="evaluate after training", metrics=metrics, summary=summary)
 
 

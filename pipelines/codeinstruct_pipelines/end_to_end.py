@@ -30,23 +30,24 @@ class ReportOutputs(NamedTuple):
 
 
 def evaluate_base_model(config: PipelinesConfig, *, config_yaml: Any, base_model: Any, eval_limit: Any,
-                        training_target: Any, sandbox_target: Any) -> dsl.PipelineTask:
-    """HumanEval pass@k of the base model, the "before" of a report."""
+                        training_target: Any, sandbox_target: Any, eval_suites: Any) -> dsl.PipelineTask:
+    """pass@k of the base model on the evaluation suites, the "before" of a report."""
     return step(c.evaluate_base(model_name=base_model, limit=eval_limit, k=list(config.eval_k),
                                 n_samples=config.eval_samples, config_yaml=config_yaml,
-                                training_target=training_target, sandbox_target=sandbox_target),
+                                training_target=training_target, sandbox_target=sandbox_target, suites=eval_suites),
                 config, pool="gpu", name="evaluate base model", side_effect=True, service="training")
 
 
 def evaluate_and_report(name: str, data: Any, trained: dsl.PipelineTask, before: dsl.PipelineTask,
                         config: PipelinesConfig, *, config_yaml: Any, eval_limit: Any, training_target: Any,
-                        sandbox_target: Any) -> ReportOutputs:
-    """HumanEval pass@k of the `trained` task's model, then the report of the run (dataset `data`)."""
+                        sandbox_target: Any, eval_suites: Any) -> ReportOutputs:
+    """pass@k of the `trained` task's model on the evaluation suites, then the report of the run."""
     # One model in memory at a time on a small machine: the base evaluation finishes first.
     trained.after(before)
     after = step(c.evaluate_trained(limit=eval_limit, k=list(config.eval_k), n_samples=config.eval_samples,
                                     config_yaml=config_yaml, training_target=training_target,
-                                    sandbox_target=sandbox_target, model=trained.outputs["model"]),
+                                    sandbox_target=sandbox_target, model=trained.outputs["model"],
+                                    suites=eval_suites),
                  config, pool="gpu", name="evaluate trained model", side_effect=True, service="training")
     report = step(c.build_report(pipeline_name=name, config_yaml=config_yaml, dataset=data,
                                  model=trained.outputs["model"], before=before.outputs["metrics"],
@@ -57,14 +58,16 @@ def evaluate_and_report(name: str, data: Any, trained: dsl.PipelineTask, before:
 
 
 def _train_and_report(name: str, data: Any, config: PipelinesConfig, *, config_yaml: Any, base_model: Any,
-                      eval_limit: Any, training_target: Any, sandbox_target: Any) -> ReportOutputs:
+                      eval_limit: Any, training_target: Any, sandbox_target: Any, eval_suites: Any) -> ReportOutputs:
     before = evaluate_base_model(config, config_yaml=config_yaml, base_model=base_model, eval_limit=eval_limit,
-                                 training_target=training_target, sandbox_target=sandbox_target)
+                                 training_target=training_target, sandbox_target=sandbox_target,
+                                 eval_suites=eval_suites)
     trained = step(c.train(base_model=base_model, config_yaml=config_yaml, training_target=training_target,
                            dataset=data),
                    config, pool="gpu", name="train", side_effect=True, service="training")
     return evaluate_and_report(name, data, trained, before, config, config_yaml=config_yaml, eval_limit=eval_limit,
-                               training_target=training_target, sandbox_target=sandbox_target)
+                               training_target=training_target, sandbox_target=sandbox_target,
+                               eval_suites=eval_suites)
 
 
 def end_to_end_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
@@ -74,7 +77,8 @@ def end_to_end_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                  base_model: str = config.base_model, eval_limit: int = config.eval_limit,
                  generation_target: str = config.generation_target, sandbox_target: str = config.sandbox_target,
                  scoring_target: str = config.scoring_target,
-                 training_target: str = config.training_target) -> ReportOutputs:
+                 training_target: str = config.training_target,
+                 eval_suites: list[str] = list(config.eval_suites)) -> ReportOutputs:  # noqa: B006 - KFP reads defaults
         per_method = {}
         for method in config.methods:
             per_method[method] = add_method(
@@ -102,7 +106,7 @@ def end_to_end_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                     pool="cpu", name="curriculum", side_effect=False, retries=False).outputs["kept"]
         return _train_and_report("end_to_end", data, config, config_yaml=config_yaml, base_model=base_model,
                                  eval_limit=eval_limit, training_target=training_target,
-                                 sandbox_target=sandbox_target)
+                                 sandbox_target=sandbox_target, eval_suites=eval_suites)
 
     return pipeline
 
@@ -112,7 +116,8 @@ def train_eval_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                   description="codeinstruct train_eval: records -> curriculum -> train -> HumanEval before/after")
     def pipeline(dataset_path: str, config_yaml: str = "", base_model: str = config.base_model,
                  eval_limit: int = config.eval_limit, sandbox_target: str = config.sandbox_target,
-                 training_target: str = config.training_target) -> ReportOutputs:
+                 training_target: str = config.training_target,
+                 eval_suites: list[str] = list(config.eval_suites)) -> ReportOutputs:  # noqa: B006 - KFP reads defaults
         loaded = step(c.load_dataset(dataset_path=dataset_path, **imported(dataset_path, config, "dataset_file")),
                       config, pool="cpu", name="load dataset",
                       side_effect=True, retries=False)
@@ -121,6 +126,6 @@ def train_eval_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                     config, pool="cpu", name="curriculum", side_effect=False, retries=False).outputs["kept"]
         return _train_and_report("train_eval", data, config, config_yaml=config_yaml, base_model=base_model,
                                  eval_limit=eval_limit, training_target=training_target,
-                                 sandbox_target=sandbox_target)
+                                 sandbox_target=sandbox_target, eval_suites=eval_suites)
 
     return pipeline

@@ -112,12 +112,12 @@ def pipeline_arguments(name: str, config: PipelinesConfig, *, seeds_path: str, c
     if name == "train_eval":
         args.update(dataset_path=seeds_path, sandbox_target=config.sandbox_target,
                     training_target=config.training_target, base_model=config.base_model,
-                    eval_limit=config.eval_limit)
+                    eval_limit=config.eval_limit, eval_suites=list(config.eval_suites))
         return args
     args.update(seeds_path=seeds_path, num_shards=config.num_shards, generation_target=config.generation_target,
                 sandbox_target=config.sandbox_target, scoring_target=config.scoring_target,
                 training_target=config.training_target, base_model=config.base_model, eval_limit=config.eval_limit,
-                limit=config.seeds_limit)
+                limit=config.seeds_limit, eval_suites=list(config.eval_suites))
     # Each pipeline takes the subset it declares (end_to_end has no `limit`, method pipelines no training).
     declared = catalog.parameters(name, config)
     return {key: value for key, value in args.items() if key in declared}

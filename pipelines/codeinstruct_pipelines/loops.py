@@ -45,7 +45,8 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                  model_epochs: float = 2.0, new_epochs: float = 1.0, original_epochs: float = 2.0,
                  eval_limit: int = config.eval_limit, generation_target: str = config.generation_target,
                  sandbox_target: str = config.sandbox_target, scoring_target: str = config.scoring_target,
-                 training_target: str = config.training_target) -> ReportOutputs:
+                 training_target: str = config.training_target,
+                 eval_suites: list[str] = list(config.eval_suites)) -> ReportOutputs:  # noqa: B006 - KFP reads defaults
         method = "inverse_instruct"
         seeds = prepare_seeds(method, config, seeds_path=seeds_path, limit=limit, num_shards=num_shards)
         corpus = step(c.original_corpus(method=method, seeds=seeds.outputs["seeds"]), config, pool="cpu",
@@ -59,7 +60,8 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                           sandbox_target=sandbox_target, scoring_target=scoring_target, seeds=seeds,
                           model=model_m.outputs["model"], judge_model=judge_model, standalone=True)
         before = evaluate_base_model(config, config_yaml=config_yaml, base_model=base_model, eval_limit=eval_limit,
-                                     training_target=training_target, sandbox_target=sandbox_target)
+                                     training_target=training_target, sandbox_target=sandbox_target,
+                                     eval_suites=eval_suites)
         trained = step(c.train_stages(base_model=base_model, config_yaml=config_yaml,
                                       training_target=training_target, first_name="new", first=data,
                                       first_epochs=new_epochs, second_name="original", second=corpus,
@@ -68,7 +70,7 @@ def inverse_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
                        side_effect=True, service="training")
         return evaluate_and_report(method, data, trained, before, config, config_yaml=config_yaml,
                                    eval_limit=eval_limit, training_target=training_target,
-                                   sandbox_target=sandbox_target)
+                                   sandbox_target=sandbox_target, eval_suites=eval_suites)
 
     return pipeline
 

@@ -91,7 +91,8 @@ def run_metrics(pipeline_name: str, dataset_path: str | Path, ledger: Sequence[M
     seconds.update({k: float(v) for k, v in (timings or {}).items() if isinstance(v, (int, float))})
     data["step_seconds"] = {k: round(v, 1) for k, v in seconds.items()}
     if before is not None or after is not None:
-        data["evaluation"] = {"before": _pass_at(before or {}), "after": _pass_at(after or {})}
+        data["evaluation"] = {"before": _pass_at(before or {}), "after": _pass_at(after or {}),
+                              "suites": suite_table(before or {}, after or {})}
     else:
         data["evaluation"] = {}
     return data
@@ -184,6 +185,33 @@ def _pass_at(metrics: Mapping[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if str(k).startswith("pass@")}
 
 
+def suite_table(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per evaluation suite (from the evaluate steps' `<suite>.<figure>` Metrics): problems run of
+    the total, and pass@k before and after, so a score on 6 of 164 problems reads as such."""
+    rows: dict[str, dict[str, Any]] = {}
+    for when, metrics in (("before", before), ("after", after)):
+        for key, value in metrics.items():
+            suite, dot, figure = str(key).rpartition(".")
+            if not dot or not isinstance(value, (int, float)):
+                continue
+            row = rows.setdefault(suite, {"suite": suite, "before": {}, "after": {}})
+            if figure.startswith("pass@"):
+                row[when][figure] = float(value)
+            elif figure in ("problems_run", "problems_total"):
+                row[figure] = int(value)
+    return [row for row in rows.values() if row["before"] or row["after"]]
+
+
+def _suite_cells(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(problems, before, after) cells of one suite row."""
+    problems = f"{row.get('problems_run', '?')} of {row.get('problems_total', '?')}"
+    keys = sorted(set(row["before"]) | set(row["after"]))
+
+    def scores(when: str) -> str:
+        return ", ".join(f"{k} {row[when][k]:.3f}" for k in keys if k in row[when]) or "not run"
+    return problems, scores("before"), scores("after")
+
+
 def headline_numbers(data: Mapping[str, Any]) -> dict[str, float]:
     """A few numbers for the Kubeflow run list: records, tests, pass@k before/after, final loss."""
     out = {"records": float(data["records"]), "tests_mean": float(data["tests"]["mean"])}
@@ -213,6 +241,12 @@ def funnel_markdown(data: Mapping[str, Any]) -> str:
         rate = f"{kept / n_in:.0%}" if n_in else "-"
         lines.append(f"| {entry.get('stage')} | {n_in} | {kept} | {int(entry.get('dropped', 0))} | {rate} | "
                      f"{reasons} |")
+    suites = (data.get("evaluation") or {}).get("suites") or []
+    if suites:
+        lines += ["", "| suite | problems | before | after |", "|---|---:|---:|---:|"]
+        for row in suites:
+            problems, was, now = _suite_cells(row)
+            lines.append(f"| {row['suite']} | {problems} | {was} | {now} |")
     return "\n".join(lines) + "\n"
 
 
@@ -327,7 +361,13 @@ def render(data: Mapping[str, Any], dataset_path: str | Path, *, config_yaml: st
           f"**{data['records']} record(s)** in the final dataset "
           f"({', '.join(f'{m}: {n}' for m, n in data['by_method'].items()) or 'none'}); "
           f"{data['tests']['total']} test case(s), {data['tests']['mean']} per record.", ""]
-    if evaluation:
+    if evaluation.get("suites"):
+        md += ["| suite | problems | before | after |", "|---|---:|---:|---:|"]
+        for row in evaluation["suites"]:
+            problems, was, now = _suite_cells(row)
+            md.append(f"| {row['suite']} | {problems} | {was} | {now} |")
+        md.append("")
+    elif evaluation:
         md += ["| HumanEval | before | after |", "|---|---:|---:|"]
         for key in sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {}))):
             md.append(f"| {key} | {_score(evaluation, 'before', key)} | {_score(evaluation, 'after', key)} |")
@@ -371,7 +411,14 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
              "</head><body>", f"<h1>codeinstruct run: {esc(data['pipeline'])}</h1>",
              f"<p><b>{data['records']} record(s)</b> in the final dataset; {data['tests']['total']} test case(s), "
              f"{data['tests']['mean']} per record.</p>"]
-    if evaluation:
+    if evaluation.get("suites"):
+        parts.append("<table><tr><th>suite</th><th>problems</th><th>before</th><th>after</th></tr>")
+        for row in evaluation["suites"]:
+            problems, was, now = _suite_cells(row)
+            parts.append(f"<tr><td>{esc(row['suite'])}</td><td>{esc(problems)}</td><td>{esc(was)}</td>"
+                         f"<td>{esc(now)}</td></tr>")
+        parts.append("</table>")
+    elif evaluation:
         parts.append("<table><tr><th>HumanEval</th><th>before</th><th>after</th></tr>")
         for key in sorted(set(evaluation.get("before", {})) | set(evaluation.get("after", {}))):
             parts.append(f"<tr><td>{esc(key)}</td><td>{_score(evaluation, 'before', key)}</td>"

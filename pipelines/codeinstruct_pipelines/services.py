@@ -17,6 +17,7 @@ from typing import Any, Literal
 from codeinstruct.core.config import to_mapping, updated
 from codeinstruct.core.errors import FailedPrecondition
 from codeinstruct.core.records import JsonlWriter, Record, read_jsonl
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.scoring.core import ScorerLike
 from codeinstruct.scoring.types import StageReport
 from codeinstruct.settings import Settings
@@ -119,18 +120,19 @@ def train(records: list[Record], output_dir: str | Path, *, settings: Settings, 
 
 
 def evaluate(model: str, *, settings: Settings, limit: int | None, k: tuple[int, ...], n_samples: int,
-             target: str, sandbox_target: str) -> dict[str, Any]:
-    """pass@k of `model` on HumanEval (first `limit` problems)."""
+             target: str, sandbox_target: str, suites: Sequence[SuiteRequest]) -> dict[str, Any]:
+    """pass@k of `model` on each of `suites` (each capped at `limit` problems unless it sets its own);
+    {"suites": [SuiteResult.to_dict() + "label"], ...}."""
     check_target(target, "pipelines.training_target")
     if target != INPROCESS:
         with open_training(target, settings, "pipelines.training_target") as jobs:
-            job = jobs.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples)
+            job = jobs.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples, suites=suites)
             return _job_result(jobs.wait(job.name))
-    from codeinstruct.training.evaluate import evaluate_model
+    from codeinstruct.training.evaluate import evaluate_suites
 
     with open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:
-        return evaluate_model(model, limit=limit, k=k, n_samples=n_samples, config=settings.training,
-                              engine_config=settings.generation.engine, sandbox=box)
+        return evaluate_suites(model, suites, limit=limit, k=k, n_samples=n_samples, config=settings.training,
+                               engine_config=settings.generation.engine, sandbox=box)
 
 
 def _job_result(job: JobInfo) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record, read_jsonl, read_records, write_jsonl_atomic
 from codeinstruct.core.usage import USAGE_KEYS
+from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.scoring import validation
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.settings import Settings
@@ -341,16 +342,41 @@ def evaluate_trained(model_dir: str, model_metadata: Mapping[str, Any], **kwargs
     return evaluate(model_dir, **kwargs)
 
 
+def suite_requests(specs: Sequence[str]) -> list[SuiteRequest]:
+    """`NAME[:LANGUAGE][@FILE]` strings (pipelines.eval_suites) as checked suite requests."""
+    requests = []
+    for index, text in enumerate(specs):
+        head, _, file = str(text).strip().partition("@")
+        name, _, language = head.partition(":")
+        request = SuiteRequest(name=name.strip(), file=file.strip(), language=language.strip())
+        request.check(field=f"pipelines.eval_suites[{index}]")
+        requests.append(request)
+    if not requests:
+        raise InvalidInput("name at least one evaluation suite", field="pipelines.eval_suites")
+    return requests
+
+
 def evaluate(model: str, *, settings: Settings, limit: int, k: Sequence[int], n_samples: int,
              label: str = "evaluate", target: str = services.INPROCESS,
-             sandbox_target: str = services.INPROCESS) -> Stats:
-    """pass@k of `model` (a folder, or `default`) on the first `limit` HumanEval problems."""
+             sandbox_target: str = services.INPROCESS, suites: Sequence[str] = ("humaneval",)) -> Stats:
+    """pass@k of `model` (a folder, or `default`) on each suite (`limit` problems each; 0: all).
+
+    Figures per suite are `<label>.pass@k`, `<label>.problems_run`, `<label>.problems_total`
+    (Metrics take flat numbers); the first suite's pass@k is also `pass@k`, and `suites` lists them
+    all with their skip reasons."""
     started = time.monotonic()
     result = services.evaluate(model, settings=settings, limit=limit or None, k=tuple(k), n_samples=n_samples,
-                               target=target, sandbox_target=sandbox_target)
-    scores = {key: float(value) for key, value in result.items() if key.startswith("pass@")}
-    problems = int(result["n_problems"])
-    return _stats(label, problems, problems, {}, started, model=model, **scores)
+                               target=target, sandbox_target=sandbox_target, suites=suite_requests(suites))
+    rows: list[dict[str, Any]] = [
+        {"suite": str(s.get("label") or s["suite"]), "problems_run": int(s["problems_run"]),
+         "problems_total": int(s["problems_total"]), "skipped": dict(s.get("skipped") or {}),
+         **{key: float(value) for key, value in s.items() if key.startswith("pass@")}}
+        for s in result["suites"]]
+    flat = {f"{row['suite']}.{key}": value for row in rows for key, value in row.items()
+            if key not in ("suite", "skipped")}
+    primary = {key: value for key, value in rows[0].items() if key.startswith("pass@")} if rows else {}
+    run = sum(int(row["problems_run"]) for row in rows)
+    return _stats(label, run, run, {}, started, model=model, suites=rows, **primary, **flat)
 
 
 # --- stage ledger ----------------------------------------------------------------------------------
@@ -402,11 +428,19 @@ def markdown_summary(title: str, stats: Stats) -> str:
         lines += ["**Reject reasons**", "", "| reason | records |", "|---|---:|"]
         lines += [f"| {reason} | {n} |" for reason, n in sorted(stats["reasons"].items(), key=lambda kv: -kv[1])]
         lines.append("")
+    if stats.get("suites"):
+        lines += ["| suite | problems run | of | skipped | pass@k |", "|---|---:|---:|---|---|"]
+        for row in stats["suites"]:
+            scores = ", ".join(f"{k} {v:.3f}" for k, v in row.items() if k.startswith("pass@")) or "none"
+            skipped = ", ".join(f"{k} {v}" for k, v in row["skipped"].items()) or "none"
+            lines.append(f"| {row['suite']} | {row['problems_run']} | {row['problems_total']} | {skipped} | {scores} |")
+        lines.append("")
     spent = {k: stats[k] for k in USAGE_KEYS if stats.get(k)}
     if spent:
         lines += ["**Cost**: " + ", ".join(f"{k} {v}" for k, v in spent.items()), ""]
     scalars = {k: v for k, v in stats.items() if k not in {"stage", "input", "kept", "dropped", "reasons", "seconds",
-                                                           "losses", *USAGE_KEYS} and isinstance(v, (int, float, str))}
+                                                           "losses", *USAGE_KEYS} and isinstance(v, (int, float, str))
+               and not ("." in k and stats.get("suites"))}
     if scalars:
         lines += [f"- **{k}**: {v}" for k, v in scalars.items()]
     return "\n".join(lines) + "\n"

@@ -176,3 +176,25 @@ def test_every_translation_compiles_and_a_stub_fails(sandbox: Sandbox, language:
     runs = [{"code": program(p, stub), "language": language, "limits": {"timeout_s": 30}} for p in translated]
     for index, result in sandbox.execute_batch(runs):
         assert str(result.status) == "RUNTIME_ERROR", (translated[index].task_id, result.stderr[:500], result.detail)
+
+
+def test_cli_scores_samples_on_the_built_in_multilingual_suite(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from codeinstruct.core.records import write_jsonl_atomic
+
+    chosen = [0, 13]  # two references right, one wrong (the same body as task 13's but for task 23)
+    samples = [{"task_id": f"HumanEval-js/{n}", "completion": JAVASCRIPT[n]} for n in chosen]
+    samples.append({"task_id": "HumanEval-js/23", "completion": "  return 0;\n}\n"})
+    write_jsonl_atomic(tmp_path / "samples.jsonl", samples)
+    env = {**os.environ, "CODEINSTRUCT_SANDBOX__UID_BASE": str(UID_BASE + 3)}
+    done = subprocess.run([sys.executable, "-m", "codeinstruct", "eval", "humaneval-multilingual", "--language",
+                           "javascript", "--samples", str(tmp_path / "samples.jsonl"), "--json"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["suite"] == "humaneval-multilingual" and result["problems_run"] == 3
+    assert abs(result["pass@1"] - 2 / 3) < 1e-9
+    assert result["problems_total"] == 164 and sum(result["skipped"].values()) == 164 - 148

@@ -63,9 +63,9 @@ def test_evalplus_humaneval_plus_and_mbpp_plus(tmp_path: Path, sandbox: Sandbox)
     good = {r["task_id"]: r["canonical_solution"] for r in rows}
     bad = {"HumanEval/0": "    return len(numbers) > 1\n",  # right on the base input, wrong on the plus one
            "HumanEval/32": "    return 0.5\n"}
-    _, wrong = good_and_bad("humaneval-plus", file, sandbox, good, bad)
+    _, wrong = good_and_bad("evalplus-humaneval", file, sandbox, good, bad)
     assert "input #1" in wrong["per_problem"][0]["first_failure"]
-    assert load_suite("humaneval-plus", file).problems[1].metadata == {"inputs": 3, "plus_inputs": 1}
+    assert load_suite("evalplus-humaneval", file).problems[1].metadata == {"inputs": 3, "plus_inputs": 1}
 
     mbpp = [{"task_id": "Mbpp/2", "prompt": '"""\nWrite a function to find the shared elements from the given two '
              'lists.\nassert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))\n"""\n',
@@ -81,7 +81,7 @@ def test_evalplus_humaneval_plus_and_mbpp_plus(tmp_path: Path, sandbox: Sandbox)
             "Mbpp/17": "def square_perimeter(a):\n    return a + a + a + a\n"}  # set order, float tolerance (0.1)
     bad = {"Mbpp/2": "def similar_elements(a, b):\n    return tuple(a)\n",
            "Mbpp/17": "def square_perimeter(a):\n    return 4 * int(a)\n"}
-    good_and_bad("mbpp-plus", file, sandbox, good, bad)
+    good_and_bad("evalplus-mbpp", file, sandbox, good, bad)
 
 
 def test_mbpp_original_and_sanitized(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -248,9 +248,14 @@ def test_humanevalpack_tasks(tmp_path: Path, sandbox: Sandbox, task: str) -> Non
 
 
 def test_registry_names_and_refusals(tmp_path: Path) -> None:
-    assert {"humaneval", "humaneval-plus", "mbpp", "mbpp-plus", "multipl-e", "ds-1000", "humanevalpack-synthesize",
-            "humanevalpack-fix", "humanevalpack-explain"} <= set(SUITES)
-    assert all(spec.kind == "published" for spec in SUITES.values())
+    published = {"humaneval", "evalplus-humaneval", "mbpp", "evalplus-mbpp", "multipl-e", "ds-1000",
+                 "humanevalpack-synthesize", "humanevalpack-fix", "humanevalpack-explain"}
+    built_in = {"humaneval-multilingual", "humaneval-fix", "humaneval-explain", "humaneval-plus", "self-consistency"}
+    assert {name for name, spec in SUITES.items() if spec.kind == "published"} == published
+    assert {name for name, spec in SUITES.items() if spec.kind == "built-in"} == built_in
+    # a built-in suite says it is ours and whose method it follows, so no one takes it for the original
+    assert all("codeinstruct" in SUITES[name].description and "method" in SUITES[name].description
+               for name in built_in - {"self-consistency"})
     with pytest.raises(InvalidInput, match="--file"):
         load_suite("mbpp")
     with pytest.raises(InvalidInput, match="unknown suite"):

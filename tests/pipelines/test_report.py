@@ -29,9 +29,27 @@ def test_run_metrics_summarises_dataset_training_and_evaluation(tmp_path: Path) 
     assert data["records"] == 3 and data["by_method"] == {"semi_instruct": 3}
     assert data["tests"]["per_record"] == {1: 1, 2: 1, 3: 1} and data["tests"]["total"] == 6
     assert data["training"]["final_loss"] == 1.2
-    assert data["evaluation"] == {"before": {"pass@1": 0.0}, "after": {"pass@1": 0.125}}
+    assert data["evaluation"] == {"before": {"pass@1": 0.0}, "after": {"pass@1": 0.125}, "suites": []}
     assert report.headline_numbers(data)["pass@1_after"] == 0.125
     json.dumps(data)
+
+
+def test_the_suite_table_says_how_many_problems_each_score_covers(tmp_path: Path) -> None:
+    before = {"pass@1": 0.0, "humaneval.pass@1": 0.0, "humaneval.problems_run": 6.0, "humaneval.problems_total": 164.0,
+              "humaneval-multilingual-javascript.pass@1": 0.5,
+              "humaneval-multilingual-javascript.problems_run": 4.0,
+              "humaneval-multilingual-javascript.problems_total": 164.0}
+    after = {**before, "humaneval.pass@1": 1 / 6}
+    dataset = _dataset(tmp_path / "d.jsonl")
+    data = report.run_metrics("end_to_end", dataset, LEDGER, losses=[1.0], before=before, after=after)
+    rows = {row["suite"]: row for row in data["evaluation"]["suites"]}
+    assert rows["humaneval"]["problems_run"] == 6 and rows["humaneval"]["problems_total"] == 164
+    assert rows["humaneval"]["after"] == {"pass@1": 1 / 6}
+    md = report.funnel_markdown(data)  # the KFP Markdown of the report step
+    assert "| humaneval | 6 of 164 | pass@1 0.000 | pass@1 0.167 |" in md
+    assert "| humaneval-multilingual-javascript | 4 of 164 |" in md
+    html_page = report.render(data, dataset).html
+    assert "<td>6 of 164</td>" in html_page
 
 
 def test_write_report_has_every_plot_and_the_model_note(tmp_path: Path) -> None:

