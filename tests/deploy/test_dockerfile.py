@@ -164,6 +164,22 @@ def test_gpu_flavor_installs_vllm_and_cpu_flavor_takes_cpu_torch() -> None:
     assert '[ "$FLAVOR" = "cpu" ]' in check and "sys.exit(None if torch.version.cuda is None else" in check
 
 
+@pytest.mark.parametrize(("cuda", "fails"), [(None, False), ("12.8", True)])
+def test_cpu_torch_check_fails_the_build_on_a_cuda_torch(tmp_path: Path, cuda: str | None, fails: bool) -> None:
+    """The CPU flavor's check, run here against a stand-in torch module of each build."""
+    (check,) = [r for r in DEPS.all("RUN") if "torch.version.cuda" in r]
+    command = re.search(r"python -c ('[^']+')", check)
+    assert command
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text(
+        f"import types\n__version__ = '2.13.0'\nversion = types.SimpleNamespace(cuda={cuda!r})\n")
+    result = subprocess.run([sys.executable, "-c", shlex.split(command.group(1))[0]], capture_output=True, text=True,
+                            env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert (result.returncode != 0) == fails, result.stderr
+    if fails:
+        assert "got the CUDA build of torch 2.13.0 (CUDA 12.8)" in result.stderr
+
+
 def test_dependencies_are_installed_before_and_apart_from_the_project() -> None:
     """Dependencies come from pyproject.toml alone (no source in the deps stage); the project is a
     wheel installed with --no-deps in the last layers, so a code change rebuilds only those."""
