@@ -132,3 +132,7 @@ EXPOSE 50051
 # tini reaps orphans and forwards SIGTERM, on which the server turns NOT_SERVING and drains.
 ENTRYPOINT ["/usr/bin/tini", "--", "codeinstruct", "serve"]
 CMD ["all"]
+# make image labels the image with a hash of its inputs and reuses it while they are unchanged; a
+# label given with `podman build --label` would change every stage's ID and defeat the layer cache.
+ARG INPUTS_HASH=""
+LABEL io.codeinstruct.inputs-sha256=${INPUTS_HASH}

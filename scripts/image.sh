@@ -15,7 +15,7 @@
 #      PYTHON_IMAGE build argument);
 #   3. `podman build` of the CPU target with the host's CA bundle, a pip.conf and the local wheel
 #      directory (torch's CPU wheel) mounted into the RUN steps only: none of them is in the image;
-#   4. the image is labelled with a hash of its inputs (Dockerfile, .dockerignore, pyproject.toml,
+#   4. the image is labelled (INPUTS_HASH build argument, last step) with a hash of its inputs (Dockerfile, .dockerignore, pyproject.toml,
 #      README.md, services/, pipelines/, scripts/setup/, build arguments); tests/deploy/test_image.py
 #      calls this script and so reuses an image whose label matches.
 #
@@ -170,7 +170,9 @@ build_image() {
   wheels=$(wheels_dir)
   ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
   [ -r "$ca" ] || die "no CA bundle at $ca (set PIP_CERT)"
-  build=$(mktemp -d)
+  # A fixed path: buildah's layer cache keys on the --volume source.
+  build=/var/tmp/codeinstruct-image-build
+  rm -rf "$build"; mkdir -p "$build"
   trap 'rm -rf "$build"' EXIT
   # One directory mounted into the RUN steps only (podman build --volume): the CA bundle, a pip.conf
   # (named by the PIP_CONFIG_FILE build argument) and the local wheels. None of it is in a layer;
@@ -190,7 +192,7 @@ build_image() {
   nice -n 10 podman build --pull=never --layers --format oci \
     --build-arg FLAVOR=cpu --build-arg "PYTHON_IMAGE=$BASE_IMAGE" --build-arg "TORCH_CPU_INDEX=$TORCH_CPU_INDEX" \
     --build-arg PIP_CONFIG_FILE=/run/codeinstruct-build/pip.conf --volume "$build:/run/codeinstruct-build:ro" \
-    --label "$HASH_LABEL=$hash" --tag "$IMAGE" --file Dockerfile . \
+    --build-arg "INPUTS_HASH=$hash" --tag "$IMAGE" --file Dockerfile . \
     || die "podman build failed (output above)"
   say "built $IMAGE in $((SECONDS - started)) s, $(podman image inspect --format '{{.Size}}' "$IMAGE" \
        | awk '{printf "%.2f GB", $1 / 1e9}')"
