@@ -15,9 +15,10 @@
 #      PYTHON_IMAGE build argument);
 #   3. `podman build` of the CPU target with the host's CA bundle, a pip.conf and the local wheel
 #      directory (torch's CPU wheel) mounted into the RUN steps only: none of them is in the image;
-#   4. the image is labelled (INPUTS_HASH build argument, last step) with a hash of its inputs (Dockerfile, .dockerignore, pyproject.toml,
-#      README.md, services/, pipelines/, scripts/setup/, build arguments); tests/deploy/test_image.py
-#      calls this script and so reuses an image whose label matches.
+#   4. the image is labelled (INPUTS_HASH build argument, in the last step) with a hash of its
+#      inputs (Dockerfile, .dockerignore, pyproject.toml, README.md, services/, pipelines/,
+#      scripts/setup/, build arguments); tests/deploy/test_image.py calls this script and so reuses
+#      an image whose label matches.
 #
 # Exit status 77: podman cannot be set up on this machine (not root, or no apt-get); the image test
 # then skips, naming the reason. Any other failure is an error.
