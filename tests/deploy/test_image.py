@@ -106,11 +106,14 @@ def podman_security_args(pod: dict[str, Any], container: dict[str, Any], seccomp
     return args
 
 
-def chart_mounts(tmp_size: str) -> list[str]:
-    """The chart's writable volumes: /tmp, /var/lib/codeinstruct and /dev/shm emptyDirs."""
+def chart_mounts(tmp_size: str, data_dir: Path) -> list[str]:
+    """The chart's writable volumes: /tmp (memory), /var/lib/codeinstruct and /dev/shm emptyDirs.
+    The data emptyDir is a host folder owned by uid 10001 (as fsGroup makes it): podman's tmpfs
+    there comes up root-owned 0755 whatever its mode option says."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chown(data_dir, UID, UID)
     return ["--mount", f"type=tmpfs,destination=/tmp,tmpfs-size={tmp_size},tmpfs-mode=1777",
-            "--mount", "type=tmpfs,destination=/var/lib/codeinstruct,tmpfs-size=1g,tmpfs-mode=1777",
-            "--shm-size", "256m"]
+            "--volume", f"{data_dir}:/var/lib/codeinstruct", "--shm-size", "256m"]
 
 
 def chart_env() -> list[str]:
@@ -205,7 +208,7 @@ def services(image: str, workdir: Path) -> Iterator[dict[str, int]]:
             else:
                 network = ["--network", f"container:{names['sandbox']}"]
             podman("run", "--detach", "--name", names[name], *security, *network,
-                   *chart_mounts("1g" if sandbox else "2g"), *chart_env(),
+                   *chart_mounts("1g" if sandbox else "2g", workdir / f"data-{name}"), *chart_env(),
                    "--volume", f"{config}:/etc/codeinstruct/config.yaml:ro", "--stop-timeout", "30",
                    image, name, "--config=/etc/codeinstruct/config.yaml", f"--port={DEFAULT_PORTS[name]}")
         deadline = time.monotonic() + 300
@@ -307,7 +310,7 @@ class _PodmanTaskHandler:
         env = [arg for key, value in self.env.items() for arg in ("--env", f"{key}={value}")]
         result = subprocess.run(
             ["podman", "run", "--rm", *podman_security_args(POD_SECURITY_CONTEXT, SECURITY_CONTEXT),
-             *chart_mounts("2g"), *chart_env(), *env, "--network", self.network,
+             *chart_mounts("2g", Path(self.root).parent / "task-data"), *chart_env(), *env, "--network", self.network,
              "--volume", f"{self.root}:{self.root}", "--entrypoint", self.command[0], self.image, *self.command[1:]],
             capture_output=True, text=True, timeout=1200)
         self.log.append(f"$ {self.command[-1]}: exit {result.returncode}\n"
@@ -325,7 +328,7 @@ def test_compiled_pipeline_runs_task_by_task_in_containers(services: dict[str, A
     root = workdir / "pipeline-root"
     root.mkdir()
     root.chmod(0o777)  # written by uid 10001 in the task containers
-    seeds = workdir / "seeds.jsonl"
+    seeds = root / "seeds.jsonl"  # a path the task containers see: seeds_path is a plain path (issue 18)
     seeds.write_text("".join(json.dumps({"code": code, "language": "python", "source": {"origin": "test"}}) + "\n"
                              for code in (
         "def clamp(value, low, high):\n    \"\"\"Limit value to the range [low, high].\"\"\"\n"
