@@ -1,6 +1,7 @@
 # codeinstruct: every command does its own set-up on a fresh machine.
 #   make demo   - set up, then run the main job (end_to_end on the embedded default) with a report
 #   make test   - set up, then lint, type-check, buf lint, codegen freshness and the whole test suite
+#   make image  - build the CPU image with podman (scripts/image.sh; tests/deploy/test_image.py runs it)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,12 +9,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv system-deps demo test test-fast lint typecheck protos protos-check buf-lint bench clean
+.PHONY: help setup venv system-deps demo test test-fast image lint typecheck protos protos-check buf-lint bench clean
 
 help:
 	@echo "make demo       set up and run the main job (runs/<timestamp>/report.html)"
 	@echo "make test       set up and run lint, type checks, buf lint, codegen check and all tests"
 	@echo "make test-fast  the same without the slow tests"
+	@echo "make image      build the CPU image with podman (reused while its inputs are unchanged)"
 	@echo "make protos     regenerate gRPC code from protos/"
 	@echo "make bench      run the benchmarks under benchmarks/"
 
@@ -59,6 +61,11 @@ test: setup lint typecheck buf-lint protos-check
 
 test-fast: venv lint typecheck buf-lint protos-check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The CPU image, with podman and no container registry (installs podman, makes the base image with
+# mmdebstrap; docs/deployment.md, "Image"). The slow test tests/deploy/test_image.py calls the same script.
+image:
+	bash scripts/image.sh
 
 bench: setup
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) "$$script" || exit 1; done

@@ -17,8 +17,15 @@ else
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "sandbox: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Quiet on success; on failure apt's and dpkg's whole output, so that the cause can be read.
+    log=$(mktemp)
+    if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
+      cat "$log" >&2
+      rm -f "$log"
+      echo "sandbox: apt-get install ${need[*]} failed (apt's output above)" >&2
+      exit 1
+    fi
+    rm -f "$log"
   else
     echo "sandbox: missing ${need[*]}." >&2
     echo "  Install them (Debian/Ubuntu: sudo apt-get install ${need[*]}); bubblewrap and libseccomp2 are" >&2

