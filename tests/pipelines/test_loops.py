@@ -7,11 +7,22 @@ from typing import Any
 
 import pytest
 
-from codeinstruct.core.records import read_records, write_jsonl_atomic
+from codeinstruct.core.records import Record, read_records, write_jsonl_atomic
+from codeinstruct.sandbox.config import SandboxConfig
+from codeinstruct.scoring.validation import verify
 from codeinstruct.settings import Settings
+from codeinstruct.targets import INPROCESS, open_sandbox
 from codeinstruct_pipelines.local import run_local
 
 pytestmark = pytest.mark.slow
+
+
+def assert_meets_its_standard(records: list[Record]) -> None:
+    """Re-check every record in a fresh sandbox against its method's acceptance standard."""
+    with open_sandbox(INPROCESS, SandboxConfig()) as box:
+        report = verify(records, box, require_tests=False)
+    assert len(report.kept) == len(records), report.reasons()
+
 
 TINY: dict[str, Any] = {
     "pipelines": {"num_shards": 1, "parallelism": 1, "seeds_limit": 2, "eval_limit": 1},
@@ -39,6 +50,7 @@ def test_inverse_instruct_trains_m_generates_and_judges_with_it_then_trains_new_
     records = list(read_records(tmp_path / "dataset.jsonl"))
     assert records and all(r.method == "inverse_instruct" and isinstance(r.scores.get("lm_score"), float)
                            for r in records)
+    assert_meets_its_standard(records)
     assert set(metrics["evaluation"]["after"]) == {"pass@1"}
 
 
@@ -79,3 +91,4 @@ def test_evol_instruct_rounds_merge_with_the_seeds_and_the_stopping_rule_gates_e
     held = next(s["id"] for s in EVOL_SEEDS if s["id"] not in {r.source.get("parent_id") for r in records})
     assert held  # the held-out seed and its lineage never reach the data
     assert max(rounds) <= gates[1]["best_round"]
+    assert_meets_its_standard(records)
