@@ -256,7 +256,7 @@ def heldout_split(fraction: float, config_yaml: str, seeds: Input[Dataset], trai
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def evolve_round(round_no: int, go_on: bool, config_yaml: str, generation_target: str, seeds: Input[Dataset],
                  records: Output[Dataset], metrics: Output[Metrics], summary: Output[Markdown],
-                 data: Input[Dataset] = None):
+                 data: Input[Dataset] = None, gated: Input[Dataset] = None):
     """Evol-Instruct round k alone (GPU) over the dataset so far; a no-op once the loop stopped."""
     from codeinstruct_pipelines import kfp_io, round_steps, steps
 
@@ -266,7 +266,7 @@ def evolve_round(round_no: int, go_on: bool, config_yaml: str, generation_target
                                      records.path, settings=steps.parse_config(config_yaml),
                                      target=generation_target)
     kfp_io.publish(stats, title=f"evol_instruct round {round_no}: generate", metrics=metrics, summary=summary,
-                   dataset=records, previous=kfp_io.ledger(data if data is not None else seeds))
+                   dataset=records, previous=kfp_io.ledger(next(d for d in (gated, data, seeds) if d is not None)))
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)

@@ -96,7 +96,8 @@ def evol_instruct_pipeline(config: PipelinesConfig) -> Callable[..., Any]:
         for k in range(1, config.evol_rounds + 1):
             evolved = step(c.evolve_round(round_no=k, go_on=go_on, config_yaml=config_yaml,
                                           generation_target=generation_target, seeds=split.outputs["train_seeds"],
-                                          **({"data": so_far} if so_far is not None else {})),
+                                          # the previous gate's output carries the ledger of every round so far
+                                          **({"data": so_far, "gated": best} if so_far is not None else {})),
                            config, pool="gpu", name=f"{method}: round {k}: evolve", side_effect=True,
                            service="generation")
             checked = step(c.execution_filter(label=f"{method}/round {k}: execute", config_yaml=config_yaml,

@@ -173,7 +173,9 @@ def image() -> str:
     name = os.environ.get("CODEINSTRUCT_IMAGE", "ghcr.io/codeinstruct/codeinstruct:0.1.0")
     images = {executor["container"]["image"] for executor in
               next(yaml.safe_load_all(IR.read_text()))["deploymentSpec"]["executors"].values()}
-    assert images == {name}, f"the compiled pipelines use {images}; make image builds {name}"
+    # GPU steps name the GPU flavor (`<tag>-gpu`, not buildable here: no CUDA base image); the task
+    # runner below runs them in this CPU image, which holds the same code.
+    assert images == {name, f"{name}-gpu"}, f"the compiled pipelines use {images}; make image builds {name}"
     return name
 
 
@@ -302,7 +304,8 @@ class _PodmanTaskHandler:
 
     def __init__(self, image: str, full_command: list[str], pipeline_root: str, runner: Any,
                  env_vars: dict[str, str] | None = None) -> None:
-        self.image, self.command, self.root, self.env = image, full_command, pipeline_root, env_vars or {}
+        self.image, self.command, self.root, self.env = (image.removesuffix("-gpu"), full_command, pipeline_root,
+                                                          env_vars or {})
 
     def run(self) -> Any:
         from kfp.local import status

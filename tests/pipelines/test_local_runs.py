@@ -111,9 +111,10 @@ def test_method_pipeline_runs_locally(method: str, tmp_path: Path, sandbox: Any)
 def assert_cost(metrics: dict, method: str) -> None:
     """Generation spent tokens and engine seconds; a sandbox stage that checked records, sandbox seconds."""
     stages = {s["stage"]: s for s in metrics["stages"]}
-    generate = stages[f"{method}/generate"]
+    # evol_instruct's pipeline runs its rounds one generation job each
+    generate = stages[f"{method}/round 1: generate" if method == "evol_instruct" else f"{method}/generate"]
     assert generate["tokens_in"] > 0 and generate["tokens_out"] > 0 and generate["engine_seconds"] > 0
-    for name in (f"{method}/execute", f"{method}/validate"):
+    for name in (f"{method}/execute", f"{method}/validate", f"{method}/round 1: execute"):
         if name in stages and stages[name]["input"]:
             assert stages[name]["sandbox_runs"] > 0 and stages[name]["sandbox_seconds"] > 0, stages[name]
     cost = metrics["cost"][method]
