@@ -56,16 +56,9 @@ def _signature(function_code: str) -> str:
 def problems(limit: int | None = None, language: str = "python",
              source: dict[str, dict[str, Any]] | None = None) -> tuple[list[Problem], dict[str, int]]:
     """HumanEval problems set up for explain-then-write, and the skipped counts ("limit" for the rest)."""
-    if language != "python":
-        raise InvalidInput(f"{SUITE} is Python only (HumanEval's canonical solutions), got {language!r}",
-                           field="language")
-    if limit is not None and limit < 1:
-        raise InvalidInput(f"limit must be >= 1, got {limit}", field="limit")
-    if source is None:
-        from codeinstruct.evaluation.humaneval import load_problems
+    from codeinstruct.evaluation.humaneval import python_problems
 
-        source = load_problems()
-    ordered = sorted(source.values(), key=lambda p: int(p["task_id"].rpartition("/")[2]))
+    ordered = python_problems(SUITE, language, limit, source)
     chosen = ordered[:limit] if limit else ordered
     out = []
     for problem in chosen:

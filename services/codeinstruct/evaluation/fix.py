@@ -105,16 +105,9 @@ def _bug(problem: dict[str, Any], seed: int) -> Any:
 def problems(limit: int | None = None, language: str = "python", *, sandbox: SandboxLike | None = None,
              seed: int = 0, source: dict[str, dict[str, Any]] | None = None) -> tuple[list[Problem], dict[str, int]]:
     """The first `limit` HumanEval problems with a bug their tests catch, and skipped counts by reason."""
-    if language != "python":
-        raise InvalidInput(f"{SUITE} is Python only (HumanEval's canonical solutions), got {language!r}",
-                           field="language")
-    if limit is not None and limit < 1:
-        raise InvalidInput(f"limit must be >= 1, got {limit}", field="limit")
-    if source is None:
-        from codeinstruct.evaluation.humaneval import load_problems
+    from codeinstruct.evaluation.humaneval import python_problems
 
-        source = load_problems()
-    ordered = sorted(source.values(), key=lambda p: int(p["task_id"].rpartition("/")[2]))
+    ordered = python_problems(SUITE, language, limit, source)
     skipped: dict[str, int] = {}
     candidates: list[tuple[dict[str, Any], Any]] = []
     for problem in ordered:

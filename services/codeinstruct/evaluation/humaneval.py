@@ -81,6 +81,19 @@ def humaneval_problems(limit: int | None = None, path: str | Path | None = None)
     return [as_problem(problems[t]) for t in sorted(problems, key=task_order)][:limit or None]
 
 
+def python_problems(suite: str, language: str, limit: int | None,
+                    source: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The HumanEval problems (of `source`, default the package's) in task order, for a Python-only
+    suite derived from their canonical solutions; refuses another language or a limit below 1."""
+    if language != "python":
+        raise InvalidInput(f"{suite} is Python only (HumanEval's canonical solutions), got {language!r}",
+                           field="language")
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"limit must be >= 1, got {limit}", field="limit")
+    source = source if source is not None else load_problems()
+    return sorted(source.values(), key=lambda p: task_order(p["task_id"]))
+
+
 def task_order(task_id: str) -> tuple[str, int]:
     prefix, _, number = task_id.rpartition("/")
     return (prefix, int(number)) if number.isdigit() else (task_id, 0)
