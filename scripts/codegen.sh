@@ -12,7 +12,8 @@ if [ "${1:-}" = "--check" ]; then
   trap 'rm -rf "$out"' EXIT
 fi
 mkdir -p "$out/codeinstruct/v1"
-"$PY" -m grpc_tools.protoc -I protos --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
+deps=$(PYTHON="$PY" bash scripts/protodeps.sh)
+"$PY" -m grpc_tools.protoc -I protos -I "$deps" --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
   protos/codeinstruct/v1/*.proto
 touch "$out/codeinstruct/v1/__init__.py"
 if [ $check -eq 1 ]; then

@@ -113,21 +113,22 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
 
 
 def build(cls: type[T], section: str, *, data: Mapping[str, Any] | None = None,
-          overrides: Mapping[str, Any] | None = None, use_env: bool = True) -> T:
+          overrides: Mapping[str, Any] | None = None, use_env: bool = True, origin: str = "flag") -> T:
     """Build config dataclass `cls` for `section` of the parsed file `data`, the environment and flags.
 
     `overrides` are flag values; entries whose value is None (a flag not given) are ignored. A field
     whose type is itself a config dataclass is a nested section (`generation.engine`,
     `generation.evol`): its file value is a mapping, its overrides a mapping (or a built instance),
-    its environment variables `CODEINSTRUCT_<SECTION>_<FIELD>__<KEY>`.
+    its environment variables `CODEINSTRUCT_<SECTION>_<FIELD>__<KEY>`. `origin` names where the
+    overrides came from in error messages ("flag", "request").
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
-    return _build(cls, section, section, (data or {}).get(section) or {}, overrides or {}, use_env)
+    return _build(cls, section, section, (data or {}).get(section) or {}, overrides or {}, use_env, origin)
 
 
 def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides: Mapping[str, Any],
-           use_env: bool) -> T:
+           use_env: bool, origin: str = "flag") -> T:
     shorthand = getattr(cls, "SHORTHAND", None)
     if isinstance(section_data, str) and shorthand:  # `engine: vllm` means `engine: {engine: vllm}`
         section_data = {shorthand: section_data}
@@ -140,13 +141,13 @@ def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides
     layers: list[tuple[str, Mapping[str, Any]]] = [("file", section_data)]
     if use_env:
         layers.append(("environment", env.section_overrides(env_name)))
-    layers.append(("flag", {k: v for k, v in overrides.items() if v is not None}))
+    layers.append((origin, {k: v for k, v in overrides.items() if v is not None}))
     presets = getattr(cls, "PRESETS", None)
     if presets:
         layers = _with_preset(layers, presets, where)
     for origin, layer in layers:
         for key, value in layer.items():
-            if key not in fields:
+            if not isinstance(key, str) or key not in fields:
                 raise InvalidInput(f"unknown {where} setting {key!r} (from {origin}); "
                                    f"known: {sorted(fields)}", field=f"{where}.{key}")
             if key in nested and origin == "environment":
@@ -160,7 +161,7 @@ def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides
             merged[key] = flag  # a built section given whole
             continue
         merged[key] = _build(hints[key], f"{where}.{key}", f"{env_name}_{key}", section_data.get(key) or {},
-                             flag or {}, use_env)
+                             flag or {}, use_env, origin)
     try:
         return cls(**merged)
     except InvalidInput:
@@ -209,13 +210,13 @@ def _plain(value: Any, secrets: bool) -> Any:
     return value
 
 
-def updated(config: T, section: str, overrides: Mapping[str, Any]) -> T:
+def updated(config: T, section: str, overrides: Mapping[str, Any], *, origin: str = "flag") -> T:
     """`config` with `overrides` (a mapping, nested for nested sections) applied and validated again.
 
-    The environment is not read again: `config` already holds it.
+    The environment is not read again: `config` already holds it. `origin` is named in errors.
     """
     return build(type(config), section, data={section: to_mapping(config, secrets=True)}, overrides=overrides,
-                 use_env=False)
+                 use_env=False, origin=origin)
 
 
 def check(condition: bool, where: str, message: str) -> None:

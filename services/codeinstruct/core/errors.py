@@ -36,6 +36,12 @@ class InvalidInput(CodeinstructError):
         self.field = field
 
 
+class Unauthenticated(CodeinstructError):
+    """The caller did not prove who it is (missing or wrong bearer token)."""
+
+    reason = "UNAUTHENTICATED"
+
+
 class NotFound(CodeinstructError):
     """A named thing (job, model, file, benchmark) does not exist."""
 

@@ -82,7 +82,9 @@ class ServerInterceptor(grpc.ServerInterceptor):
         if not self._authorized(details):
             def deny(request: Any, context: grpc.ServicerContext) -> Any:
                 RPC_TOTAL.labels(method, "UNAUTHENTICATED").inc()
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+                context.abort_with_status(to_status(errors.Unauthenticated(
+                    "missing or wrong bearer token: send metadata 'authorization: Bearer <token>'",
+                    reason="BEARER_TOKEN_INVALID")))
             if handler.response_streaming:
                 return grpc.unary_stream_rpc_method_handler(deny) if not handler.request_streaming else \
                     grpc.stream_stream_rpc_method_handler(deny)

@@ -16,6 +16,7 @@ DOMAIN = "codeinstruct.dev"
 
 _CODES: list[tuple[type[errors.CodeinstructError], grpc.StatusCode]] = [
     (errors.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (errors.NotFound, grpc.StatusCode.NOT_FOUND),
     (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
@@ -80,10 +81,12 @@ def error_from_rpc(error: grpc.RpcError) -> errors.CodeinstructError:
     message = str(info["message"] or "")
     code = error.code()
     fields = info.get("fields") or []
+    reason = str(info["reason"] or "") or None
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return errors.InvalidInput(message, field=str(fields[0]) if fields else "")  # type: ignore[index]
+        return errors.InvalidInput(message, field=str(fields[0]) if fields else "",  # type: ignore[index]
+                                   reason=reason)
     for cls, mapped in _CODES:
         if mapped == code:
-            return cls(message)
+            return cls(message, reason=reason)
     return errors.Unavailable(f"{code.name}: {message}") if code == grpc.StatusCode.UNAVAILABLE else \
         errors.CodeinstructError(f"{code.name}: {message}")
