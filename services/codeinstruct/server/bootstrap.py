@@ -24,7 +24,7 @@ from types import FrameType
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from codeinstruct.core.config import ServerConfig
 from codeinstruct.core.errors import Unavailable
@@ -61,6 +61,24 @@ def channel_options(config: ServerConfig) -> list[tuple[str, int]]:
     ]
 
 
+# grpc.reflection.v1 is the stable name of the reflection service; grpcio-reflection 1.81 serves only
+# v1alpha. The two are the same protocol (same messages, same field numbers), so the v1alpha
+# servicer answers under the v1 name as well: grpcurl and other clients that try v1 first work.
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+def _enable_reflection(service_names: list[str], server: grpc.Server) -> None:
+    names = [*service_names, health.SERVICE_NAME, REFLECTION_V1, reflection.SERVICE_NAME]
+    servicer = reflection.ReflectionServicer(names)
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString)
+    for name in (REFLECTION_V1, reflection.SERVICE_NAME):
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": handler}),))
+
+
 class GrpcServer:
     """A started-on-demand gRPC server hosting one or more services."""
 
@@ -84,9 +102,7 @@ class GrpcServer:
         for spec in specs:
             spec.register(self._server)
         if config.reflection:
-            names = [spec.full_name for spec in specs]
-            reflection.enable_server_reflection(
-                [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server)
+            _enable_reflection([spec.full_name for spec in specs], self._server)
 
     @property
     def address(self) -> str:
