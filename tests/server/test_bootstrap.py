@@ -38,7 +38,13 @@ def test_health_reflection_and_rpc(make_server, channel_to) -> None:
     responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
                                           timeout=5)
     names = {s.name for r in responses for s in r.list_services_response.service}
-    assert {SERVICE, "grpc.health.v1.Health"} <= names
+    assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} <= names
+    # The stable v1 name answers too (same protocol as v1alpha): a client that tries v1 first works.
+    v1 = channel.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                               request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                               response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    answers = list(v1(iter([reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE)]), timeout=5))
+    assert answers[0].file_descriptor_response.file_descriptor_proto
     reply = sandbox_pb2_grpc.SandboxServiceStub(channel).Execute(sandbox_pb2.ExecuteRequest(code="hi"), timeout=5)
     assert reply.result.stdout == "hi"
 
@@ -92,6 +98,8 @@ def test_bearer_token_auth(make_server) -> None:
         with pytest.raises(grpc.RpcError) as info:
             stub.Execute(sandbox_pb2.ExecuteRequest(code="x"), timeout=5)
         assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert details_of(info.value)["reason"] == "BEARER_TOKEN_INVALID"
+        assert "authorization: Bearer" in info.value.details()
         assert health_status(channel) == SERVING  # probes need no token
         reply = stub.Execute(sandbox_pb2.ExecuteRequest(code="x"), timeout=5,
                              metadata=[("authorization", "Bearer t0ken")])
