@@ -45,7 +45,7 @@ def _sampling(**values: float) -> pb.SamplingParams:
 def _method_cases(rpc: str, request_type: type) -> list[Case]:
     return [
         Case(rpc, request_type(), "seeds", "FIELD_REQUIRED"),
-        Case(rpc, request_type(seeds=_seeds(3) + [common_pb2.Record(id="s1", code="x = 1")]), "seeds[3].id",
+        Case(rpc, request_type(seeds=[*_seeds(3), common_pb2.Record(id="s1", code="x = 1")]), "seeds[3].id",
              "DUPLICATE_ID"),
         Case(rpc, request_type(seeds=[SEED, common_pb2.Record(id="empty")]), "seeds[1].code", "FIELD_REQUIRED"),
         Case(rpc, request_type(seeds=[SEED], options=pb.MethodOptions(limit=-1)), "options.limit", "OUT_OF_RANGE"),
