@@ -66,6 +66,9 @@ def evaluate_heldout(model: str, items: Sequence[Mapping[str, Any]], *, sandbox:
     results = []
     for (item, tests), completions in zip(checked, answers, strict=True):
         code = extract_code(completions[0])
+        if not code.strip():  # nothing to run (a sandbox service rejects empty code): the item fails
+            results.append({"id": str(item.get("id") or ""), "passed": False, "status": "NO_CODE"})
+            continue
         verdict = sandbox.run_tests(code, str(item.get("language") or "python"), str(item.get("entry_point") or ""),
                                     tests)
         results.append({"id": str(item.get("id") or ""), "passed": verdict.passed == verdict.total == len(tests),

@@ -34,6 +34,10 @@ RPCS: dict[Method, tuple[str, type[Any]]] = {"inverse_instruct": ("SummarizeCode
 
 
 class GenerationClient(ServiceClient):
+    """A `GeneratorLike` over gRPC. The service rejects empty `prompts`, `conversations`, pairs and
+    `texts` (INVALID_ARGUMENT); this client answers those calls itself with an empty list, as the
+    in-process `GenerationCore` does, so callers see one behaviour whichever object they hold."""
+
     def __init__(self, target: str = LOOPBACK, config: GenerationConfig | None = None, *,
                  engine: Engine | None = None, timeout_s: float | None = None):
         """`config` (and `engine`, already loaded) configure the service `loopback` starts."""
@@ -49,6 +53,8 @@ class GenerationClient(ServiceClient):
         return {"engine": reply.engine, "model": reply.model, **messages.from_struct(reply.details)}
 
     def generate(self, prompts: list[str], params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        if not prompts:
+            return []
         plist = per_prompt(params, len(prompts))
         request = generation_pb2.GenerateRequest(prompts=prompts,
                                                  sampling=[messages.sampling_to_proto(p) for p in plist])
@@ -59,8 +65,11 @@ class GenerationClient(ServiceClient):
 
     def chat(self, conversations: list[Conversation],
              params: SamplingParams | Sequence[SamplingParams]) -> list[list[str]]:
+        if not conversations:
+            return []
         plist = per_prompt(params, len(conversations))
-        request = generation_pb2.ChatRequest(conversations=[messages.conversation_to_proto(c) for c in conversations],
+        request = generation_pb2.ChatRequest(conversations=[messages.conversation_to_proto(c, f"conversations[{i}]")
+                                                            for i, c in enumerate(conversations)],
                                              sampling=[messages.sampling_to_proto(p) for p in plist])
         out: list[list[str]] = [[] for _ in conversations]
         for reply in stream(self.stub.Chat, request, timeout=self.timeout_s):
@@ -68,10 +77,14 @@ class GenerationClient(ServiceClient):
         return out
 
     def lm_score(self, instructions: list[str], codes: list[str]) -> list[float]:
+        if not instructions and not codes:
+            return []
         request = generation_pb2.ScoreAnswersRequest(instructions=instructions, codes=codes)
         return list(call(self.stub.ScoreAnswers, request, timeout=self.timeout_s).scores)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
         request = generation_pb2.CountTokensRequest(texts=texts)
         return list(call(self.stub.CountTokens, request, timeout=self.timeout_s).counts)
 

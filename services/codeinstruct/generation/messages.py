@@ -1,17 +1,40 @@
-"""Conversions between the generation protos and plain Python values (used by service and client)."""
+"""Conversions between the generation protos and plain Python values (used by service and client).
+
+Chat roles are the `ChatRole` enum on the wire and the plain strings "system" / "user" /
+"assistant" in the core and the engines; this module translates.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from codeinstruct.core.config import updated
+from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import SamplingParams
 from codeinstruct.generation.common import SeedOutcome
+from codeinstruct.generation.config import GenerationConfig
+from codeinstruct.generation.core import MAX_ITEMS
+from codeinstruct.generation.seeds import normalize_seed
+from codeinstruct.server import validate
 from codeinstruct.v1 import common_pb2, generation_pb2
+
+ROLE_TO_PROTO = {"system": generation_pb2.CHAT_ROLE_SYSTEM, "user": generation_pb2.CHAT_ROLE_USER,
+                 "assistant": generation_pb2.CHAT_ROLE_ASSISTANT}
+ROLE_FROM_PROTO = {number: name for name, number in ROLE_TO_PROTO.items()}
+
+# Bounds of SamplingParams at the boundary (the engines' own checks are looser: temperature up to 5).
+MAX_N = 64
+MAX_TEMPERATURE = 2.0
+MAX_REPETITION_PENALTY = 5.0
+MAX_TOKENS_CAP = 32768  # SamplingParams' own ceiling; the service also caps at engine.max_model_len
 
 
 def to_struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -20,10 +43,20 @@ def to_struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+def _whole(value: Any) -> Any:
+    """Struct numbers are doubles: whole numbers back as ints (counts, rounds, sample indexes), at any depth."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
 def from_struct(message: struct_pb2.Struct) -> dict[str, Any]:
-    data = json_format.MessageToDict(message)
-    # Struct numbers are doubles: give whole numbers back as ints (counts, rounds, sample indexes)
-    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
+    data: dict[str, Any] = _whole(json_format.MessageToDict(message))
+    return data
 
 
 def _str_map(data: Mapping[str, Any]) -> dict[str, str]:
@@ -72,15 +105,14 @@ def sampling_from_proto(message: generation_pb2.SamplingParams) -> SamplingParam
 
 
 def sampling_list(messages: Sequence[generation_pb2.SamplingParams], count: int) -> list[SamplingParams]:
-    from codeinstruct.core.errors import InvalidInput
-
+    """One SamplingParams per prompt from 0, 1 or `count` messages (checked by `check_sampling`)."""
     if not messages:
         return [SamplingParams()] * count
     if len(messages) == 1:
         return [sampling_from_proto(messages[0])] * count
     if len(messages) != count:
-        raise InvalidInput(f"sampling has {len(messages)} entries for {count} prompts (give 1 or {count})",
-                           field="sampling")
+        raise InvalidInput(f"sampling has {len(messages)} entries for {count} prompts (give 0, 1 or {count})",
+                           field="sampling", reason="LENGTH_MISMATCH")
     return [sampling_from_proto(m) for m in messages]
 
 
@@ -95,10 +127,124 @@ def outcome_from_proto(message: generation_pb2.SeedOutcome) -> SeedOutcome:
     return outcome
 
 
-def conversation_to_proto(messages: Sequence[Mapping[str, str]]) -> generation_pb2.Conversation:
-    return generation_pb2.Conversation(messages=[generation_pb2.ChatMessage(role=m["role"], content=m["content"])
-                                                 for m in messages])
+def role_to_proto(role: str, field: str) -> Any:
+    """The ChatRole of a core role string (typed loosely: the stubs want the enum's own value type)."""
+    if role not in ROLE_TO_PROTO:
+        raise InvalidInput(f"{field} {role!r} is not a chat role; roles: {', '.join(ROLE_TO_PROTO)}", field=field,
+                           reason="UNKNOWN_ENUM_VALUE")
+    return ROLE_TO_PROTO[role]
+
+
+def conversation_to_proto(messages: Sequence[Mapping[str, str]],
+                          field: str = "conversation") -> generation_pb2.Conversation:
+    return generation_pb2.Conversation(messages=[
+        generation_pb2.ChatMessage(role=role_to_proto(m["role"], f"{field}.messages[{i}].role"), content=m["content"])
+        for i, m in enumerate(messages)])
 
 
 def conversation_from_proto(message: generation_pb2.Conversation) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in message.messages]
+    """Core messages of a checked conversation (`check_conversation` rejects unknown roles first)."""
+    return [{"role": ROLE_FROM_PROTO[m.role], "content": m.content} for m in message.messages]
+
+
+# -- request checks (before the engine is used) ---------------------------------------------------------
+def _number(value: float, field: str, minimum: float, maximum: float, *, default: str = "",
+            above: bool = False) -> None:
+    """`value` finite and within [minimum, maximum] ((minimum, maximum] with `above`); with `default`,
+    0 is allowed too and means that default."""
+    if default and value == 0:
+        return
+    low_ok = value > minimum if above else value >= minimum
+    if not (math.isfinite(value) and low_ok and value <= maximum):
+        prefix = f"0 ({default}) or " if default else ""
+        raise InvalidInput(f"{field} must be {prefix}{'>' if above else '>='} {minimum:g} and <= {maximum:g}, "
+                           f"got {value:g}", field=field, reason="OUT_OF_RANGE")
+
+
+def check_items(items: Sequence[object], field: str, what: str) -> None:
+    """A required repeated field of at most MAX_ITEMS entries."""
+    validate.required(items, field, what)
+    validate.at_most(items, MAX_ITEMS, field)
+
+
+def check_sampling(messages: Sequence[generation_pb2.SamplingParams], count: int, max_tokens: int,
+                   what: str = "prompts") -> None:
+    """0, 1 or `count` entries, each field in range (0 is each field's default)."""
+    if len(messages) not in (0, 1, count):
+        raise InvalidInput(f"sampling has {len(messages)} entries for {count} {what}; give 0 (defaults), 1 (for all) "
+                           f"or {count} (one each)", field="sampling", reason="LENGTH_MISMATCH")
+    for index, message in enumerate(messages):
+        field = f"sampling[{index}]"
+        _number(message.n, f"{field}.n", 1, MAX_N, default="one completion")
+        _number(message.temperature, f"{field}.temperature", 0.0, MAX_TEMPERATURE)
+        _number(message.top_p, f"{field}.top_p", 0.0, 1.0, default="no cut", above=True)
+        _number(message.max_tokens, f"{field}.max_tokens", 1, max_tokens, default="256 tokens")
+        _number(message.repetition_penalty, f"{field}.repetition_penalty", 0.0, MAX_REPETITION_PENALTY,
+                default="no penalty", above=True)
+        for number, stop in enumerate(message.stop):
+            if not stop:
+                raise InvalidInput(f"{field}.stop[{number}] is empty; stop strings must be non-empty",
+                                   field=f"{field}.stop[{number}]", reason="INVALID_VALUE")
+
+
+def check_conversation(message: generation_pb2.Conversation, field: str) -> None:
+    validate.required(message.messages, f"{field}.messages", "at least one message")
+    for index, turn in enumerate(message.messages):
+        validate.known_enum(turn.role, generation_pb2.ChatRole.DESCRIPTOR, f"{field}.messages[{index}].role",
+                            allow_unspecified=False)
+
+
+def check_generate(request: generation_pb2.GenerateRequest, max_tokens: int) -> None:
+    check_items(request.prompts, "prompts", "at least one prompt")
+    for index, prompt in enumerate(request.prompts):
+        validate.required(prompt, f"prompts[{index}]", "a prompt to complete")
+    check_sampling(request.sampling, len(request.prompts), max_tokens)
+
+
+def check_chat(request: generation_pb2.ChatRequest, max_tokens: int) -> None:
+    check_items(request.conversations, "conversations", "at least one conversation")
+    for index, conversation in enumerate(request.conversations):
+        check_conversation(conversation, f"conversations[{index}]")
+    check_sampling(request.sampling, len(request.conversations), max_tokens, "conversations")
+
+
+def check_score(request: generation_pb2.ScoreAnswersRequest) -> None:
+    check_items(request.instructions, "instructions", "at least one (instruction, code) pair")
+    validate.same_length(request.codes, request.instructions, "codes", "instructions")
+
+
+def check_apply_template(request: generation_pb2.ApplyChatTemplateRequest) -> None:
+    validate.required(request.conversation.messages, "conversation", "a conversation of at least one message")
+    check_conversation(request.conversation, "conversation")
+
+
+def _check_sections(cls: type, settings: Mapping[str, Any], path: str) -> None:
+    """A nested config section must be given as an object (the config builder expects a mapping)."""
+    hints = typing.get_type_hints(cls)
+    for key, value in settings.items():
+        hint = hints.get(key)
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            if not isinstance(value, Mapping):
+                raise InvalidInput(f"{path}.{key} is a settings section: give an object, got {value!r}",
+                                   field=f"{path}.{key}", reason="INVALID_SETTING")
+            _check_sections(hint, value, f"{path}.{key}")
+
+
+def check_method(seeds: Sequence[common_pb2.Record], options: generation_pb2.MethodOptions,
+                 base: GenerationConfig) -> None:
+    """Seeds present, usable and uniquely named; limit >= 0; settings overrides valid for `base`."""
+    check_items(seeds, "seeds", "at least one seed record")
+    validate.unique_ids((seed.id for seed in seeds), "seeds")
+    for index, seed in enumerate(seeds):
+        try:
+            normalize_seed(record_dict_from_proto(seed), where=f"seeds[{index}]")
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field=f"seeds[{index}].code", reason="FIELD_REQUIRED") from None
+    validate.in_range(options.limit, "options.limit", minimum=0)
+    settings = from_struct(options.settings)
+    if "engine" in settings:
+        raise InvalidInput("options.settings cannot change the engine: the service hosts one engine",
+                           field="options.settings.engine", reason="INVALID_SETTING")
+    _check_sections(GenerationConfig, settings, "options.settings")
+    with validate.request_fields({"generation": "options.settings"}):
+        updated(base, "generation", settings, origin="request")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.statuses import Status
 from codeinstruct.sandbox import messages
 from codeinstruct.sandbox.config import SandboxConfig
 from codeinstruct.sandbox.types import BatchRun, CapturedOutput, ExecutionResult, LimitsArg, SandboxInfo, TestsResult
@@ -18,7 +19,12 @@ from codeinstruct.v1 import sandbox_pb2, sandbox_pb2_grpc
 
 
 class SandboxClient(ServiceClient):
-    """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `loopback`."""
+    """Same methods and dataclasses as `Sandbox`; `target` is `host:port` or `loopback`.
+
+    The service rejects empty `runs`, `tests` and `inputs` (INVALID_ARGUMENT); this client answers
+    those calls itself the way the in-process `Sandbox` does (nothing to run), so a `SandboxLike`
+    caller sees one behaviour whichever object it holds.
+    """
 
     def __init__(self, target: str = "loopback", *, config: SandboxConfig | None = None,
                  auth_token: str | None = None):
@@ -38,6 +44,8 @@ class SandboxClient(ServiceClient):
 
     def execute_batch(self, runs: list[BatchRun],
                       concurrency: int | None = None) -> Iterator[tuple[int, ExecutionResult]]:
+        if not runs:
+            return
         request = sandbox_pb2.ExecuteBatchRequest(concurrency=concurrency or 0, runs=[
             sandbox_pb2.ExecuteRequest(code=r["code"], language=r.get("language") or "python", stdin=r.get("stdin", ""),
                                        limits=messages.limits_to_proto(r.get("limits")))
@@ -49,7 +57,9 @@ class SandboxClient(ServiceClient):
                   limits: LimitsArg = None, harness: str = "default") -> TestsResult:
         if harness not in messages.HARNESS_TO_PROTO:
             raise InvalidInput(f"harness must be one of {sorted(messages.HARNESS_TO_PROTO)}, got {harness!r}",
-                               field="harness")
+                               field="harness", reason="UNKNOWN_ENUM_VALUE")
+        if not tests:
+            return TestsResult(Status.OK, [], 0, 0)  # what Sandbox.run_tests answers for no tests
         request = sandbox_pb2.RunTestsRequest(
             code=code, language=language, entry_point=entry_point, tests=messages.test_cases_to_proto(tests),
             limits=messages.limits_to_proto(limits), harness=messages.HARNESS_TO_PROTO[harness])
@@ -57,6 +67,8 @@ class SandboxClient(ServiceClient):
 
     def capture_outputs(self, code: str, language: str, entry_point: str, inputs: list[str],
                         limits: LimitsArg = None) -> list[CapturedOutput]:
+        if not inputs:
+            return []
         request = sandbox_pb2.CaptureOutputsRequest(code=code, language=language, entry_point=entry_point,
                                                     inputs=inputs, limits=messages.limits_to_proto(limits))
         return messages.captured_from_proto(call(self._stub.CaptureOutputs, request))

@@ -26,7 +26,14 @@ if _version_not_supported:
 
 
 class GenerationServiceStub:
-    """Generates text and instruction data with the engine the service was started with.
+    """Generates text and instruction data with the one engine (model) the service was started with.
+
+    Every request is checked whole before the engine is used: a bad request fails with
+    INVALID_ARGUMENT, an `ErrorInfo.reason` (FIELD_REQUIRED, OUT_OF_RANGE, LENGTH_MISMATCH,
+    TOO_MANY_ITEMS, UNKNOWN_ENUM_VALUE, DUPLICATE_ID, UNKNOWN_SETTING, INVALID_SETTING,
+    INVALID_VALUE) and a `BadRequest` field violation naming the request path
+    (`sampling[1].temperature`, `conversations[0].messages[1].role`, `options.settings.evol.rounds`).
+    Repeated request fields hold at most 4096 entries (TOO_MANY_ITEMS).
     """
 
     def __init__(self, channel):
@@ -93,7 +100,14 @@ class GenerationServiceStub:
 
 
 class GenerationServiceServicer:
-    """Generates text and instruction data with the engine the service was started with.
+    """Generates text and instruction data with the one engine (model) the service was started with.
+
+    Every request is checked whole before the engine is used: a bad request fails with
+    INVALID_ARGUMENT, an `ErrorInfo.reason` (FIELD_REQUIRED, OUT_OF_RANGE, LENGTH_MISMATCH,
+    TOO_MANY_ITEMS, UNKNOWN_ENUM_VALUE, DUPLICATE_ID, UNKNOWN_SETTING, INVALID_SETTING,
+    INVALID_VALUE) and a `BadRequest` field violation naming the request path
+    (`sampling[1].temperature`, `conversations[0].messages[1].role`, `options.settings.evol.rounds`).
+    Repeated request fields hold at most 4096 entries (TOO_MANY_ITEMS).
     """
 
     def Generate(self, request, context):
@@ -240,7 +254,14 @@ def add_GenerationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class GenerationService:
-    """Generates text and instruction data with the engine the service was started with.
+    """Generates text and instruction data with the one engine (model) the service was started with.
+
+    Every request is checked whole before the engine is used: a bad request fails with
+    INVALID_ARGUMENT, an `ErrorInfo.reason` (FIELD_REQUIRED, OUT_OF_RANGE, LENGTH_MISMATCH,
+    TOO_MANY_ITEMS, UNKNOWN_ENUM_VALUE, DUPLICATE_ID, UNKNOWN_SETTING, INVALID_SETTING,
+    INVALID_VALUE) and a `BadRequest` field violation naming the request path
+    (`sampling[1].temperature`, `conversations[0].messages[1].role`, `options.settings.evol.rounds`).
+    Repeated request fields hold at most 4096 entries (TOO_MANY_ITEMS).
     """
 
     @staticmethod

@@ -1,4 +1,5 @@
 from codeinstruct.v1 import common_pb2 as _common_pb2
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -162,7 +163,7 @@ class GetSandboxInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetSandboxInfoResponse(_message.Message):
-    __slots__ = ("languages", "isolation_layers", "default_limits", "max_limits", "workers", "python", "worker_recycles", "healthy_workers")
+    __slots__ = ("languages", "isolation_layers", "default_limits", "max_limits", "workers", "python", "worker_recycles", "healthy_workers", "max_code_bytes", "max_stdin_bytes", "max_tests", "max_batch_runs", "max_concurrency")
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     ISOLATION_LAYERS_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_LIMITS_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +172,11 @@ class GetSandboxInfoResponse(_message.Message):
     PYTHON_FIELD_NUMBER: _ClassVar[int]
     WORKER_RECYCLES_FIELD_NUMBER: _ClassVar[int]
     HEALTHY_WORKERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CODE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_STDIN_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TESTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_RUNS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
     languages: _containers.RepeatedScalarFieldContainer[str]
     isolation_layers: _containers.RepeatedScalarFieldContainer[str]
     default_limits: Limits
@@ -179,4 +185,9 @@ class GetSandboxInfoResponse(_message.Message):
     python: str
     worker_recycles: int
     healthy_workers: int
-    def __init__(self, languages: _Optional[_Iterable[str]] = ..., isolation_layers: _Optional[_Iterable[str]] = ..., default_limits: _Optional[_Union[Limits, _Mapping]] = ..., max_limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[int] = ..., python: _Optional[str] = ..., worker_recycles: _Optional[int] = ..., healthy_workers: _Optional[int] = ...) -> None: ...
+    max_code_bytes: int
+    max_stdin_bytes: int
+    max_tests: int
+    max_batch_runs: int
+    max_concurrency: int
+    def __init__(self, languages: _Optional[_Iterable[str]] = ..., isolation_layers: _Optional[_Iterable[str]] = ..., default_limits: _Optional[_Union[Limits, _Mapping]] = ..., max_limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[int] = ..., python: _Optional[str] = ..., worker_recycles: _Optional[int] = ..., healthy_workers: _Optional[int] = ..., max_code_bytes: _Optional[int] = ..., max_stdin_bytes: _Optional[int] = ..., max_tests: _Optional[int] = ..., max_batch_runs: _Optional[int] = ..., max_concurrency: _Optional[int] = ...) -> None: ...

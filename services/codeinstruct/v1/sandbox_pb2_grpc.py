@@ -26,7 +26,13 @@ if _version_not_supported:
 
 
 class SandboxServiceStub:
-    """Executes untrusted code.
+    """Executes untrusted code in isolated, resource-limited workers.
+
+    Every request is checked whole before any code runs: a bad request fails with INVALID_ARGUMENT,
+    an `ErrorInfo.reason` (FIELD_REQUIRED, UNSUPPORTED_LANGUAGE, OUT_OF_RANGE, TOO_LARGE,
+    TOO_MANY_ITEMS, UNKNOWN_ENUM_VALUE, INVALID_NAME) and a `BadRequest` field violation naming the
+    request path (`runs[2].limits.timeout_s`). The program's own failures are never errors: they are
+    the `status` of a successful response.
     """
 
     def __init__(self, channel):
@@ -63,39 +69,47 @@ class SandboxServiceStub:
 
 
 class SandboxServiceServicer:
-    """Executes untrusted code.
+    """Executes untrusted code in isolated, resource-limited workers.
+
+    Every request is checked whole before any code runs: a bad request fails with INVALID_ARGUMENT,
+    an `ErrorInfo.reason` (FIELD_REQUIRED, UNSUPPORTED_LANGUAGE, OUT_OF_RANGE, TOO_LARGE,
+    TOO_MANY_ITEMS, UNKNOWN_ENUM_VALUE, INVALID_NAME) and a `BadRequest` field violation naming the
+    request path (`runs[2].limits.timeout_s`). The program's own failures are never errors: they are
+    the `status` of a successful response.
     """
 
     def Execute(self, request, context):
-        """Runs one program.
+        """Runs one program on its stdin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExecuteBatch(self, request, context):
-        """Runs many programs with bounded concurrency, streaming each result as it finishes.
+        """Runs many programs with bounded concurrency, streaming each result as it finishes (not in
+        request order: `index` says which run it is).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RunTests(self, request, context):
-        """Runs test cases (DESIGN section 4 format) against code, with a verdict per case.
+        """Runs test cases against code, with a verdict per case.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CaptureOutputs(self, request, context):
-        """Runs code on a list of inputs and returns what it produced (Semi-Instruct gold outputs).
+        """Runs code on a list of inputs and returns what it produced for each (for example to record
+        the expected outputs of a reference solution).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSandboxInfo(self, request, context):
-        """Reports languages, isolation layers and limits.
+        """Reports the languages, isolation layers, limits and request caps of this service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -138,7 +152,13 @@ def add_SandboxServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SandboxService:
-    """Executes untrusted code.
+    """Executes untrusted code in isolated, resource-limited workers.
+
+    Every request is checked whole before any code runs: a bad request fails with INVALID_ARGUMENT,
+    an `ErrorInfo.reason` (FIELD_REQUIRED, UNSUPPORTED_LANGUAGE, OUT_OF_RANGE, TOO_LARGE,
+    TOO_MANY_ITEMS, UNKNOWN_ENUM_VALUE, INVALID_NAME) and a `BadRequest` field violation naming the
+    request path (`runs[2].limits.timeout_s`). The program's own failures are never errors: they are
+    the `status` of a successful response.
     """
 
     @staticmethod
