@@ -160,6 +160,9 @@ def _build(cls: type[T], where: str, env_name: str, section_data: Any, overrides
         if isinstance(flag, hints[key]):
             merged[key] = flag  # a built section given whole
             continue
+        if flag is not None and not isinstance(flag, Mapping):
+            raise InvalidInput(f"{where}.{key} is a section: give a mapping of its fields, got {flag!r} "
+                               f"(from {origin})", field=f"{where}.{key}")
         merged[key] = _build(hints[key], f"{where}.{key}", f"{env_name}_{key}", section_data.get(key) or {},
                              flag or {}, use_env, origin)
     try:

@@ -9,7 +9,8 @@ means "the documented default" only where the comment says so; everywhere else i
 
 Reasons used here (stable, part of the API; docs/api.md lists them):
   FIELD_REQUIRED, UNKNOWN_ENUM_VALUE, OUT_OF_RANGE, DUPLICATE_ID, TOO_MANY_ITEMS, LENGTH_MISMATCH,
-  UNSUPPORTED_LANGUAGE, INVALID_NAME, OPTIONS_NOT_FIRST, UNKNOWN_SETTING, INVALID_SETTING.
+  UNSUPPORTED_LANGUAGE, INVALID_NAME, OPTIONS_NOT_FIRST, UNKNOWN_SETTING, INVALID_SETTING, TOO_LARGE
+  (a text over its byte cap; sandbox/messages.py).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def request_fields(prefixes: dict[str, str], origin_from: str = "(from flag)",
         for old, new in prefixes.items():
             if exc.field == old or exc.field.startswith(old + "."):
                 exc.field = new + exc.field[len(old):]
+                exc.message = exc.message.replace(f"{old}.", f"{new}.").replace(f"{old!r}", f"{new!r}")
                 break
         exc.message = exc.message.replace(origin_from, origin_to)
         exc.args = (exc.message,)
