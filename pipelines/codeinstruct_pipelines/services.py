@@ -109,7 +109,9 @@ def train(records: list[Record], output_dir: str | Path, *, settings: Settings, 
     check_target(target, "pipelines.training_target")
     if target != INPROCESS:
         # The service resolves the job: its own training section < this run's file section < overrides.
-        requested = {**dict(settings.source.get("training") or {}), **overrides}
+        # (`jobs` and `eval` are the service's own sections: a job request cannot override them.)
+        section = {k: v for k, v in dict(settings.source.get("training") or {}).items() if k not in ("jobs", "eval")}
+        requested = {**section, **overrides}
         with open_training(target, settings, "pipelines.training_target") as jobs:
             job = jobs.create_training_job(output_dir=str(output_dir), records=records, config=requested)
             return _job_result(jobs.wait(job.name))
