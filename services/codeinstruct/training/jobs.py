@@ -37,12 +37,11 @@ from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
 from codeinstruct.core import deadline, env
-from codeinstruct.core.config import updated
 from codeinstruct.core.errors import DeadlineExceeded, FailedPrecondition, InvalidInput, NotFound
 from codeinstruct.core.jsontypes import JsonObject, JsonValue
 from codeinstruct.core.records import Record, write_jsonl_atomic, write_text_atomic
 from codeinstruct.evaluation.suites import SuiteRequest
-from codeinstruct.server.validate import in_range, request_fields
+from codeinstruct.server.validate import in_range
 from codeinstruct.training import listing, requests
 from codeinstruct.training.config import TrainingConfig
 
@@ -266,8 +265,7 @@ class JobManager:
                                        for i, s in enumerate(plain_stages)]
             # Resolve (service settings < request) and validate now, so a bad setting fails the request
             # instead of the job; the worker gets the resolved values.
-            with request_fields({"training.stages": "stages", "training": "config"}):
-                resolved = updated(self.config, "training", overrides, origin="request")
+            resolved = requests.resolved_config(self.config, overrides)
             if "model" in overrides:
                 requests.model_folder(resolved.model, "config.model")
             data: str | None = data_path or None

@@ -242,11 +242,16 @@ def job_from_proto(message: training_pb2.Job) -> JobInfo:
                    update_time=message.update_time.ToNanoseconds() / 1e9)
 
 
-def record_from_proto(message: common_pb2.Record) -> Record:
+def record_from_proto(message: common_pb2.Record, field: str = "records") -> Record:
+    """A request's record; INVALID_RECORD naming `<field>.<record field>` when it is not one."""
     data = json_format.MessageToDict(message, preserving_proto_field_name=True)
     data.setdefault("tests", [])
     data["tests"] = [{"input": t.get("input", ""), "output": t.get("output", "")} for t in data["tests"]]
-    return Record.from_dict(data)
+    try:
+        return Record.from_dict(data)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field}: {exc.message}", field=f"{field}.{exc.field}" if exc.field else field,
+                           reason="INVALID_RECORD") from None
 
 
 def record_to_proto(record: Record | JsonObject) -> common_pb2.Record:

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codeinstruct.core.config import updated
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.evaluation.suites import SUITES, SuiteRequest
-from codeinstruct.server.validate import at_most, in_range, required
+from codeinstruct.server.validate import at_most, in_range, request_fields, required
 from codeinstruct.training.config import TrainingConfig
 
 BACKENDS = ("local", "kubernetes")
@@ -106,6 +108,18 @@ def training_overrides(config: Mapping[str, object]) -> None:
         if section in config:
             raise InvalidInput(f"config.{section} is a setting of the service, not of a job", field=f"config.{section}",
                                reason="UNKNOWN_SETTING")
+
+
+def resolved_config(service: TrainingConfig, overrides: Mapping[str, Any]) -> TrainingConfig:
+    """The service's training settings with a request's overrides, checked like a settings file;
+    errors name the request path (`config.lora_r`, `stages`) in the field and in the message."""
+    try:
+        with request_fields({"training.stages": "stages", "training": "config"}):
+            return updated(service, "training", overrides, origin="request")
+    except InvalidInput as exc:
+        exc.message = re.sub(r"\btraining\.(stages\b)?", lambda m: "stages" if m.group(1) else "config.", exc.message)
+        exc.args = (exc.message,)
+        raise
 
 
 def training_request(*, output_dir: str, data_path: str, n_records: int, stages: Sequence[Mapping[str, Any]],

@@ -52,8 +52,9 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
         config = training_config_from_proto(request.config) if request.HasField("config") else {}
         stages = [StageSpec(name=s.name, data=s.data_path, epochs=s.epochs, learning_rate=s.learning_rate)
                   for s in request.stages]
+        records = [record_from_proto(r, f"records[{i}]") for i, r in enumerate(request.records)]
         job = self.manager.create_training_job(output_dir=request.output_dir, data_path=request.data_path,
-                                               records=[record_from_proto(r) for r in request.records],
+                                               records=records,
                                                config=config, stages=stages,
                                                backend=BACKEND_FROM_PROTO.get(request.backend, ""),
                                                request_id=request.request_id)
