@@ -79,3 +79,23 @@ def test_evaluation_jobs_take_a_list_of_suites(settings: Settings, tmp_path: Pat
             {"name": "humaneval", "file": "", "language": "", "limit": 1},
             {"name": "multipl-e", "file": str(published), "language": "javascript", "limit": 0}]
         client.cancel_job(job.name)
+
+
+def test_a_pipeline_step_trains_through_a_deployed_service(settings: Settings, tmp_path: Path,
+                                                           tiny_model: Path) -> None:
+    from codeinstruct.core.config import ServerConfig
+    from codeinstruct.server.bootstrap import GrpcServer
+    from codeinstruct.training.service import make_specs
+    from codeinstruct_pipelines import services
+
+    server = GrpcServer(ServerConfig(host="127.0.0.1", port=0), make_specs(settings))
+    server.start()
+    try:
+        step = Settings.from_mapping({"training": {"model": str(tiny_model), "jobs": {"jobs_dir": "/elsewhere"}}})
+        result = services.train(make_records(8), tmp_path / "out", settings=step,
+                                overrides={"max_steps": 2, "batch_size": 4, "curriculum": None},
+                                target=server.address)
+    finally:
+        server.stop()
+    assert result["steps"] == 2 and result["model_dir"] == str(tmp_path / "out")
+    assert [entry["step"] for entry in result["losses"]] == [1, 2] and result["stages"][0]["steps"] >= 2

@@ -99,7 +99,7 @@ def _set(message: Message, field: FieldDescriptor, value: Any) -> None:
         value_field = field.message_type.fields_by_name["value"]
         for key, item in dict(value).items():
             target[str(key)] = _cast(value_field, item)
-    elif field.label == FieldDescriptor.LABEL_REPEATED:
+    elif field.is_repeated:
         target = getattr(message, field.name)
         for item in value:
             if field.message_type is not None:
@@ -112,13 +112,20 @@ def _set(message: Message, field: FieldDescriptor, value: Any) -> None:
         setattr(message, field.name, _cast(field, value))
 
 
-def _plain(message: Message) -> dict[str, Any]:
-    """The fields of `message` that are set, as plain Python values (maps as dicts)."""
+def _plain(message: Message, *, defaults: bool = True) -> dict[str, Any]:
+    """`message` as plain Python values (maps as dicts): every field, or with `defaults=False` only
+    those set; a field with presence (`optional`, messages) only when set."""
     data: dict[str, Any] = {}
-    for field, value in message.ListFields():
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        if field.has_presence:
+            if not message.HasField(field.name):
+                continue
+        elif not defaults and not (len(value) if field.is_repeated else value != field.default_value):
+            continue
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             data[field.name] = dict(value)
-        elif field.label == FieldDescriptor.LABEL_REPEATED:
+        elif field.is_repeated:
             data[field.name] = [_plain(v) if field.message_type is not None else v for v in value]
         elif field.message_type is not None:
             data[field.name] = _plain(value)
@@ -137,7 +144,7 @@ def training_config_to_proto(config: JsonObject) -> training_pb2.TrainingConfig:
 
 def training_config_from_proto(message: training_pb2.TrainingConfig) -> dict[str, Any]:
     """The overrides a request's TrainingConfig sets (unset fields absent)."""
-    return _plain(message)
+    return _plain(message, defaults=False)
 
 
 def _with_pass_at_k(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,19 +171,9 @@ def training_result_to_proto(result: Mapping[str, Any]) -> training_pb2.Training
 def training_result_from_proto(message: training_pb2.TrainingResult) -> dict[str, Any]:
     """The trainer's summary dict (what `train()` returns, as far as the proto carries it)."""
     data = _plain(message)
-    for key in ("model_dir", "adapter_dir", "base_model", "checkpoint_dir", "mode", "resumed_from", "stopped"):
-        data.setdefault(key, "")
-    for key in ("steps", "tokens", "trainable_parameters"):
-        data.setdefault(key, 0)
-    for key in ("tokens_per_s", "elapsed_s"):
-        data.setdefault(key, 0.0)
-    data.setdefault("losses", [])
-    data.setdefault("stages", [])
     data.setdefault("first_loss", None)
     data.setdefault("final_loss", None)
     data["output_dir"] = data["model_dir"]
-    for stage in data["stages"]:
-        stage.setdefault("ranked_by", "")
     for entries in (data, *data["stages"]):
         for key in _NONE_WHEN_EMPTY & set(entries):
             entries[key] = entries[key] or None
@@ -195,18 +192,21 @@ def evaluation_result_to_proto(result: Mapping[str, Any]) -> training_pb2.Evalua
 
 
 def evaluation_result_from_proto(message: training_pb2.EvaluationResult) -> dict[str, Any]:
+    """The evaluation summary dict, in the shape the job produced (suites, or HumanEval alone)."""
     data = _plain(message)
-    suites = [_without_pass_at_k(row) for row in data.pop("suites", [])]
-    for row in suites:
-        row.setdefault("skipped", {})
-        row.setdefault("per_problem", [])
+    suites = [_drop_empty(_without_pass_at_k(row), "label", "output") for row in data.pop("suites")]
+    data = _drop_empty(data, "base_model", "adapter", "output_path")
     if message.n_samples:  # HumanEval alone (no suites requested)
         data = _without_pass_at_k(data)
-        data.setdefault("passed", 0)
         data["suite"] = suites[0] if suites else {}
         return data
-    data.pop("pass_at_k", None)
+    for key in ("pass_at_k", "n_problems", "n_samples", "passed"):
+        data.pop(key)
     return {**data, "suites": suites}
+
+
+def _drop_empty(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in keys and v == "")}
 
 
 # --- jobs
