@@ -321,3 +321,23 @@ def test_an_evaluation_job_is_created_and_cancelled(stub: training_pb2_grpc.Trai
     assert final.error.code == grpc.StatusCode.CANCELLED.value[0]
     job = stub.GetJob(training_pb2.GetJobRequest(name=metadata.job))
     assert job.state == training_pb2.JOB_STATE_CANCELLED and not job.HasField("evaluation_result")
+
+
+def test_serve_training_hosts_both_services_and_reflection_describes_them(channel: grpc.Channel,
+                                                                        tmp_path: Path) -> None:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from codeinstruct.cli.serve import load_specs
+
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    requests = [reflection_pb2.ServerReflectionRequest(list_services=""),
+                reflection_pb2.ServerReflectionRequest(file_containing_symbol=OPERATIONS),
+                reflection_pb2.ServerReflectionRequest(file_containing_symbol="codeinstruct.v1.JobMetadata")]
+    responses = list(stub.ServerReflectionInfo(iter(requests), timeout=10))
+    assert {TRAINING, OPERATIONS} <= {s.name for s in responses[0].list_services_response.service}
+    assert all(r.file_descriptor_response.file_descriptor_proto for r in responses[1:])
+    specs = load_specs("training", Settings.from_mapping({"training": {"jobs": {"jobs_dir": str(tmp_path)}}}))
+    assert [spec.full_name for spec in specs] == [TRAINING, OPERATIONS]
+    for spec in specs:
+        if spec.close is not None:
+            spec.close()

@@ -75,6 +75,17 @@ def _pid_alive(pid: int, job_id: str) -> bool:
     return not zombie and "codeinstruct.training.worker" in cmdline and job_id in cmdline
 
 
+def _record(record: Record | JsonObject, index: int) -> Record:
+    if isinstance(record, Record):
+        return record
+    try:
+        return Record.from_dict(dict(record))
+    except InvalidInput as exc:
+        field = f"records[{index}]"
+        raise InvalidInput(f"{field}: {exc.message}", field=f"{field}.{exc.field}" if exc.field else field,
+                           reason="INVALID_RECORD") from None
+
+
 class JobManager:
     """Creates, tracks, cancels and watches jobs; one per service process."""
 
@@ -128,7 +139,7 @@ class JobManager:
         request fields. A `request_id` seen before returns that request's job (AIP-155)."""
         overrides: dict[str, Any] = dict(config or {})
         raw_stages = list(stages) or [stage_spec(s) for s in overrides.pop("stages", None) or ()]
-        inline = [r if isinstance(r, Record) else Record.from_dict(dict(r)) for r in records]
+        inline = [_record(r, index) for index, r in enumerate(records)]
         plain_stages = [{"name": s.get("name") or "", "data": s.get("data") or "",
                          "epochs": float(s.get("epochs") or 0), "learning_rate": float(s.get("learning_rate") or 0)}
                         for s in raw_stages]
