@@ -109,9 +109,15 @@ def train(records: list[Record], output_dir: str | Path, *, settings: Settings, 
     check_target(target, "pipelines.training_target")
     if target != INPROCESS:
         # The service resolves the job: its own training section < this run's file section < overrides.
-        requested = {**dict(settings.source.get("training") or {}), **overrides}
+        # (`jobs` and `eval` are the service's own sections: a job request cannot override them.)
+        section = {k: v for k, v in dict(settings.source.get("training") or {}).items() if k not in ("jobs", "eval")}
+        requested = {**section, **overrides}
+        # The service takes absolute paths only (this step and the service share the data volume).
+        if requested.get("stages"):
+            requested["stages"] = [{**s, "data": _absolute(s["data"])} if s.get("data") else s
+                                   for s in requested["stages"]]
         with open_training(target, settings, "pipelines.training_target") as jobs:
-            job = jobs.create_training_job(output_dir=str(output_dir), records=records, config=requested)
+            job = jobs.create_training_job(output_dir=_absolute(output_dir), records=records, config=requested)
             return _job_result(jobs.wait(job.name))
     # In the step itself: the trainer, not a job (the step is already the unit a cluster schedules).
     from codeinstruct.training.trainer import train as run_training
@@ -125,6 +131,8 @@ def evaluate(model: str, *, settings: Settings, limit: int | None, k: tuple[int,
     {"suites": [SuiteResult.to_dict() + "label"], ...}."""
     check_target(target, "pipelines.training_target")
     if target != INPROCESS:
+        model = _absolute(model) if model != "default" and Path(model).exists() else model
+        suites = [dataclasses.replace(s, file=_absolute(s.file)) if s.file else s for s in suites]
         with open_training(target, settings, "pipelines.training_target") as jobs:
             job = jobs.create_evaluation_job(model, limit=limit, k=k, n_samples=n_samples, suites=suites)
             return _job_result(jobs.wait(job.name))
@@ -133,6 +141,10 @@ def evaluate(model: str, *, settings: Settings, limit: int | None, k: tuple[int,
     with open_sandbox(sandbox_target, settings.sandbox, "pipelines.sandbox_target") as box:
         return evaluate_suites(model, suites, limit=limit, k=k, n_samples=n_samples, config=settings.training,
                                engine_config=settings.generation.engine, sandbox=box)
+
+
+def _absolute(path: str | Path) -> str:
+    return str(Path(path).resolve())
 
 
 def _job_result(job: JobInfo) -> dict[str, Any]:

@@ -125,3 +125,31 @@ def test_unknown_and_malformed_job_names(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         manager.create("bake", {})
     assert json.loads(json.dumps([j.to_dict() for j in manager.list()])) == []
+
+
+def test_the_in_process_manager_checks_requests_like_the_service(tmp_path: Path, data: Path) -> None:
+    manager = JobManager(TrainingConfig(jobs=JobsConfig(jobs_dir=tmp_path / "jobs")), start_monitor=False)
+    refused = [
+        (lambda: manager.create_training_job(output_dir=str(tmp_path / "o"), data_path=str(data), backend="slurm"),
+         "backend", "UNKNOWN_BACKEND"),
+        (lambda: manager.create_training_job(output_dir=str(tmp_path / "o"), data_path=str(data),
+                                             config={"learnin_rate": 1e-4}), "config.learnin_rate", "UNKNOWN_SETTING"),
+        (lambda: manager.create_training_job(output_dir=str(tmp_path / "o"), data_path=str(data),
+                                             config={"jobs": {"backend": "kubernetes"}}), "config.jobs",
+         "UNKNOWN_SETTING"),
+        (lambda: manager.create_training_job(output_dir=str(tmp_path / "o"), records=[{"instruction": "x"}]),
+         "records[0].method", "INVALID_RECORD"),
+        (lambda: manager.create_training_job(output_dir=str(tmp_path / "o"), config={"stages": [
+            {"name": "a", "data": str(data)}, {"name": "b", "data": str(tmp_path / "nope.jsonl")}]}),
+         "stages[1].data_path", "DATA_NOT_FOUND"),
+        (lambda: manager.create_evaluation_job("default", n_samples=1, k=[1, 2]), "samples_per_problem",
+         "OUT_OF_RANGE"),
+        (lambda: manager.get_job(""), "name", "FIELD_REQUIRED"),
+        (lambda: manager.get_job("foo"), "name", "INVALID_NAME"),
+        (lambda: manager.list_jobs(filter="state = SLEEPING"), "filter", "INVALID_FILTER"),
+    ]
+    for attempt, field, reason in refused:
+        with pytest.raises(InvalidInput) as error:
+            attempt()
+        assert (error.value.field, error.value.reason) == (field, reason), error.value.message
+    assert manager.list_jobs() == []

@@ -36,11 +36,20 @@ def load_spec(service: str, settings: Settings) -> ServiceSpec:
     raise ValueError(f"unknown service {service!r}; known: {sorted(DEFAULT_PORTS)}")
 
 
+def load_specs(service: str, settings: Settings) -> list[ServiceSpec]:
+    """`load_spec`, plus the services one hosts beside itself (training: google.longrunning.Operations)."""
+    if service == "training":
+        from codeinstruct.training.service import make_specs as training_specs
+
+        return training_specs(settings)
+    return [load_spec(service, settings)]
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.load(args.config, overrides={"server": {
         "port": args.port, "host": args.host, "metrics_port": args.metrics_port}})
     names = list(DEFAULT_PORTS) if args.service == "all" else [args.service]
-    specs = [load_spec(name, settings) for name in names]
+    specs = [spec for name in names for spec in load_specs(name, settings)]
     server = GrpcServer(settings.server, specs)
     server.start(default_port=DEFAULT_PORTS[names[0]])
     server.install_signal_handlers()

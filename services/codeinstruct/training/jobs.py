@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import enum
+import hashlib
 import json
 import logging
 import os
@@ -33,79 +33,35 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypedDict
+from typing import Any
 
 from codeinstruct.core import deadline, env
-from codeinstruct.core.config import updated
 from codeinstruct.core.errors import DeadlineExceeded, FailedPrecondition, InvalidInput, NotFound
-from codeinstruct.core.jsontypes import JsonObject, JsonValue
+from codeinstruct.core.jsontypes import JsonObject
 from codeinstruct.core.records import Record, write_jsonl_atomic, write_text_atomic
 from codeinstruct.evaluation.suites import SuiteRequest
+from codeinstruct.server.validate import in_range
+from codeinstruct.training import listing, requests
 from codeinstruct.training.config import TrainingConfig
+from codeinstruct.training.jobinfo import (
+    JobInfo,
+    JobState,
+    StageSpec,
+    TrainingJobsLike,
+    parse_name,
+    request_digest,
+    stage_spec,
+)
+
+# The job types live in `jobinfo`; callers import them from here too.
+__all__ = ["JobInfo", "JobManager", "JobState", "StageSpec", "TrainingJobsLike", "parse_name"]
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("train", "evaluate")
 POLL_S = 0.25
 DEFAULT_PAGE_SIZE = 50
-
-
-class JobState(enum.StrEnum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLING = "CANCELLING"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
-
-
-@dataclasses.dataclass
-class JobInfo:
-    """A job snapshot (the core form of the proto `Job`)."""
-
-    id: str
-    kind: str
-    spec: dict[str, JsonValue]
-    state: JobState = JobState.QUEUED
-    progress: float = 0.0
-    message: str = ""
-    metrics: dict[str, JsonValue] = dataclasses.field(default_factory=dict)
-    result: dict[str, JsonValue] = dataclasses.field(default_factory=dict)
-    error: str = ""
-    backend: str = "local"
-    pid: int | None = None
-    external_name: str = ""
-    create_time: float = dataclasses.field(default_factory=time.time)
-    update_time: float = dataclasses.field(default_factory=time.time)
-    cancel_requested_at: float | None = None
-
-    @property
-    def name(self) -> str:
-        return f"jobs/{self.id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["state"] = self.state.value
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JobInfo:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["state"] = JobState(values.get("state", "QUEUED"))
-        return cls(**values)
-
-
-def parse_name(name: str) -> str:
-    """'jobs/<id>' or '<id>' -> '<id>'."""
-    job_id = name.removeprefix("jobs/")
-    if not job_id or not all(c.isalnum() or c == "-" for c in job_id):
-        raise InvalidInput(f"job name must be jobs/<id>, got {name!r}", field="name")
-    return job_id
+MAX_PAGE_SIZE = 1000
 
 
 def _pid_alive(pid: int, job_id: str) -> bool:
@@ -119,40 +75,15 @@ def _pid_alive(pid: int, job_id: str) -> bool:
     return not zombie and "codeinstruct.training.worker" in cmdline and job_id in cmdline
 
 
-class StageSpec(TypedDict, total=False):
-    """One stage of a training request's schedule: `data` a records JSONL path (empty: the job's
-    data), `epochs` and `learning_rate` (0 or absent: the training settings')."""
-
-    name: str
-    data: str
-    epochs: float
-    learning_rate: float
-
-
-class TrainingJobsLike(Protocol):
-    """The training service: jobs as long-running operations. `JobManager` (in this process) and
-    `TrainingClient` (over gRPC) implement it."""
-
-    def create_training_job(self, *, output_dir: str, data_path: str = ...,
-                            records: Iterable[Record | JsonObject] = ...,
-                            config: JsonObject | None = ..., stages: Sequence[StageSpec] = ...,
-                            backend: str = ...) -> JobInfo: ...
-
-    def create_evaluation_job(self, model: str, /, *, limit: int | None = ..., k: Sequence[int] = ...,
-                              n_samples: int | None = ..., output_path: str = ...,
-                              suites: Sequence[SuiteRequest] = ...) -> JobInfo: ...
-
-    def get_job(self, name: str, /) -> JobInfo: ...
-
-    def list_jobs(self, kind: str = ..., state: str = ...) -> list[JobInfo]: ...
-
-    def cancel_job(self, name: str, /) -> JobInfo: ...
-
-    def watch_job(self, name: str, /, timeout: float | None = ...) -> Iterator[JobInfo]: ...
-
-    def wait(self, name: str, /, timeout: float | None = ...) -> JobInfo: ...
-
-    def close(self) -> None: ...
+def _record(record: Record | JsonObject, index: int) -> Record:
+    if isinstance(record, Record):
+        return record
+    try:
+        return Record.from_dict(dict(record))
+    except InvalidInput as exc:
+        field = f"records[{index}]"
+        raise InvalidInput(f"{field}: {exc.message}", field=f"{field}.{exc.field}" if exc.field else field,
+                           reason="INVALID_RECORD") from None
 
 
 class JobManager:
@@ -201,82 +132,133 @@ class JobManager:
     def create_training_job(self, *, output_dir: str, data_path: str = "",
                             records: Iterable[Record | JsonObject] = (),
                             config: JsonObject | None = None, stages: Sequence[StageSpec] = (),
-                            backend: str = "") -> JobInfo:
+                            backend: str = "", request_id: str = "") -> JobInfo:
         """A training job on `data_path` or `records` (written to the job store), with this manager's
-        training settings, the request's `config` overrides and its `stages`."""
-        if not output_dir:
-            raise InvalidInput("output_dir is required", field="output_dir")
-        overrides = dict(config or {})
-        if stages:
-            overrides["stages"] = [{"name": s.get("name") or f"stage{i + 1}", "data": s.get("data") or None,
-                                    "epochs": s.get("epochs") or None, "learning_rate": s.get("learning_rate") or None}
-                                   for i, s in enumerate(stages)]
-        # Resolve (service settings < request) and validate now, so a bad setting fails the request
-        # instead of the job; the worker gets the resolved values.
-        resolved = updated(self.config, "training", overrides)
-        data: str | None = data_path or None
-        inline = [r if isinstance(r, Record) else Record.from_dict(dict(r)) for r in records]
-        if inline:
-            if data:
-                raise InvalidInput("give data_path or records, not both", field="records")
-            data = str(self.root / "inline" / f"{uuid.uuid4().hex}.jsonl")
-            write_jsonl_atomic(data, inline)
-        if data is None and not resolved.stages:
-            raise InvalidInput("training needs data_path, records or stages with data", field="data_path")
-        return self.create("train", {"data": data, "output_dir": output_dir, "config": resolved.to_dict(),
-                                     "backend": backend or None})
+        training settings, the request's `config` overrides and its `stages` (also accepted as
+        `config["stages"]`). The whole request is checked first (`training.requests`); errors name the
+        request fields. A `request_id` seen before returns that request's job (AIP-155)."""
+        overrides: dict[str, Any] = dict(config or {})
+        raw_stages = list(stages) or [stage_spec(s) for s in overrides.pop("stages", None) or ()]
+        inline = [_record(r, index) for index, r in enumerate(records)]
+        plain_stages = [{"name": s.get("name") or "", "data": s.get("data") or "",
+                         "epochs": float(s.get("epochs") or 0), "learning_rate": float(s.get("learning_rate") or 0)}
+                        for s in raw_stages]
+        digest = request_digest("train", {"output_dir": output_dir, "data_path": data_path,
+                                          "records": [r.to_dict() for r in inline], "config": overrides,
+                                          "stages": plain_stages, "backend": backend})
+        with self._lock:
+            requests.request_id(request_id)
+            previous = self._by_request_id(request_id, digest)
+            if previous is not None:
+                return previous
+            chosen = requests.backend(backend, self.config.jobs.backend)
+            requests.training_request(output_dir=output_dir, data_path=data_path, n_records=len(inline),
+                                      stages=plain_stages, service=self.config, backend_name=chosen)
+            requests.training_overrides(overrides)
+            if plain_stages:
+                overrides["stages"] = [{"name": s["name"] or f"stage{i + 1}", "data": s["data"] or None,
+                                        "epochs": s["epochs"] or None, "learning_rate": s["learning_rate"] or None}
+                                       for i, s in enumerate(plain_stages)]
+            # Resolve (service settings < request) and validate now, so a bad setting fails the request
+            # instead of the job; the worker gets the resolved values.
+            resolved = requests.resolved_config(self.config, overrides)
+            if "model" in overrides:
+                requests.model_folder(resolved.model, "config.model")
+            data: str | None = data_path or None
+            if inline:
+                data = str(self.root / "inline" / f"{uuid.uuid4().hex}.jsonl")
+                write_jsonl_atomic(data, inline)
+            return self.create("train", {"data": data, "output_dir": output_dir, "config": resolved.to_dict(),
+                                         "backend": chosen}, request_id=request_id, request_hash=digest)
 
     def create_evaluation_job(self, model: str, /, *, limit: int | None = None, k: Sequence[int] = (1,),
                               n_samples: int | None = None, output_path: str = "",
-                              suites: Sequence[SuiteRequest] = ()) -> JobInfo:
+                              suites: Sequence[SuiteRequest] = (), request_id: str = "") -> JobInfo:
         """An evaluation job for `model` ('default' or a model folder) on `suites` (none: HumanEval
-        as before); None / empty mean the defaults. The result holds one suite result per suite."""
-        if not model:
-            raise InvalidInput("model is required ('default' or a model folder)", field="model")
-        if (limit or 0) < 0 or (n_samples or 0) < 0 or any(v < 1 for v in k):
-            raise InvalidInput("limit and samples_per_problem must be >= 0 and k values >= 1", field="k")
-        for index, suite in enumerate(suites):
-            suite.check(field=f"suites[{index}]")
-        return self.create("evaluate", {"model": model, "limit": limit or None, "k": list(k) or [1],
-                                        "n_samples": n_samples or None, "output": output_path or None,
-                                        "suites": [dataclasses.asdict(s) for s in suites],
-                                        "settings": self.evaluation_settings})
+        as before); None / empty mean the defaults. The result holds one suite result per suite.
+        Checked whole first; a `request_id` seen before returns that request's job (AIP-155)."""
+        k = list(k) or [1]
+        digest = request_digest("evaluate", {"model": model, "limit": limit or 0, "k": k, "n_samples": n_samples or 0,
+                                             "output_path": output_path,
+                                             "suites": [dataclasses.asdict(s) for s in suites]})
+        with self._lock:
+            requests.request_id(request_id)
+            previous = self._by_request_id(request_id, digest)
+            if previous is not None:
+                return previous
+            requests.evaluation_request(model=model, limit=limit or 0, k=k, n_samples=n_samples or 0,
+                                        output_path=output_path, suites=suites)
+            return self.create("evaluate", {"model": model, "limit": limit or None, "k": k,
+                                            "n_samples": n_samples or None, "output": output_path or None,
+                                            "suites": [dataclasses.asdict(s) for s in suites],
+                                            "settings": self.evaluation_settings},
+                               request_id=request_id, request_hash=digest)
+
+    def _by_request_id(self, request_id: str, digest: str) -> JobInfo | None:
+        """The job an earlier request with `request_id` created; REQUEST_ID_REUSED when that request
+        differed from this one."""
+        if not request_id:
+            return None
+        for job in self.list():
+            if job.request_id == request_id:
+                if job.request_hash != digest:
+                    raise InvalidInput(f"request_id {request_id!r} was used by a different request (job {job.name}); "
+                                       "use a new request_id for a new request", field="request_id",
+                                       reason="REQUEST_ID_REUSED", metadata={"job": job.name})
+                logger.info("request %s retried: returning job %s", request_id, job.name)
+                return job
+        return None
 
     def get_job(self, name: str, /) -> JobInfo:
-        return self.get(name)
+        return self.get(parse_name(name, strict=True))
 
-    def list_jobs(self, kind: str = "", state: str = "") -> list[JobInfo]:
-        return self.list(kind=kind or None, state=state or None)
+    def list_jobs(self, kind: str = "", state: str = "", *, filter: str = "", order_by: str = "") -> list[JobInfo]:
+        """Jobs matching `kind` ("train"/"evaluate"), `state` (a JobState value) and `filter`
+        (`training.listing`), in `order_by` order (newest first by default)."""
+        terms = listing.parse_filter(filter)
+        order = listing.parse_order(order_by)
+        jobs = [j for j in self.list(kind=kind or None, state=state or None) if listing.matches(j, terms)]
+        return listing.sort_jobs(jobs, order)
 
     def cancel_job(self, name: str, /) -> JobInfo:
-        return self.cancel(name)
+        return self.cancel(parse_name(name, strict=True))
 
     def watch_job(self, name: str, /, timeout: float | None = None) -> Iterator[JobInfo]:
-        return self.watch(name, timeout=timeout)
+        return self.watch(parse_name(name, strict=True), timeout=timeout)
 
-    def page(self, *, kind: str = "", state: str = "", page_size: int = 0,
+    def page(self, *, filter: str = "", order_by: str = "", page_size: int = 0,
              page_token: str = "") -> tuple[list[JobInfo], str]:
-        """One page of `list_jobs()` (newest first) and the token of the next page ("" at the end)."""
-        if page_size < 0:
-            raise InvalidInput(f"page_size must be >= 0, got {page_size}", field="page_size")
-        try:
-            offset = int(page_token or 0)
-        except ValueError:
-            raise InvalidInput(f"invalid page_token {page_token!r}", field="page_token") from None
-        jobs = self.list_jobs(kind, state)
-        size = page_size or DEFAULT_PAGE_SIZE
-        token = str(offset + size) if offset + size < len(jobs) else ""
+        """One page of `list_jobs(filter=, order_by=)` and the token of the next page ("" at the end).
+        A token is only valid with the filter and order it was issued for."""
+        in_range(page_size, "page_size", minimum=0)
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        query = hashlib.sha256(f"{filter}\n{order_by}".encode()).hexdigest()[:8]
+        offset = 0
+        if page_token:
+            number, _, issued_for = page_token.partition(":")
+            if not number.isdigit() or issued_for != query:
+                raise InvalidInput(f"page_token {page_token!r} was not issued by a ListJobs with this filter and "
+                                   "order_by", field="page_token", reason="INVALID_PAGE_TOKEN")
+            offset = int(number)
+        jobs = self.list_jobs(filter=filter, order_by=order_by)
+        token = f"{offset + size}:{query}" if offset + size < len(jobs) else ""
         return jobs[offset:offset + size], token
 
     # --- public API
-    def create(self, kind: str, spec: dict[str, Any]) -> JobInfo:
+    def create(self, kind: str, spec: dict[str, Any], *, request_id: str = "", request_hash: str = "") -> JobInfo:
+        """A job of `kind` running `spec` as given (the create_*_job methods check and resolve specs)."""
         if kind not in KINDS:
-            raise InvalidInput(f"job kind must be one of {list(KINDS)}, got {kind!r}", field="kind")
-        backend = spec.get("backend") or self.config.jobs.backend
+            raise InvalidInput(f"job kind must be one of {list(KINDS)}, got {kind!r}", field="kind",
+                               reason="UNKNOWN_KIND")
+        # Evaluation runs next to the service (it needs the engine and the sandbox), whatever the
+        # backend of training jobs.
+        backend = spec.get("backend") or (self.config.jobs.backend if kind == "train" else "local")
         if backend == "kubernetes" and kind != "train":
-            raise InvalidInput("only training jobs run on the kubernetes backend", field="backend")
+            raise InvalidInput("only training jobs run on the kubernetes backend", field="backend",
+                               reason="UNKNOWN_BACKEND")
         job = JobInfo(id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}", kind=kind,
-                      spec=json.loads(json.dumps(spec)), backend=backend)
+                      spec=json.loads(json.dumps(spec)), backend=backend, request_id=request_id,
+                      request_hash=request_hash)
         self._dir(job.id).mkdir(parents=True)
         with self._lock:
             self._save(job)

@@ -23,10 +23,9 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
-from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63odeinstruct/v1/common.proto\x12\x0f\x63odeinstruct.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\")\n\x08TestCase\x12\r\n\x05input\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\t\"\xb2\x03\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04task\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x13\n\x0binstruction\x18\x05 \x01(\t\x12\x10\n\x08response\x18\x06 \x01(\t\x12\x0c\n\x04\x63ode\x18\x07 \x01(\t\x12\x13\n\x0b\x65ntry_point\x18\x08 \x01(\t\x12(\n\x05tests\x18\t \x03(\x0b\x32\x19.codeinstruct.v1.TestCase\x12\'\n\x06scores\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x06source\x18\x0b \x03(\x0b\x32#.codeinstruct.v1.Record.SourceEntry\x12\x39\n\tgenerator\x18\x0c \x03(\x0b\x32&.codeinstruct.v1.Record.GeneratorEntry\x1a-\n\x0bSourceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0eGeneratorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd9\x02\n\x03Job\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.codeinstruct.v1.JobState\x12\x10\n\x08progress\x18\x04 \x01(\x01\x12\x0f\n\x07message\x18\x05 \x01(\t\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x04spec\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06result\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05\x65rror\x18\n \x01(\t\x12(\n\x07metrics\x18\x0b \x01(\x0b\x32\x17.google.protobuf.Struct*\xb1\x02\n\rSandboxStatus\x12\x1e\n\x1aSANDBOX_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11SANDBOX_STATUS_OK\x10\x01\x12\x1f\n\x1bSANDBOX_STATUS_WRONG_ANSWER\x10\x02\x12 \n\x1cSANDBOX_STATUS_RUNTIME_ERROR\x10\x03\x12\x1f\n\x1bSANDBOX_STATUS_SYNTAX_ERROR\x10\x04\x12\x1a\n\x16SANDBOX_STATUS_TIMEOUT\x10\x05\x12\"\n\x1eSANDBOX_STATUS_MEMORY_EXCEEDED\x10\x06\x12#\n\x1fSANDBOX_STATUS_OUTPUT_TRUNCATED\x10\x07\x12 \n\x1cSANDBOX_STATUS_SANDBOX_ERROR\x10\x08*\xb4\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x18\n\x14JOB_STATE_CANCELLING\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06\x42p\n\x13\x64\x65v.codeinstruct.v1B\x0b\x43ommonProtoP\x01ZJgithub.com/codeinstruct/codeinstruct/gen/go/codeinstruct/v1;codeinstructv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63odeinstruct/v1/common.proto\x12\x0f\x63odeinstruct.v1\x1a\x1cgoogle/protobuf/struct.proto\")\n\x08TestCase\x12\r\n\x05input\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\t\"\xb2\x03\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04task\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x13\n\x0binstruction\x18\x05 \x01(\t\x12\x10\n\x08response\x18\x06 \x01(\t\x12\x0c\n\x04\x63ode\x18\x07 \x01(\t\x12\x13\n\x0b\x65ntry_point\x18\x08 \x01(\t\x12(\n\x05tests\x18\t \x03(\x0b\x32\x19.codeinstruct.v1.TestCase\x12\'\n\x06scores\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x06source\x18\x0b \x03(\x0b\x32#.codeinstruct.v1.Record.SourceEntry\x12\x39\n\tgenerator\x18\x0c \x03(\x0b\x32&.codeinstruct.v1.Record.GeneratorEntry\x1a-\n\x0bSourceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0eGeneratorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb1\x02\n\rSandboxStatus\x12\x1e\n\x1aSANDBOX_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11SANDBOX_STATUS_OK\x10\x01\x12\x1f\n\x1bSANDBOX_STATUS_WRONG_ANSWER\x10\x02\x12 \n\x1cSANDBOX_STATUS_RUNTIME_ERROR\x10\x03\x12\x1f\n\x1bSANDBOX_STATUS_SYNTAX_ERROR\x10\x04\x12\x1a\n\x16SANDBOX_STATUS_TIMEOUT\x10\x05\x12\"\n\x1eSANDBOX_STATUS_MEMORY_EXCEEDED\x10\x06\x12#\n\x1fSANDBOX_STATUS_OUTPUT_TRUNCATED\x10\x07\x12 \n\x1cSANDBOX_STATUS_SANDBOX_ERROR\x10\x08\x42p\n\x13\x64\x65v.codeinstruct.v1B\x0b\x43ommonProtoP\x01ZJgithub.com/codeinstruct/codeinstruct/gen/go/codeinstruct/v1;codeinstructv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,18 +37,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORD_SOURCEENTRY']._serialized_options = b'8\001'
   _globals['_RECORD_GENERATORENTRY']._loaded_options = None
   _globals['_RECORD_GENERATORENTRY']._serialized_options = b'8\001'
-  _globals['_SANDBOXSTATUS']._serialized_start=941
-  _globals['_SANDBOXSTATUS']._serialized_end=1246
-  _globals['_JOBSTATE']._serialized_start=1249
-  _globals['_JOBSTATE']._serialized_end=1429
-  _globals['_TESTCASE']._serialized_start=112
-  _globals['_TESTCASE']._serialized_end=153
-  _globals['_RECORD']._serialized_start=156
-  _globals['_RECORD']._serialized_end=590
-  _globals['_RECORD_SOURCEENTRY']._serialized_start=495
-  _globals['_RECORD_SOURCEENTRY']._serialized_end=540
-  _globals['_RECORD_GENERATORENTRY']._serialized_start=542
-  _globals['_RECORD_GENERATORENTRY']._serialized_end=590
-  _globals['_JOB']._serialized_start=593
-  _globals['_JOB']._serialized_end=938
+  _globals['_SANDBOXSTATUS']._serialized_start=560
+  _globals['_SANDBOXSTATUS']._serialized_end=865
+  _globals['_TESTCASE']._serialized_start=79
+  _globals['_TESTCASE']._serialized_end=120
+  _globals['_RECORD']._serialized_start=123
+  _globals['_RECORD']._serialized_end=557
+  _globals['_RECORD_SOURCEENTRY']._serialized_start=462
+  _globals['_RECORD_SOURCEENTRY']._serialized_end=507
+  _globals['_RECORD_GENERATORENTRY']._serialized_start=509
+  _globals['_RECORD_GENERATORENTRY']._serialized_end=557
 # @@protoc_insertion_point(module_scope)

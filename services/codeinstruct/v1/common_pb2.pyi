@@ -1,7 +1,4 @@
-import datetime
-
 from google.protobuf import struct_pb2 as _struct_pb2
-from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -22,16 +19,6 @@ class SandboxStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SANDBOX_STATUS_MEMORY_EXCEEDED: _ClassVar[SandboxStatus]
     SANDBOX_STATUS_OUTPUT_TRUNCATED: _ClassVar[SandboxStatus]
     SANDBOX_STATUS_SANDBOX_ERROR: _ClassVar[SandboxStatus]
-
-class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    JOB_STATE_UNSPECIFIED: _ClassVar[JobState]
-    JOB_STATE_QUEUED: _ClassVar[JobState]
-    JOB_STATE_RUNNING: _ClassVar[JobState]
-    JOB_STATE_SUCCEEDED: _ClassVar[JobState]
-    JOB_STATE_FAILED: _ClassVar[JobState]
-    JOB_STATE_CANCELLING: _ClassVar[JobState]
-    JOB_STATE_CANCELLED: _ClassVar[JobState]
 SANDBOX_STATUS_UNSPECIFIED: SandboxStatus
 SANDBOX_STATUS_OK: SandboxStatus
 SANDBOX_STATUS_WRONG_ANSWER: SandboxStatus
@@ -41,13 +28,6 @@ SANDBOX_STATUS_TIMEOUT: SandboxStatus
 SANDBOX_STATUS_MEMORY_EXCEEDED: SandboxStatus
 SANDBOX_STATUS_OUTPUT_TRUNCATED: SandboxStatus
 SANDBOX_STATUS_SANDBOX_ERROR: SandboxStatus
-JOB_STATE_UNSPECIFIED: JobState
-JOB_STATE_QUEUED: JobState
-JOB_STATE_RUNNING: JobState
-JOB_STATE_SUCCEEDED: JobState
-JOB_STATE_FAILED: JobState
-JOB_STATE_CANCELLING: JobState
-JOB_STATE_CANCELLED: JobState
 
 class TestCase(_message.Message):
     __slots__ = ("input", "output")
@@ -98,29 +78,3 @@ class Record(_message.Message):
     source: _containers.ScalarMap[str, str]
     generator: _containers.ScalarMap[str, str]
     def __init__(self, id: _Optional[str] = ..., method: _Optional[str] = ..., task: _Optional[str] = ..., language: _Optional[str] = ..., instruction: _Optional[str] = ..., response: _Optional[str] = ..., code: _Optional[str] = ..., entry_point: _Optional[str] = ..., tests: _Optional[_Iterable[_Union[TestCase, _Mapping]]] = ..., scores: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source: _Optional[_Mapping[str, str]] = ..., generator: _Optional[_Mapping[str, str]] = ...) -> None: ...
-
-class Job(_message.Message):
-    __slots__ = ("name", "kind", "state", "progress", "message", "create_time", "update_time", "spec", "result", "error", "metrics")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    STATE_FIELD_NUMBER: _ClassVar[int]
-    PROGRESS_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    SPEC_FIELD_NUMBER: _ClassVar[int]
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    ERROR_FIELD_NUMBER: _ClassVar[int]
-    METRICS_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    kind: str
-    state: JobState
-    progress: float
-    message: str
-    create_time: _timestamp_pb2.Timestamp
-    update_time: _timestamp_pb2.Timestamp
-    spec: _struct_pb2.Struct
-    result: _struct_pb2.Struct
-    error: str
-    metrics: _struct_pb2.Struct
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., progress: _Optional[float] = ..., message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., spec: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., error: _Optional[str] = ..., metrics: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

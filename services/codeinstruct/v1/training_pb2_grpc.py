@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from codeinstruct.v1 import training_pb2 as codeinstruct_dot_v1_dot_training__pb2
+from google.longrunning import operations_pb2 as google_dot_longrunning_dot_operations__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
 GRPC_VERSION = grpc.__version__
@@ -27,7 +28,10 @@ if _version_not_supported:
 
 class TrainingServiceStub:
     """Runs training and evaluation jobs (locally or as Kubeflow Trainer TrainJobs) and reports their
-    progress. Jobs outlive the RPC that created them and a restart of the service.
+    progress. Jobs outlive the RPC that created them and a restart of the service. Every request is
+    checked whole before a job starts: a bad one is INVALID_ARGUMENT with a `google.rpc.BadRequest`
+    naming the request field and a `google.rpc.ErrorInfo` reason (FIELD_REQUIRED, DATA_NOT_FOUND,
+    MODEL_NOT_FOUND, RELATIVE_PATH, UNKNOWN_SUITE, OUT_OF_RANGE, UNKNOWN_ENUM_VALUE, ...).
     """
 
     def __init__(self, channel):
@@ -39,17 +43,17 @@ class TrainingServiceStub:
         self.CreateTrainingJob = channel.unary_unary(
                 '/codeinstruct.v1.TrainingService/CreateTrainingJob',
                 request_serializer=codeinstruct_dot_v1_dot_training__pb2.CreateTrainingJobRequest.SerializeToString,
-                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.CreateTrainingJobResponse.FromString,
+                response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
                 _registered_method=True)
         self.CreateEvaluationJob = channel.unary_unary(
                 '/codeinstruct.v1.TrainingService/CreateEvaluationJob',
                 request_serializer=codeinstruct_dot_v1_dot_training__pb2.CreateEvaluationJobRequest.SerializeToString,
-                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.CreateEvaluationJobResponse.FromString,
+                response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
                 _registered_method=True)
         self.GetJob = channel.unary_unary(
                 '/codeinstruct.v1.TrainingService/GetJob',
                 request_serializer=codeinstruct_dot_v1_dot_training__pb2.GetJobRequest.SerializeToString,
-                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.GetJobResponse.FromString,
+                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.Job.FromString,
                 _registered_method=True)
         self.ListJobs = channel.unary_unary(
                 '/codeinstruct.v1.TrainingService/ListJobs',
@@ -59,57 +63,74 @@ class TrainingServiceStub:
         self.CancelJob = channel.unary_unary(
                 '/codeinstruct.v1.TrainingService/CancelJob',
                 request_serializer=codeinstruct_dot_v1_dot_training__pb2.CancelJobRequest.SerializeToString,
-                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.CancelJobResponse.FromString,
+                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.Job.FromString,
                 _registered_method=True)
         self.WatchJob = channel.unary_stream(
                 '/codeinstruct.v1.TrainingService/WatchJob',
                 request_serializer=codeinstruct_dot_v1_dot_training__pb2.WatchJobRequest.SerializeToString,
-                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.WatchJobResponse.FromString,
+                response_deserializer=codeinstruct_dot_v1_dot_training__pb2.Job.FromString,
                 _registered_method=True)
 
 
 class TrainingServiceServicer:
     """Runs training and evaluation jobs (locally or as Kubeflow Trainer TrainJobs) and reports their
-    progress. Jobs outlive the RPC that created them and a restart of the service.
+    progress. Jobs outlive the RPC that created them and a restart of the service. Every request is
+    checked whole before a job starts: a bad one is INVALID_ARGUMENT with a `google.rpc.BadRequest`
+    naming the request field and a `google.rpc.ErrorInfo` reason (FIELD_REQUIRED, DATA_NOT_FOUND,
+    MODEL_NOT_FOUND, RELATIVE_PATH, UNKNOWN_SUITE, OUT_OF_RANGE, UNKNOWN_ENUM_VALUE, ...).
     """
 
     def CreateTrainingJob(self, request, context):
-        """Starts a fine-tuning job; returns at once with the job QUEUED or RUNNING.
+        """Starts a fine-tuning job. Returns its operation at once (the job QUEUED or RUNNING); the
+        operation's response is the final `Job`. With a `request_id` seen before, returns the operation
+        of the job that request created instead of starting another.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateEvaluationJob(self, request, context):
-        """Starts a HumanEval evaluation job.
+        """Starts an evaluation job (pass@k of a model on one or more benchmark suites). Returns its
+        operation at once; the operation's response is the final `Job`. `request_id` as above.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetJob(self, request, context):
-        """Returns the current state of a job.
+        """Returns a job. NOT_FOUND when no job has that name.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """Lists jobs, newest first.
+        """Lists jobs, newest first unless `order_by` says otherwise, optionally filtered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CancelJob(self, request, context):
-        """Asks a job to stop; training writes a checkpoint first. Fails for jobs that already ended.
+        """Asks a job to stop and returns it (CANCELLING, or CANCELLED when it had not started); training
+        writes a checkpoint first. FAILED_PRECONDITION for a job that already ended.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchJob(self, request, context):
-        """Streams the job now and on every change (progress, state) until it ends.
+        """Streams the job now and on every change (progress, message, state) until it ends.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,17 +142,17 @@ def add_TrainingServiceServicer_to_server(servicer, server):
             'CreateTrainingJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateTrainingJob,
                     request_deserializer=codeinstruct_dot_v1_dot_training__pb2.CreateTrainingJobRequest.FromString,
-                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.CreateTrainingJobResponse.SerializeToString,
+                    response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
             ),
             'CreateEvaluationJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateEvaluationJob,
                     request_deserializer=codeinstruct_dot_v1_dot_training__pb2.CreateEvaluationJobRequest.FromString,
-                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.CreateEvaluationJobResponse.SerializeToString,
+                    response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
             ),
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
                     request_deserializer=codeinstruct_dot_v1_dot_training__pb2.GetJobRequest.FromString,
-                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.GetJobResponse.SerializeToString,
+                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.Job.SerializeToString,
             ),
             'ListJobs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListJobs,
@@ -141,12 +162,12 @@ def add_TrainingServiceServicer_to_server(servicer, server):
             'CancelJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelJob,
                     request_deserializer=codeinstruct_dot_v1_dot_training__pb2.CancelJobRequest.FromString,
-                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.CancelJobResponse.SerializeToString,
+                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.Job.SerializeToString,
             ),
             'WatchJob': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchJob,
                     request_deserializer=codeinstruct_dot_v1_dot_training__pb2.WatchJobRequest.FromString,
-                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.WatchJobResponse.SerializeToString,
+                    response_serializer=codeinstruct_dot_v1_dot_training__pb2.Job.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -158,7 +179,10 @@ def add_TrainingServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class TrainingService:
     """Runs training and evaluation jobs (locally or as Kubeflow Trainer TrainJobs) and reports their
-    progress. Jobs outlive the RPC that created them and a restart of the service.
+    progress. Jobs outlive the RPC that created them and a restart of the service. Every request is
+    checked whole before a job starts: a bad one is INVALID_ARGUMENT with a `google.rpc.BadRequest`
+    naming the request field and a `google.rpc.ErrorInfo` reason (FIELD_REQUIRED, DATA_NOT_FOUND,
+    MODEL_NOT_FOUND, RELATIVE_PATH, UNKNOWN_SUITE, OUT_OF_RANGE, UNKNOWN_ENUM_VALUE, ...).
     """
 
     @staticmethod
@@ -177,7 +201,7 @@ class TrainingService:
             target,
             '/codeinstruct.v1.TrainingService/CreateTrainingJob',
             codeinstruct_dot_v1_dot_training__pb2.CreateTrainingJobRequest.SerializeToString,
-            codeinstruct_dot_v1_dot_training__pb2.CreateTrainingJobResponse.FromString,
+            google_dot_longrunning_dot_operations__pb2.Operation.FromString,
             options,
             channel_credentials,
             insecure,
@@ -204,7 +228,7 @@ class TrainingService:
             target,
             '/codeinstruct.v1.TrainingService/CreateEvaluationJob',
             codeinstruct_dot_v1_dot_training__pb2.CreateEvaluationJobRequest.SerializeToString,
-            codeinstruct_dot_v1_dot_training__pb2.CreateEvaluationJobResponse.FromString,
+            google_dot_longrunning_dot_operations__pb2.Operation.FromString,
             options,
             channel_credentials,
             insecure,
@@ -231,7 +255,7 @@ class TrainingService:
             target,
             '/codeinstruct.v1.TrainingService/GetJob',
             codeinstruct_dot_v1_dot_training__pb2.GetJobRequest.SerializeToString,
-            codeinstruct_dot_v1_dot_training__pb2.GetJobResponse.FromString,
+            codeinstruct_dot_v1_dot_training__pb2.Job.FromString,
             options,
             channel_credentials,
             insecure,
@@ -285,7 +309,7 @@ class TrainingService:
             target,
             '/codeinstruct.v1.TrainingService/CancelJob',
             codeinstruct_dot_v1_dot_training__pb2.CancelJobRequest.SerializeToString,
-            codeinstruct_dot_v1_dot_training__pb2.CancelJobResponse.FromString,
+            codeinstruct_dot_v1_dot_training__pb2.Job.FromString,
             options,
             channel_credentials,
             insecure,
@@ -312,7 +336,7 @@ class TrainingService:
             target,
             '/codeinstruct.v1.TrainingService/WatchJob',
             codeinstruct_dot_v1_dot_training__pb2.WatchJobRequest.SerializeToString,
-            codeinstruct_dot_v1_dot_training__pb2.WatchJobResponse.FromString,
+            codeinstruct_dot_v1_dot_training__pb2.Job.FromString,
             options,
             channel_credentials,
             insecure,
