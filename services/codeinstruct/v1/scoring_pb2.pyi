@@ -1,4 +1,5 @@
 from codeinstruct.v1 import common_pb2 as _common_pb2
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -28,6 +29,12 @@ DEDUP_METHOD_ROUGEL: DedupMethod
 RANK_KEY_UNSPECIFIED: RankKey
 RANK_KEY_N_TESTS: RankKey
 RANK_KEY_LM_SCORE: RankKey
+
+class RecordChunk(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
+    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
 
 class DroppedRecord(_message.Message):
     __slots__ = ("record", "reason")
@@ -70,11 +77,23 @@ class BenchmarkProblem(_message.Message):
     question: str
     def __init__(self, benchmark: _Optional[str] = ..., id: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., question: _Optional[str] = ...) -> None: ...
 
+class BenchmarkProblemChunk(_message.Message):
+    __slots__ = ("problems",)
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    problems: _containers.RepeatedCompositeFieldContainer[BenchmarkProblem]
+    def __init__(self, problems: _Optional[_Iterable[_Union[BenchmarkProblem, _Mapping]]] = ...) -> None: ...
+
+class ValidateSemiInstructOptions(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ValidateSemiInstructRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    options: ValidateSemiInstructOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[ValidateSemiInstructOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class ValidateSemiInstructResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -86,11 +105,17 @@ class ValidateSemiInstructResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
+class FilterByExecutionOptions(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class FilterByExecutionRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    options: FilterByExecutionOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[FilterByExecutionOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class FilterByExecutionResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -102,11 +127,17 @@ class FilterByExecutionResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
+class SelectByLmScoreOptions(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class SelectByLmScoreRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    options: SelectByLmScoreOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[SelectByLmScoreOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class SelectByLmScoreResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -118,13 +149,19 @@ class SelectByLmScoreResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class DiscriminateRequest(_message.Message):
-    __slots__ = ("records", "rules_only")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class DiscriminateOptions(_message.Message):
+    __slots__ = ("rules_only",)
     RULES_ONLY_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     rules_only: bool
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., rules_only: _Optional[bool] = ...) -> None: ...
+    def __init__(self, rules_only: _Optional[bool] = ...) -> None: ...
+
+class DiscriminateRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: DiscriminateOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[DiscriminateOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class DiscriminateResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -136,15 +173,21 @@ class DiscriminateResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class DedupRequest(_message.Message):
-    __slots__ = ("records", "method", "threshold")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class DedupOptions(_message.Message):
+    __slots__ = ("method", "threshold")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     method: DedupMethod
     threshold: float
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., method: _Optional[_Union[DedupMethod, str]] = ..., threshold: _Optional[float] = ...) -> None: ...
+    def __init__(self, method: _Optional[_Union[DedupMethod, str]] = ..., threshold: _Optional[float] = ...) -> None: ...
+
+class DedupRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: DedupOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[DedupOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class DedupResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -156,15 +199,21 @@ class DedupResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class DecontaminateRequest(_message.Message):
-    __slots__ = ("records", "benchmarks", "problems")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class DecontaminateOptions(_message.Message):
+    __slots__ = ("benchmarks",)
     BENCHMARKS_FIELD_NUMBER: _ClassVar[int]
-    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     benchmarks: _containers.RepeatedScalarFieldContainer[str]
-    problems: _containers.RepeatedCompositeFieldContainer[BenchmarkProblem]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., benchmarks: _Optional[_Iterable[str]] = ..., problems: _Optional[_Iterable[_Union[BenchmarkProblem, _Mapping]]] = ...) -> None: ...
+    def __init__(self, benchmarks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DecontaminateRequest(_message.Message):
+    __slots__ = ("options", "records", "problems")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    options: DecontaminateOptions
+    records: RecordChunk
+    problems: BenchmarkProblemChunk
+    def __init__(self, options: _Optional[_Union[DecontaminateOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ..., problems: _Optional[_Union[BenchmarkProblemChunk, _Mapping]] = ...) -> None: ...
 
 class DecontaminateResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -176,15 +225,21 @@ class DecontaminateResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class SelectCoresetRequest(_message.Message):
-    __slots__ = ("records", "k", "seed")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class SelectCoresetOptions(_message.Message):
+    __slots__ = ("k", "seed")
     K_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     k: int
     seed: int
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., k: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    def __init__(self, k: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SelectCoresetRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: SelectCoresetOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[SelectCoresetOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class SelectCoresetResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -196,16 +251,24 @@ class SelectCoresetResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class RankRequest(_message.Message):
-    __slots__ = ("records", "by")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class RankOptions(_message.Message):
+    __slots__ = ("by",)
     BY_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     by: RankKey
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., by: _Optional[_Union[RankKey, str]] = ...) -> None: ...
+    def __init__(self, by: _Optional[_Union[RankKey, str]] = ...) -> None: ...
+
+class RankRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: RankOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[RankOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class RankResponse(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("records", "summary")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    summary: StageSummary
+    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
