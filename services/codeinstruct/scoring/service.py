@@ -94,7 +94,7 @@ def read_stream(requests: Iterator[Any], options_cls: Any) -> Stream:
         elif kind == "records":
             chunk = message.records.records
             at_most(range(len(records) + len(chunk)), MAX_RECORDS, "records")
-            records.extend(_record(r, len(records) + i) for i, r in enumerate(chunk))
+            records.extend([_record(r, number) for number, r in enumerate(chunk, len(records))])
         elif kind == "problems":
             at_most(range(len(problems) + len(message.problems.problems)), MAX_PROBLEMS, "problems")
             problems.extend(message.problems.problems)
