@@ -256,7 +256,7 @@ def test_rank_streams_records_then_the_summary(stub: scoring_pb2_grpc.ScoringSer
     responses = _answer(stub, "Rank", msgs("Rank", opts("Rank", by=pb.RANK_KEY_N_TESTS), records[:2], records[2:]))
     assert [r.id for m in responses for r in m.records] == ["r4", "r1", "r2", "r0", "r3"]
     summary = _summary(responses)
-    assert (summary.stage, summary.kept, summary.extra["by"]) == ("rank", 5, "n_tests")
+    assert (summary.stage, summary.kept, summary.rank.by) == ("rank", 5, pb.RANK_KEY_N_TESTS)
 
 
 def test_inprocess_scorer_agrees() -> None:

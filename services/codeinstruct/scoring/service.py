@@ -32,6 +32,8 @@ from codeinstruct.scoring.checks import MAX_PROBLEMS, MAX_RECORDS
 from codeinstruct.scoring.config import DedupMethod, ScoringConfig
 from codeinstruct.scoring.core import Scorer
 from codeinstruct.scoring.messages import (
+    DEDUP_METHODS,
+    RANK_KEYS,
     chunks,
     record_bytes,
     record_from_proto,
@@ -39,7 +41,6 @@ from codeinstruct.scoring.messages import (
     report_responses,
     summary_to_proto,
 )
-from codeinstruct.scoring.ranking import RankBy
 from codeinstruct.scoring.types import StageReport
 from codeinstruct.server.bootstrap import ServiceSpec
 from codeinstruct.server.strict import register_strict
@@ -49,12 +50,6 @@ from codeinstruct.v1 import scoring_pb2, scoring_pb2_grpc
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = "codeinstruct.v1.ScoringService"
-DEDUP_METHODS: dict[int, DedupMethod] = {
-    scoring_pb2.DEDUP_METHOD_EXACT: "exact", scoring_pb2.DEDUP_METHOD_MINHASH: "minhash",
-    scoring_pb2.DEDUP_METHOD_ROUGEL: "rougel"}
-RANK_KEYS: dict[int, RankBy] = {
-    scoring_pb2.RANK_KEY_UNSPECIFIED: "n_tests", scoring_pb2.RANK_KEY_N_TESTS: "n_tests",
-    scoring_pb2.RANK_KEY_LM_SCORE: "lm_score"}
 BUILTIN_BENCHMARKS = ("humaneval",)
 
 
@@ -195,7 +190,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
     def Rank(self, request_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         stream = read_stream(request_iterator, scoring_pb2.RankOptions)
         known_enum(stream.options.by, scoring_pb2.RankKey.DESCRIPTOR, "options.by")
-        by = RANK_KEYS[stream.options.by]
+        by = RANK_KEYS.get(stream.options.by, "n_tests")
         report = StageReport("rank")
         if stream.records:
             report.kept = self.scorer.rank(stream.records, by)
