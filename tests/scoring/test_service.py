@@ -27,7 +27,8 @@ def client() -> Iterator[ScoringClient]:
 
 
 def test_dedup_streams_and_matches_the_core(client: ScoringClient) -> None:
-    records = [make(f"Write a Python function number {i % 3}.", f"def f{i % 3}():\n    return {i % 3}\n")
+    # Copies differ in layout and names only (identical records would share an id: DUPLICATE_ID).
+    records = [make(f"Write a Python function number {i % 3}.", f"def f{i}():\n    return {i % 3}  # copy {i}\n")
                for i in range(7)]
     remote = client.dedup(records, "exact")
     local = dedup(records, "exact")
@@ -84,3 +85,16 @@ def test_lm_score_selection_through_the_service(client: ScoringClient) -> None:
     assert len(report.kept) == 1 and report.counts()["reasons"] == {"lower_lm_score": 1}
     scores = [r.scores["lm_score"] for r in (*report.kept, report.dropped[0][0])]
     assert scores[0] >= scores[1] and all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_every_stage_through_the_client_keeps_its_typed_interface(client: ScoringClient) -> None:
+    records = [make(f"Write a Python function returning {i}.", f"def f{i}():\n    return {i}\n") for i in range(3)]
+    assert len(client.coreset(records, 0).kept) == 3  # k 0: every record, as in-process
+    assert client.discriminate(records, use_llm=False).counts()["kept"] == 3
+    assert [r.id for r in client.execution_filter(records).kept] == [r.id for r in records]
+    empty = client.dedup([], "exact")
+    assert (empty.stage, empty.kept, empty.dropped) == ("dedup", [], [])
+    assert client.rank([]) == []
+    with pytest.raises(InvalidInput) as err:
+        client.dedup([records[0], records[0]], "exact")
+    assert (err.value.field, err.value.reason) == ("records[1].id", "DUPLICATE_ID")

@@ -4,8 +4,10 @@
 execution filter) and the engine (LM-Score, discriminator) are opened on first use and closed with
 it. Engine stages add the tokens and engine seconds they spent to their report's figures
 (`core.usage`: `tokens_in`, `tokens_out`, `engine_seconds` ...), sandbox stages the sandbox seconds
-(see `validation`). The gRPC servicer translates messages to these methods, and a pipeline step or CLI command holds
-a `ScorerLike`: a `Scorer` (`inprocess`) or a `ScoringClient` (a deployed service), same calls.
+(see `validation`). Every stage first checks its records (`checks.check_records`: count, unique ids,
+the fields the stage needs), so in-process and gRPC callers get the same errors. The gRPC servicer
+translates messages to these methods, and a pipeline step or CLI command holds a `ScorerLike`: a
+`Scorer` (`inprocess`) or a `ScoringClient` (a deployed service), same calls.
 
 Example:
     with Scorer(settings.scoring, settings.sandbox) as scorer:
@@ -36,6 +38,7 @@ from codeinstruct.scoring import (
     ranking,
     validation,
 )
+from codeinstruct.scoring.checks import check_records
 from codeinstruct.scoring.config import DedupMethod, ScoringConfig
 from codeinstruct.scoring.ranking import RankBy
 from codeinstruct.scoring.types import StageReport
@@ -59,7 +62,9 @@ class ScorerLike(Protocol):
 
     def decontaminate(self, records: Sequence[Record], benchmarks: Sequence[BenchmarkSpec] = ...) -> StageReport: ...
 
-    def coreset(self, records: Sequence[Record], k: int, seed: int = ...) -> StageReport: ...
+    def coreset(self, records: Sequence[Record], k: int, seed: int = ...) -> StageReport:
+        """Keep `k` records (KCenterGreedy); `k` 0 keeps every record."""
+        ...
 
     def rank(self, records: Sequence[Record], by: RankBy = ...) -> list[Record]: ...
 
@@ -111,12 +116,15 @@ class Scorer(Closing):
             return self._discriminator
 
     def validate_semi_instruct(self, records: Sequence[Record]) -> StageReport:
+        check_records("validate_semi_instruct", records)
         return validation.validate_semi_instruct(records, self.sandbox(), config=self.config)
 
     def execution_filter(self, records: Sequence[Record]) -> StageReport:
+        check_records("execution_filter", records)
         return validation.execution_filter(records, self.sandbox(), config=self.config)
 
     def select_by_lm_score(self, records: Sequence[Record]) -> StageReport:
+        check_records("select_by_lm_score", records)
         engine = self.engine()
         with self.engine_lock:
             before = self.usage.snapshot()
@@ -125,6 +133,7 @@ class Scorer(Closing):
             return report
 
     def discriminate(self, records: Sequence[Record], *, use_llm: bool = True) -> StageReport:
+        check_records("discriminate", records)
         if not use_llm:
             return discriminator.discriminate(records, None, config=self.config, use_llm=False)
         judge = self._judge()
@@ -136,18 +145,23 @@ class Scorer(Closing):
 
     def dedup(self, records: Sequence[Record], method: DedupMethod | None = None,
               threshold: float | None = None) -> StageReport:
+        check_records("dedup", records)
         return deduplication.dedup(records, method or self.config.dedup_method, threshold, config=self.config)
 
     def decontaminate(self, records: Sequence[Record],
                       benchmarks: Sequence[BenchmarkSpec] = ("humaneval",)) -> StageReport:
+        check_records("decontaminate", records)
         specs: list[str | decontamination.Benchmark] = [
             spec if isinstance(spec, (str, decontamination.Benchmark)) else str(spec) for spec in benchmarks]
         return decontamination.decontaminate(records, specs, config=self.config)
 
     def coreset(self, records: Sequence[Record], k: int, seed: int = 0) -> StageReport:
-        return coreset_selection.coreset(records, k, seed, config=self.config)
+        """Keep `k` records; `k` 0 keeps every record (no selection), as over gRPC."""
+        check_records("coreset", records)
+        return coreset_selection.coreset(records, k or len(records), seed, config=self.config)
 
     def rank(self, records: Sequence[Record], by: RankBy = "n_tests") -> list[Record]:
+        check_records("rank", records)
         return ranking.rank(records, by)
 
     def close(self) -> None:

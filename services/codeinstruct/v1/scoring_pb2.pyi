@@ -1,5 +1,5 @@
 from codeinstruct.v1 import common_pb2 as _common_pb2
-from google.protobuf import struct_pb2 as _struct_pb2
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -29,6 +29,12 @@ RANK_KEY_UNSPECIFIED: RankKey
 RANK_KEY_N_TESTS: RankKey
 RANK_KEY_LM_SCORE: RankKey
 
+class RecordChunk(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
+    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+
 class DroppedRecord(_message.Message):
     __slots__ = ("record", "reason")
     RECORD_FIELD_NUMBER: _ClassVar[int]
@@ -38,7 +44,7 @@ class DroppedRecord(_message.Message):
     def __init__(self, record: _Optional[_Union[_common_pb2.Record, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class StageSummary(_message.Message):
-    __slots__ = ("stage", "kept", "dropped", "reasons", "extra")
+    __slots__ = ("stage", "kept", "dropped", "reasons", "usage", "sandbox", "lm_score", "discriminate", "dedup", "decontaminate", "coreset", "rank")
     class ReasonsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -50,13 +56,136 @@ class StageSummary(_message.Message):
     KEPT_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
-    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    SANDBOX_FIELD_NUMBER: _ClassVar[int]
+    LM_SCORE_FIELD_NUMBER: _ClassVar[int]
+    DISCRIMINATE_FIELD_NUMBER: _ClassVar[int]
+    DEDUP_FIELD_NUMBER: _ClassVar[int]
+    DECONTAMINATE_FIELD_NUMBER: _ClassVar[int]
+    CORESET_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
     stage: str
     kept: int
     dropped: int
     reasons: _containers.ScalarMap[str, int]
-    extra: _struct_pb2.Struct
-    def __init__(self, stage: _Optional[str] = ..., kept: _Optional[int] = ..., dropped: _Optional[int] = ..., reasons: _Optional[_Mapping[str, int]] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    usage: StageUsage
+    sandbox: SandboxStageFigures
+    lm_score: LmScoreFigures
+    discriminate: DiscriminateFigures
+    dedup: DedupFigures
+    decontaminate: DecontaminateFigures
+    coreset: CoresetFigures
+    rank: RankFigures
+    def __init__(self, stage: _Optional[str] = ..., kept: _Optional[int] = ..., dropped: _Optional[int] = ..., reasons: _Optional[_Mapping[str, int]] = ..., usage: _Optional[_Union[StageUsage, _Mapping]] = ..., sandbox: _Optional[_Union[SandboxStageFigures, _Mapping]] = ..., lm_score: _Optional[_Union[LmScoreFigures, _Mapping]] = ..., discriminate: _Optional[_Union[DiscriminateFigures, _Mapping]] = ..., dedup: _Optional[_Union[DedupFigures, _Mapping]] = ..., decontaminate: _Optional[_Union[DecontaminateFigures, _Mapping]] = ..., coreset: _Optional[_Union[CoresetFigures, _Mapping]] = ..., rank: _Optional[_Union[RankFigures, _Mapping]] = ...) -> None: ...
+
+class StageUsage(_message.Message):
+    __slots__ = ("tokens_in", "tokens_out", "engine_calls", "engine_seconds", "sandbox_runs", "sandbox_seconds", "sandbox_cpu_seconds")
+    TOKENS_IN_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_OUT_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_CALLS_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SANDBOX_RUNS_FIELD_NUMBER: _ClassVar[int]
+    SANDBOX_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SANDBOX_CPU_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    tokens_in: int
+    tokens_out: int
+    engine_calls: int
+    engine_seconds: float
+    sandbox_runs: int
+    sandbox_seconds: float
+    sandbox_cpu_seconds: float
+    def __init__(self, tokens_in: _Optional[int] = ..., tokens_out: _Optional[int] = ..., engine_calls: _Optional[int] = ..., engine_seconds: _Optional[float] = ..., sandbox_runs: _Optional[int] = ..., sandbox_seconds: _Optional[float] = ..., sandbox_cpu_seconds: _Optional[float] = ...) -> None: ...
+
+class SandboxStageFigures(_message.Message):
+    __slots__ = ("dropped_inputs", "kept_tests", "by_method")
+    class DroppedInputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class ByMethodEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: StageUsage
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[StageUsage, _Mapping]] = ...) -> None: ...
+    DROPPED_INPUTS_FIELD_NUMBER: _ClassVar[int]
+    KEPT_TESTS_FIELD_NUMBER: _ClassVar[int]
+    BY_METHOD_FIELD_NUMBER: _ClassVar[int]
+    dropped_inputs: _containers.ScalarMap[str, int]
+    kept_tests: int
+    by_method: _containers.MessageMap[str, StageUsage]
+    def __init__(self, dropped_inputs: _Optional[_Mapping[str, int]] = ..., kept_tests: _Optional[int] = ..., by_method: _Optional[_Mapping[str, StageUsage]] = ...) -> None: ...
+
+class LmScoreFigures(_message.Message):
+    __slots__ = ("snippets",)
+    SNIPPETS_FIELD_NUMBER: _ClassVar[int]
+    snippets: int
+    def __init__(self, snippets: _Optional[int] = ...) -> None: ...
+
+class DiscriminateFigures(_message.Message):
+    __slots__ = ("pools",)
+    POOLS_FIELD_NUMBER: _ClassVar[int]
+    pools: DiscriminatorPools
+    def __init__(self, pools: _Optional[_Union[DiscriminatorPools, _Mapping]] = ...) -> None: ...
+
+class DiscriminatorPools(_message.Message):
+    __slots__ = ("good", "bad")
+    GOOD_FIELD_NUMBER: _ClassVar[int]
+    BAD_FIELD_NUMBER: _ClassVar[int]
+    good: int
+    bad: int
+    def __init__(self, good: _Optional[int] = ..., bad: _Optional[int] = ...) -> None: ...
+
+class DedupFigures(_message.Message):
+    __slots__ = ("method", "lcs_computed")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LCS_COMPUTED_FIELD_NUMBER: _ClassVar[int]
+    method: DedupMethod
+    lcs_computed: int
+    def __init__(self, method: _Optional[_Union[DedupMethod, str]] = ..., lcs_computed: _Optional[int] = ...) -> None: ...
+
+class DecontaminateFigures(_message.Message):
+    __slots__ = ("hits",)
+    class HitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: BenchmarkHits
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[BenchmarkHits, _Mapping]] = ...) -> None: ...
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.MessageMap[str, BenchmarkHits]
+    def __init__(self, hits: _Optional[_Mapping[str, BenchmarkHits]] = ...) -> None: ...
+
+class BenchmarkHits(_message.Message):
+    __slots__ = ("records", "ngram_overlap", "substring_match", "paraphrase", "items")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NGRAM_OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    SUBSTRING_MATCH_FIELD_NUMBER: _ClassVar[int]
+    PARAPHRASE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    records: int
+    ngram_overlap: int
+    substring_match: int
+    paraphrase: int
+    items: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, records: _Optional[int] = ..., ngram_overlap: _Optional[int] = ..., substring_match: _Optional[int] = ..., paraphrase: _Optional[int] = ..., items: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CoresetFigures(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RankFigures(_message.Message):
+    __slots__ = ("by",)
+    BY_FIELD_NUMBER: _ClassVar[int]
+    by: RankKey
+    def __init__(self, by: _Optional[_Union[RankKey, str]] = ...) -> None: ...
 
 class BenchmarkProblem(_message.Message):
     __slots__ = ("benchmark", "id", "texts", "question")
@@ -70,11 +199,23 @@ class BenchmarkProblem(_message.Message):
     question: str
     def __init__(self, benchmark: _Optional[str] = ..., id: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., question: _Optional[str] = ...) -> None: ...
 
+class BenchmarkProblemChunk(_message.Message):
+    __slots__ = ("problems",)
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    problems: _containers.RepeatedCompositeFieldContainer[BenchmarkProblem]
+    def __init__(self, problems: _Optional[_Iterable[_Union[BenchmarkProblem, _Mapping]]] = ...) -> None: ...
+
+class ValidateSemiInstructOptions(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ValidateSemiInstructRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    options: ValidateSemiInstructOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[ValidateSemiInstructOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class ValidateSemiInstructResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -86,11 +227,17 @@ class ValidateSemiInstructResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
+class FilterByExecutionOptions(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class FilterByExecutionRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    options: FilterByExecutionOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[FilterByExecutionOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class FilterByExecutionResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -102,11 +249,17 @@ class FilterByExecutionResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
+class SelectByLmScoreOptions(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class SelectByLmScoreRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    options: SelectByLmScoreOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[SelectByLmScoreOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class SelectByLmScoreResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -118,13 +271,19 @@ class SelectByLmScoreResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class DiscriminateRequest(_message.Message):
-    __slots__ = ("records", "rules_only")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class DiscriminateOptions(_message.Message):
+    __slots__ = ("rules_only",)
     RULES_ONLY_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     rules_only: bool
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., rules_only: _Optional[bool] = ...) -> None: ...
+    def __init__(self, rules_only: _Optional[bool] = ...) -> None: ...
+
+class DiscriminateRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: DiscriminateOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[DiscriminateOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class DiscriminateResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -136,15 +295,21 @@ class DiscriminateResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class DedupRequest(_message.Message):
-    __slots__ = ("records", "method", "threshold")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class DedupOptions(_message.Message):
+    __slots__ = ("method", "threshold")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     method: DedupMethod
     threshold: float
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., method: _Optional[_Union[DedupMethod, str]] = ..., threshold: _Optional[float] = ...) -> None: ...
+    def __init__(self, method: _Optional[_Union[DedupMethod, str]] = ..., threshold: _Optional[float] = ...) -> None: ...
+
+class DedupRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: DedupOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[DedupOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class DedupResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -156,15 +321,21 @@ class DedupResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class DecontaminateRequest(_message.Message):
-    __slots__ = ("records", "benchmarks", "problems")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class DecontaminateOptions(_message.Message):
+    __slots__ = ("benchmarks",)
     BENCHMARKS_FIELD_NUMBER: _ClassVar[int]
-    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     benchmarks: _containers.RepeatedScalarFieldContainer[str]
-    problems: _containers.RepeatedCompositeFieldContainer[BenchmarkProblem]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., benchmarks: _Optional[_Iterable[str]] = ..., problems: _Optional[_Iterable[_Union[BenchmarkProblem, _Mapping]]] = ...) -> None: ...
+    def __init__(self, benchmarks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DecontaminateRequest(_message.Message):
+    __slots__ = ("options", "records", "problems")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    options: DecontaminateOptions
+    records: RecordChunk
+    problems: BenchmarkProblemChunk
+    def __init__(self, options: _Optional[_Union[DecontaminateOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ..., problems: _Optional[_Union[BenchmarkProblemChunk, _Mapping]] = ...) -> None: ...
 
 class DecontaminateResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -176,15 +347,21 @@ class DecontaminateResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class SelectCoresetRequest(_message.Message):
-    __slots__ = ("records", "k", "seed")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class SelectCoresetOptions(_message.Message):
+    __slots__ = ("k", "seed")
     K_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     k: int
     seed: int
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., k: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    def __init__(self, k: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SelectCoresetRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: SelectCoresetOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[SelectCoresetOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class SelectCoresetResponse(_message.Message):
     __slots__ = ("kept", "dropped", "summary")
@@ -196,16 +373,24 @@ class SelectCoresetResponse(_message.Message):
     summary: StageSummary
     def __init__(self, kept: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., dropped: _Optional[_Iterable[_Union[DroppedRecord, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...
 
-class RankRequest(_message.Message):
-    __slots__ = ("records", "by")
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
+class RankOptions(_message.Message):
+    __slots__ = ("by",)
     BY_FIELD_NUMBER: _ClassVar[int]
-    records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
     by: RankKey
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., by: _Optional[_Union[RankKey, str]] = ...) -> None: ...
+    def __init__(self, by: _Optional[_Union[RankKey, str]] = ...) -> None: ...
+
+class RankRequest(_message.Message):
+    __slots__ = ("options", "records")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    options: RankOptions
+    records: RecordChunk
+    def __init__(self, options: _Optional[_Union[RankOptions, _Mapping]] = ..., records: _Optional[_Union[RecordChunk, _Mapping]] = ...) -> None: ...
 
 class RankResponse(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("records", "summary")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[_common_pb2.Record]
-    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ...) -> None: ...
+    summary: StageSummary
+    def __init__(self, records: _Optional[_Iterable[_Union[_common_pb2.Record, _Mapping]]] = ..., summary: _Optional[_Union[StageSummary, _Mapping]] = ...) -> None: ...

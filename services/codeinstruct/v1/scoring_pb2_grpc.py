@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class ScoringServiceStub:
-    """Scores, filters and ranks records.
+    """Scores, filters and ranks dataset records. Every RPC follows the stream protocol described at
+    the top of this file. At most 1,000,000 records per stream (TOO_MANY_ITEMS beyond).
     """
 
     def __init__(self, channel):
@@ -78,60 +79,65 @@ class ScoringServiceStub:
 
 
 class ScoringServiceServicer:
-    """Scores, filters and ranks records.
+    """Scores, filters and ranks dataset records. Every RPC follows the stream protocol described at
+    the top of this file. At most 1,000,000 records per stream (TOO_MANY_ITEMS beyond).
     """
 
     def ValidateSemiInstruct(self, request_iterator, context):
-        """Semi-Instruct validation: gold outputs from the original code, refined code must match them.
+        """Semi-Instruct validation: the original code (`source["code"]`) is run on every test input to
+        get the gold outputs; the refined `code` must reproduce all of them. Kept records get `tests`
+        set to the gold cases and `scores.n_tests` to their number.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def FilterByExecution(self, request_iterator, context):
-        """Drops records whose code does not run or whose tests fail.
+        """Drops records whose code does not run, or whose tests do not all pass. Records of code tasks
+        without code are dropped (`no_code`); other records without code are kept.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SelectByLmScore(self, request_iterator, context):
-        """InverseCoder LM-Score; keeps the best instruction per code snippet.
+        """InverseCoder LM-Score (the model's probability that the instruction fits the code); keeps the
+        best instruction per code snippet and writes `scores.lm_score` on every record.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Discriminate(self, request_iterator, context):
-        """WaveCoder discriminator: rule checks and the LLM-judged checklist.
+        """WaveCoder discriminator: rule checks, then (unless `rules_only`) an LLM-judged checklist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Dedup(self, request_iterator, context):
-        """Exact, MinHash-LSH or ROUGE-L deduplication.
+        """Exact, MinHash-LSH or ROUGE-L deduplication; the first of a group of duplicates is kept.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Decontaminate(self, request_iterator, context):
-        """Removes records overlapping benchmarks (n-grams, substrings, paraphrases).
+        """Removes records overlapping benchmarks (n-grams, substrings, paraphrased questions).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SelectCoreset(self, request_iterator, context):
-        """KCenterGreedy coreset over sentence embeddings.
+        """KCenterGreedy coreset over sentence embeddings: keeps `k` records that cover the dataset.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Rank(self, request_iterator, context):
-        """Curriculum order (stable).
+        """Curriculum order (a stable sort; records without the score go last, in input order).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -189,7 +195,8 @@ def add_ScoringServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ScoringService:
-    """Scores, filters and ranks records.
+    """Scores, filters and ranks dataset records. Every RPC follows the stream protocol described at
+    the top of this file. At most 1,000,000 records per stream (TOO_MANY_ITEMS beyond).
     """
 
     @staticmethod
