@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codeinstruct.core import progress as progress_mod
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
 from codeinstruct.core.methods import Method
 from codeinstruct.core.records import JsonlWriter, Record, write_text_atomic
@@ -207,7 +208,8 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
             rejected.update(entry.get("rejected", {}))
             notes.update(entry.get("notes", {}))
         written = 0
-        with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log:
+        with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log, \
+                progress_mod.track(method, total=len(todo), unit="seed") as task:
             for number, outcome in enumerate(METHODS[known](todo, ctx), 1):
                 for record in outcome.records:
                     written += writer.write(record)
@@ -224,7 +226,8 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
                 notes.update(outcome.notes)
                 if progress is not None:
                     progress({"seeds_done": number, "seeds_total": len(todo), "records": written})
-                logger.info("%s: seed %d/%d -> %d record(s)%s", method, number, len(todo), len(outcome.records),
+                task.update(number, note=f"{written} record{'' if written == 1 else 's'}")
+                logger.debug("%s: seed %d/%d -> %d record(s)%s", method, number, len(todo), len(outcome.records),
                             f", rejected {dict(outcome.rejected)}" if outcome.rejected else "")
             total = len(writer)
         summary = {"method": method, "output": str(output), "fingerprint": ctx.fingerprint,
