@@ -53,7 +53,7 @@ def stage_line(title: str, stats: Mapping[str, Any]) -> str:
         line = (f"{title}: {records:g} record{'' if records == 1 else 's'} from {given:g} "
                 f"{noun}{'' if given == 1 else 's'} in {seconds:.1f}s")
     else:
-        line = f"{title}: {kept}/{given} kept in {seconds:.1f}s"
+        line = f"{title}: {kept:g}/{given:g} kept in {seconds:.1f}s"
     if stats.get("reasons"):
         line += " (dropped: " + ", ".join(f"{k} {v}" for k, v in stats["reasons"].items()) + ")"
     return line

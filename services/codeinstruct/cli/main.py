@@ -58,18 +58,24 @@ def _examples(*lines: str) -> str:
     return "Example:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+def _sentence(text: str) -> str:
+    """`text` as a sentence: capitalized (but not `pass@k`), with a full stop."""
+    return (text if text.startswith("pass@") else text[0].upper() + text[1:]) + "."
+
+
 def _group(parent: Subparsers, name: str, purpose: str, *examples: str) -> Subparsers:
     """A command whose work is done by its subcommands (`sandbox exec`, `eval SUITE`)."""
-    group = parent.add_parser(name, help=purpose, description=purpose[0].upper() + purpose[1:] + ".",
+    group = parent.add_parser(name, help=purpose, description=_sentence(purpose),
                               epilog=_examples(*examples), formatter_class=argparse.RawDescriptionHelpFormatter)
-    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND",
+                                help=f"what to do; `codeinstruct {name} COMMAND --help` explains each")
 
 
 def _command(parent: Subparsers, name: str, purpose: str, handler: Handler, *examples: str,
              details: str = "", config: str = CONFIG_HELP) -> argparse.ArgumentParser:
     """A subcommand: one-line purpose (+ details), examples, its handler and the `--config` flag every
     command takes."""
-    description = purpose[0].upper() + purpose[1:] + "." + (f"\n\n{details}" if details else "")
+    description = _sentence(purpose) + (f"\n\n{details}" if details else "")
     command = parent.add_parser(name, help=purpose, description=description, epilog=_examples(*examples),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     command.add_argument("--config", metavar="FILE", help=config)
@@ -99,9 +105,10 @@ def _suite_commands(evaluate: Subparsers) -> None:
     for name, spec in SUITES.items():
         if name == "humaneval":
             continue
-        file = " --file FILE.jsonl" if spec.needs_file else ""
+        file = f" --file {name}.jsonl" if spec.needs_file else ""
         language = f" --language {spec.languages[-1]}" if len(spec.languages) > 1 else ""
-        p = _command(evaluate, name, f"pass@k on {spec.description.split(',')[0].split(':')[0]} ({spec.kind})",
+        short = spec.description.split(",")[0].split(":")[0]
+        p = _command(evaluate, name, f"pass@k on {short} ({spec.kind} suite)",
                      evaluation.suite_command,
                      f"codeinstruct eval {name}{file}{language} --samples samples.jsonl --k 1 --json",
                      f"codeinstruct eval {name}{file}{language} --model runs/x/model --limit 20",
@@ -138,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="debug logging (default: INFO, or $CODEINSTRUCT_LOG_LEVEL)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do; `codeinstruct COMMAND --help` explains each")
 
     p = _command(sub, "demo", "run the main job (end_to_end) locally on the embedded default model, with a report",
                  pipelines.demo, "codeinstruct demo", "codeinstruct demo --config gpu.yaml --output runs/gpu",

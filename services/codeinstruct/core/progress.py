@@ -11,9 +11,10 @@ An entrypoint installs one reporter for the process: the CLI a `Reporter(stream=
 redraws a bar (tqdm) when the stream is a terminal and otherwise writes a line at most every
 `interval_s` seconds (logs, CI, Kubeflow pods); a Kubeflow component a reporter whose lines go to
 the step's progress channel (`codeinstruct_pipelines.kfp_io.progress`). In line mode a task shows
-its first line after `interval_s` (work shorter than that stays quiet) and a last line when it ends:
+its first line after `interval_s` (work shorter than that stays quiet), a line at least every
+`heartbeat_s` while it runs (even when one batch takes minutes) and a last line when it ends:
 
-    semi_instruct: 4/12 seeds (33%), 0.07 seeds/s, ETA 1m54s; 6 records
+    semi_instruct: 4/12 seeds (33%), 14 s/seed, ETA 1m54s; 6 records
 
 Example:
     with progress.reporting(progress.Reporter(stream=sys.stderr)):
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[str], None]
 DEFAULT_INTERVAL_S = 10.0
+DEFAULT_HEARTBEAT_S = 30.0
 
 
 def duration(seconds: float) -> str:
@@ -59,7 +61,7 @@ class Task:
         self.note = ""
         self._reporter = reporter
         self._clock = clock
-        self.started = clock()
+        self.started = self.changed = clock()
         self._lock = threading.Lock()
         self._closed = False
         if reporter is not None:
@@ -76,6 +78,8 @@ class Task:
 
     def update(self, done: int, *, total: int | None = None, note: str | None = None) -> None:
         with self._lock:
+            if done != self.done:
+                self.changed = self._clock()
             self.done = done
             if total is not None:
                 self.total = total
@@ -108,19 +112,23 @@ class Task:
         return max(self.total - self.done, 0) / self.rate
 
     def line(self, final: bool = False) -> str:
-        """`label: 4/12 seeds (33%), 0.07 seeds/s, ETA 1m54s; note` (final: `... done in 3m02s`)."""
+        """`label: 4/12 seeds (33%), 14 s/seed, ETA 1m54s; note` (final: `... done in 3m02s`)."""
         unit = _plural(self.unit, self.total if self.total is not None else self.done)
         count = f"{self.done}/{self.total} {unit}" if self.total is not None else f"{self.done} {unit}"
         if self.total and not final:
             count += f" ({100 * self.done / self.total:.0f}%)"
         rate = self.rate
-        speed = f"{rate:.2f} {_plural(self.unit, 2)}/s" if rate >= 0.01 or rate == 0 else \
-            f"{1 / rate:.0f} s/{self.unit}"
-        if final:
-            text = f"{self.label}: {count} done in {duration(self.elapsed)}, {speed}"
+        if rate >= 1 or rate == 0:
+            speed = f"{rate:.1f} {_plural(self.unit, 2)}/s"
         else:
+            speed = f"{1 / rate:.1f} s/{self.unit}" if rate > 0.1 else f"{1 / rate:.0f} s/{self.unit}"
+        if final:
+            text = f"{self.label}: {count} done in {duration(self.elapsed)}" + (f", {speed}" if rate else "")
+        elif rate:
             eta = self.eta
             text = f"{self.label}: {count}, {speed}, ETA {duration(eta) if eta is not None else '?'}"
+        else:
+            text = f"{self.label}: {count}"
         return text + (f"; {self.note}" if self.note else "")
 
 
@@ -132,8 +140,8 @@ class Reporter:
     """
 
     def __init__(self, stream: TextIO | None = None, *, emit: Emit | None = None,
-                 interval_s: float = DEFAULT_INTERVAL_S, tty: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 interval_s: float = DEFAULT_INTERVAL_S, heartbeat_s: float | None = DEFAULT_HEARTBEAT_S,
+                 tty: bool | None = None, clock: Callable[[], float] = time.monotonic):
         self.stream = stream
         is_tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
         self.tty = (tty if tty is not None else is_tty) and emit is None and stream is not None
@@ -143,7 +151,11 @@ class Reporter:
         self._last: dict[int, float] = {}
         self._shown: set[int] = set()
         self._bars: dict[int, Any] = {}
+        self._open: dict[int, Task] = {}
         self._lock = threading.Lock()
+        self.heartbeat_s = heartbeat_s
+        self._beating: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def emit(self, line: str) -> None:
         if self._emit is not None:
@@ -158,6 +170,13 @@ class Reporter:
         if not self.tty:
             with self._lock:
                 self._last[id(task)] = task.started
+                self._open[id(task)] = task
+                start = self.heartbeat_s is not None and self._beating is None and self._clock is time.monotonic
+                if start:
+                    self._beating = threading.Thread(target=self._beat_forever, name="progress-heartbeat",
+                                                     daemon=True)
+            if start and self._beating is not None:
+                self._beating.start()
             return
         from tqdm import tqdm
 
@@ -196,10 +215,37 @@ class Reporter:
             return
         with self._lock:
             self._last.pop(id(task), None)
+            self._open.pop(id(task), None)
             shown = id(task) in self._shown
             self._shown.discard(id(task))
         if shown and not failed:  # a task too short to show progress leaves its summary to the caller
             self.emit(task.line(final=True))
+
+    def beat(self) -> None:
+        """Line mode: a task with no new line for `heartbeat_s` (a long batch) says it is still working,
+        so a stage never goes silent for minutes."""
+        if self.heartbeat_s is None:
+            return
+        now = self._clock()
+        due = []
+        with self._lock:
+            for key, task in self._open.items():
+                if now - self._last.get(key, now) >= self.heartbeat_s:
+                    self._last[key] = now
+                    self._shown.add(key)
+                    due.append(task)
+        for task in due:
+            since = f"the last {task.unit}" if task.done > task.start_done else "the start"
+            self.emit(f"{task.line()}; still working, {duration(now - task.changed)} since {since}")
+
+    def _beat_forever(self) -> None:
+        assert self.heartbeat_s is not None
+        while not self._stop.wait(min(self.heartbeat_s, self.interval_s) / 2 or 1.0):
+            self.beat()
+
+    def stop(self) -> None:
+        """Stop the heartbeat thread (it is a daemon: a process may also simply exit)."""
+        self._stop.set()
 
     @contextlib.contextmanager
     def logging_redirected(self) -> Iterator[None]:
@@ -236,6 +282,7 @@ def reporting(reporter: Reporter) -> Iterator[Reporter]:
             yield reporter
     finally:
         install(previous)
+        reporter.stop()
 
 
 def track(label: str, total: int | None = None, unit: str = "item", *, done: int = 0) -> Task:

@@ -1,0 +1,124 @@
+"""Progress of long work (core.progress): a redrawn bar on a terminal, periodic lines with rate and ETA
+elsewhere, and nothing for work too short to need it."""
+
+from __future__ import annotations
+
+import io
+
+from codeinstruct.core import progress
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_log_mode_writes_a_line_at_most_every_interval_with_rate_and_eta() -> None:
+    clock, lines = Clock(), []
+    reporter = progress.Reporter(emit=lines.append, interval_s=10.0, clock=clock)
+    task = progress.Task("semi_instruct", 12, "seed", reporter, clock=clock)
+    for done in range(1, 13):
+        clock.now += 4.0  # one seed every 4 s: a line every 10 s at most
+        task.update(done, note=f"{2 * done} records")
+    task.close()
+    progress_lines, final = lines[:-1], lines[-1]
+    assert len(progress_lines) == 4  # at 12, 24, 36, 48 s (after the 3rd, 6th, 9th, 12th seed)
+    assert progress_lines[0] == "semi_instruct: 3/12 seeds (25%), 4.0 s/seed, ETA 36s; 6 records"
+    assert final == "semi_instruct: 12/12 seeds done in 48s, 4.0 s/seed; 24 records"
+
+
+def test_slow_work_shows_seconds_per_unit_and_minutes() -> None:
+    clock, lines = Clock(), []
+    reporter = progress.Reporter(emit=lines.append, interval_s=5.0, clock=clock)
+    task = progress.Task("train", 300, "step", reporter, clock=clock)
+    clock.now += 200.0
+    task.update(2)
+    assert lines == ["train: 2/300 steps (1%), 100 s/step, ETA 8h16m"]
+
+
+def test_work_shorter_than_the_interval_stays_quiet() -> None:
+    clock, lines = Clock(), []
+    reporter = progress.Reporter(emit=lines.append, interval_s=10.0, clock=clock)
+    with progress.Task("dedup", 3, "record", reporter, clock=clock) as task:
+        for _ in range(3):
+            clock.now += 1.0
+            task.advance()
+    assert lines == []
+
+
+def test_a_non_terminal_stream_gets_lines_not_carriage_returns() -> None:
+    stream = io.StringIO()
+    clock = Clock()
+    reporter = progress.Reporter(stream=stream, interval_s=0.0, clock=clock)
+    assert not reporter.tty
+    task = progress.Task("execute", 2, "record", reporter, clock=clock)
+    clock.now += 1
+    task.advance()
+    task.close()
+    assert "\r" not in stream.getvalue()
+    assert stream.getvalue().splitlines() == ["execute: 1/2 records (50%), 1.0 records/s, ETA 1s",
+                                              "execute: 1/2 records done in 1s, 1.0 records/s"]
+
+
+def test_a_terminal_gets_a_redrawn_bar_with_rate() -> None:
+    stream = Terminal()
+    reporter = progress.Reporter(stream=stream)
+    assert reporter.tty
+    with progress.reporting(reporter), progress.track("generate", total=4, unit="seed") as task:
+        for _ in range(4):
+            task.advance(note="1 record")
+    text = stream.getvalue()
+    assert "\r" in text and "generate" in text and "4/4" in text
+    assert "seed/s" in text or "s/seed" in text
+    assert "1 record" in text
+
+
+def test_tasks_are_silent_without_a_reporter() -> None:
+    assert progress.current() is None
+    with progress.track("anything", total=2) as task:
+        task.advance(2)  # no reporter installed (a gRPC server): nothing to show, nothing fails
+
+
+def test_phase_events_become_one_task_per_phase_and_reach_the_callback() -> None:
+    lines: list[str] = []
+    seen: list[dict[str, object]] = []
+    with progress.reporting(progress.Reporter(emit=lines.append, interval_s=0.0)):
+        phases = progress.Phases("humaneval", {"generating": "problem", "scoring": "sample"}, then=seen.append)
+        phases({"phase": "generating", "done": 8, "total": 16})
+        phases({"phase": "scoring", "done": 8, "total": 16})
+        phases.close()
+    assert [e["phase"] for e in seen] == ["generating", "scoring"]
+    assert any(line.startswith("humaneval generating: 8/16 problems") for line in lines)
+    assert any(line.startswith("humaneval scoring: 8/16 samples") for line in lines)
+
+
+def test_durations_read_like_a_person_writes_them() -> None:
+    assert [progress.duration(s) for s in (0, 42, 185, 3720)] == ["0s", "42s", "3m05s", "1h02m"]
+
+
+def test_a_long_batch_still_shows_a_line_every_heartbeat() -> None:
+    clock, lines = Clock(), []
+    reporter = progress.Reporter(emit=lines.append, interval_s=10.0, heartbeat_s=30.0, clock=clock)
+    task = progress.Task("semi_instruct", 12, "seed", reporter, clock=clock)
+    clock.now += 20.0
+    reporter.beat()
+    assert lines == []  # nothing is due before the heartbeat
+    clock.now += 15.0
+    reporter.beat()
+    assert lines == ["semi_instruct: 0/12 seeds (0%); still working, 35s since the start"]
+    task.update(1)
+    clock.now += 31.0
+    reporter.beat()
+    assert lines[-1] == "semi_instruct: 1/12 seeds (8%), 66 s/seed, ETA 12m06s; still working, 31s since the last seed"
+    task.close()
+    reporter.beat()
+    assert lines[-1] == "semi_instruct: 1/12 seeds done in 1m06s, 66 s/seed"
+    assert len(lines) == 3  # a closed task gets no more heartbeats

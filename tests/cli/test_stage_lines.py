@@ -1,0 +1,32 @@
+"""The one line each pipeline stage prints (`make demo`, Kubeflow logs): a stage that makes several
+records per seed reads "N records from M seeds", never a yield above 100% like "6/3 kept"."""
+
+from __future__ import annotations
+
+from codeinstruct_pipelines.kfp_io import stage_line
+
+
+def test_generation_reads_records_from_seeds() -> None:
+    stats = {"input": 3, "kept": 6, "seeds": 3, "records": 6, "seconds": 38.31, "reasons": {}}
+    assert stage_line("inverse_instruct: generate shard 1", stats) == \
+        "inverse_instruct: generate shard 1: 6 records from 3 seeds in 38.3s"
+
+
+def test_generation_with_fewer_records_than_seeds_names_what_was_dropped() -> None:
+    stats = {"input": 12, "kept": 10, "seeds": 12, "records": 10, "seconds": 219.3,
+             "reasons": {"solution_syntax_error": 2}}
+    assert stage_line("semi_instruct: generate shard 1", stats) == \
+        "semi_instruct: generate shard 1: 10 records from 12 seeds in 219.3s (dropped: solution_syntax_error 2)"
+
+
+def test_a_filter_reads_kept_of_input() -> None:
+    stats = {"input": 6, "kept": 5, "seconds": 0.26, "reasons": {"runtime_error": 1}}
+    assert stage_line("inverse_instruct/execute", stats) == \
+        "inverse_instruct/execute: 5/6 kept in 0.3s (dropped: runtime_error 1)"
+
+
+def test_any_stage_that_grows_its_input_never_reads_above_100_percent() -> None:
+    stats = {"input": 1.0, "kept": 4.0, "seconds": 1.0}  # metadata numbers come back from protobuf as floats
+    line = stage_line("wavecoder: expand", stats)
+    assert line == "wavecoder: expand: 4 records from 1 input in 1.0s"
+    assert "/" not in line
