@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TextIO
 
@@ -180,9 +182,11 @@ class Reporter:
             return
         from tqdm import tqdm
 
+        # a terminal that reports no size (a pty without a window, e.g. under `script`) gets 100x20
+        size = shutil.get_terminal_size((100, 20))
         with self._lock:
             self._bars[id(task)] = tqdm(total=task.total, initial=task.done, desc=task.label, unit=task.unit,
-                                        file=self.stream, dynamic_ncols=True, leave=True,
+                                        file=self.stream, ncols=size.columns, nrows=size.lines, leave=True,
                                         position=len(self._bars) or None, mininterval=0.2)
 
     def updated(self, task: Task) -> None:
@@ -191,9 +195,9 @@ class Reporter:
             if bar is not None:
                 if task.total is not None and bar.total != task.total:
                     bar.total = task.total
-                bar.update(task.done - bar.n)
                 if task.note:
                     bar.set_postfix_str(task.note, refresh=False)
+                bar.update(task.done - bar.n)
             return
         now = self._clock()
         with self._lock:
@@ -316,11 +320,14 @@ class Phases:
 
 
 def quiet_library_bars() -> None:
-    """Our tasks are the progress people watch: silence Hugging Face's own bars ("Loading weights")
-    and notices. Call it where transformers is about to be used anyway (it imports transformers)."""
+    """Our tasks are the progress people watch: silence Hugging Face's own bars ("Loading weights"),
+    notices and deprecation warnings about its internals. Call it where transformers is about to be
+    used anyway (it imports transformers)."""
     try:
         from transformers.utils import logging as hf_logging
     except ImportError:
         return
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    # deprecation notices about transformers' own internals: nothing a user of this command can change
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
