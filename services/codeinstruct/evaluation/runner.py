@@ -185,6 +185,7 @@ def _generate_and_check(engine: Engine, problems: Sequence[Problem], sandbox: Sa
         emit({"phase": "scoring", "done": checked[0], "total": expected})
         return out
 
+    emit({"phase": "generating", "done": 0, "total": len(problems)})  # shown while the first batch generates
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eval-check") as checker:
         try:
             for start in range(0, len(problems), max(1, batch_size)):
