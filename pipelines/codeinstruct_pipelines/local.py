@@ -101,8 +101,16 @@ def _captured(log_path: Path, echo: Callable[[str], None]) -> Iterator[_StepLog]
         warnings.filterwarnings("ignore", message=r".*have no effect in the current local runner.*")
         warnings.filterwarnings("ignore", message=r".*non-Python base image.*")
         sink = _StepLog(log, to_terminal)
-        with contextlib.redirect_stdout(sink):
-            yield sink
+        # kfp.local also logs through the root logger between steps (task outputs, statuses): into the
+        # log file with the rest, so the terminal shows progress lines only.
+        root = logging.getLogger()
+        handlers = root.handlers[:]
+        root.handlers = [logging.StreamHandler(sink)]
+        try:
+            with contextlib.redirect_stdout(sink):
+                yield sink
+        finally:
+            root.handlers = handlers
         sink.flush()
 
 

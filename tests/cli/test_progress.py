@@ -30,7 +30,7 @@ def test_log_mode_writes_a_line_at_most_every_interval_with_rate_and_eta() -> No
         task.update(done, note=f"{2 * done} records")
     task.close()
     progress_lines, final = lines[:-1], lines[-1]
-    assert len(progress_lines) == 4  # at 12, 24, 36, 48 s (after the 3rd, 6th, 9th, 12th seed)
+    assert len(progress_lines) == 3  # at 12, 24, 36 s (after the 3rd, 6th, 9th seed); at 48 s the last line
     assert progress_lines[0] == "semi_instruct: 3/12 seeds (25%), 4.0 s/seed, ETA 36s; 6 records"
     assert final == "semi_instruct: 12/12 seeds done in 48s, 4.0 s/seed; 24 records"
 
@@ -122,3 +122,28 @@ def test_a_long_batch_still_shows_a_line_every_heartbeat() -> None:
     reporter.beat()
     assert lines[-1] == "semi_instruct: 1/12 seeds done in 1m06s, 66 s/seed"
     assert len(lines) == 3  # a closed task gets no more heartbeats
+
+
+def test_a_sandbox_stage_reports_through_the_installed_reporter() -> None:
+    from codeinstruct.core.records import Record
+    from codeinstruct.scoring.validation import execution_filter
+
+    records = [Record(method="inverse_instruct", task="summarization", instruction=f"Explain {i}.",
+                      response=f"It adds {i}.") for i in range(3)]
+    lines: list[str] = []
+    with progress.reporting(progress.Reporter(emit=lines.append, interval_s=0.0, heartbeat_s=None)):
+        report = execution_filter(records, sandbox=object())  # type: ignore[arg-type]  # nothing to run
+    assert len(report.kept) == 3
+    assert lines[0].startswith("execution_filter: 1/3 records (33%), ")
+    assert lines[-1].startswith("execution_filter: 3/3 records done in ") and lines[-1].endswith("; 3 kept")
+
+
+def test_a_scope_names_the_shard_the_work_belongs_to() -> None:
+    lines: list[str] = []
+    with progress.reporting(progress.Reporter(emit=lines.append, interval_s=0.0, heartbeat_s=None)):
+        with progress.scope("shard 2/4"), progress.track("semi_instruct", total=2, unit="seed") as task:
+            task.advance()
+        with progress.track("dedup", total=1) as other:
+            other.advance()
+    assert lines[0].startswith("semi_instruct (shard 2/4): 1/2 seeds (50%)")
+    assert lines[-1].startswith("dedup: 1/1 item done in")

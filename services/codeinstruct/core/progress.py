@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import shutil
 import threading
@@ -203,6 +204,9 @@ class Reporter:
         with self._lock:
             if now - self._last.get(id(task), now) < self.interval_s:
                 return
+            if task.total is not None and task.done >= task.total:  # the last line says it
+                self._shown.add(id(task))
+                return
             self._last[id(task)] = now
             self._shown.add(id(task))
         self.emit(task.line())
@@ -289,9 +293,23 @@ def reporting(reporter: Reporter) -> Iterator[Reporter]:
         reporter.stop()
 
 
+_scope: contextvars.ContextVar[str] = contextvars.ContextVar("progress_scope", default="")
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Tasks opened inside read `label (name)`: which shard or step the work belongs to."""
+    token = _scope.set(name)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def track(label: str, total: int | None = None, unit: str = "item", *, done: int = 0) -> Task:
     """A task reporting to the installed reporter (silent when there is none)."""
-    return Task(label, total, unit, _installed, done=done)
+    where = _scope.get()
+    return Task(f"{label} ({where})" if where else label, total, unit, _installed, done=done)
 
 
 class Phases:
