@@ -138,3 +138,19 @@ def test_serve_on_a_taken_port_fails_before_any_model_loads(capsys: pytest.Captu
     assert code == 1
     assert err.strip().splitlines() == [f"codeinstruct serve: cannot bind 127.0.0.1:{port} (server.port): "
                                         "Address already in use; nothing was loaded"]
+
+
+def test_a_local_run_checks_its_seeds_before_any_step_starts(bad_files: dict[str, tuple[Path, str]],
+                                                              tmp_path: Path) -> None:
+    path, prefix = bad_files["not_json"]
+    proc = run_cli("run", "semi_instruct", "--local", "--seeds", str(path), "--output", str(tmp_path / "run"))
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"codeinstruct run: {prefix} not valid JSON "
+                                        "(Expecting property name enclosed in double quotes)"]
+    assert proc.stdout == ""  # not "running semi_instruct locally ..."
+
+
+def test_errors_name_the_whole_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "exec", str(tmp_path / "missing.py")]) == 2
+    assert capsys.readouterr().err == f"codeinstruct sandbox exec: {str(tmp_path / 'missing.py')!r} does not exist " \
+                                      "or is not a file\n"

@@ -293,17 +293,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     handler: Handler = args.handler
+    command = " ".join(part for part in (args.command, getattr(args, f"{args.command}_command", None)) if part)
     try:
         if args.command == "serve":  # a server's work is per request: no progress bars
             return int(handler(args) or 0)
         with progress.reporting(progress.Reporter(stream=sys.stderr)):
             return int(handler(args) or 0)
     except InvalidInput as exc:
-        print(f"codeinstruct {args.command}: {exc.message}", file=sys.stderr)
+        print(f"codeinstruct {command}: {exc.message}", file=sys.stderr)
         return 2
     except CodeinstructError as exc:
-        print(f"codeinstruct {args.command}: {exc.message}", file=sys.stderr)
+        print(f"codeinstruct {command}: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"codeinstruct {args.command}: interrupted", file=sys.stderr)
+        print(f"codeinstruct {command}: interrupted", file=sys.stderr)
         return 130

@@ -204,8 +204,7 @@ class Reporter:
         with self._lock:
             if now - self._last.get(id(task), now) < self.interval_s:
                 return
-            if task.total is not None and task.done >= task.total:  # the last line says it
-                self._shown.add(id(task))
+            if task.total is not None and task.done >= task.total:  # the last line (if any) says it
                 return
             self._last[id(task)] = now
             self._shown.add(id(task))
