@@ -423,9 +423,9 @@ def markdown_summary(title: str, stats: Stats) -> str:
     """The Markdown the Kubeflow UI shows for one step."""
     lines = [f"## {title}", ""]
     if "input" in stats:
-        rate = stats["kept"] / stats["input"] if stats["input"] else 0.0
+        rate = progress.yield_text(stats["kept"], stats["input"], "seed" if "seeds" in stats else "input")
         lines += ["| in | kept | dropped | yield | seconds |", "|---:|---:|---:|---:|---:|",
-                  f"| {stats['input']} | {stats['kept']} | {stats['dropped']} | {rate:.0%} | {stats['seconds']} |", ""]
+                  f"| {stats['input']} | {stats['kept']} | {stats['dropped']} | {rate} | {stats['seconds']} |", ""]
     if stats.get("reasons"):
         lines += ["**Reject reasons**", "", "| reason | records |", "|---|---:|"]
         lines += [f"| {reason} | {n} |" for reason, n in sorted(stats["reasons"].items(), key=lambda kv: -kv[1])]

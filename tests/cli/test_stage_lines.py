@@ -30,3 +30,17 @@ def test_any_stage_that_grows_its_input_never_reads_above_100_percent() -> None:
     line = stage_line("wavecoder: expand", stats)
     assert line == "wavecoder: expand: 4 records from 1 input in 1.0s"
     assert "/" not in line
+
+
+def test_the_report_funnel_shows_records_per_seed_not_a_percentage_above_100() -> None:
+    from codeinstruct.core.progress import yield_text
+    from codeinstruct_pipelines.report import funnel_markdown
+
+    assert (yield_text(5, 6), yield_text(6, 3, "seed"), yield_text(0, 0)) == ("83%", "2.0 per seed", "-")
+    data = {"pipeline": "inverse_instruct", "records": 6, "stages": [
+        {"stage": "inverse_instruct/generate", "input": 3, "kept": 6, "seeds": 3, "dropped": 0},
+        {"stage": "inverse_instruct/execute", "input": 6, "kept": 5, "dropped": 1, "reasons": {"runtime_error": 1}}]}
+    table = funnel_markdown(data)
+    assert "| inverse_instruct/generate | 3 | 6 | 0 | 2.0 per seed |" in table
+    assert "| inverse_instruct/execute | 6 | 5 | 1 | 83% |" in table
+    assert "200%" not in table

@@ -348,3 +348,13 @@ def quiet_library_bars() -> None:
     hf_logging.set_verbosity_error()
     # deprecation notices about transformers' own internals: nothing a user of this command can change
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
+
+
+def yield_text(kept: float, given: float, noun: str = "input") -> str:
+    """A stage's yield as a person reads it: `83%` when it keeps some of its input, `2.0 per seed` when
+    it makes several records per input (never `200%`), `-` when it had no input."""
+    if not given:
+        return "-"
+    if kept > given:
+        return f"{kept / given:.1f} per {noun}"
+    return f"{kept / given:.0%}"
