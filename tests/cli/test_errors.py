@@ -154,3 +154,21 @@ def test_errors_name_the_whole_subcommand(tmp_path: Path, capsys: pytest.Capture
     assert main(["sandbox", "exec", str(tmp_path / "missing.py")]) == 2
     assert capsys.readouterr().err == f"codeinstruct sandbox exec: {str(tmp_path / 'missing.py')!r} does not exist " \
                                       "or is not a file\n"
+
+
+def test_a_grpc_client_command_to_an_unreachable_service_is_one_line_and_exit_2(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import codeinstruct.cli.scoring as scoring_area
+    from codeinstruct.sandbox.client import SandboxClient
+
+    port = _closed_port()
+
+    def through_a_client(args: object) -> int:  # a command whose work goes through a service client
+        with SandboxClient(f"127.0.0.1:{port}") as client:
+            client.execute("print(1)")
+        return 0
+
+    monkeypatch.setattr(scoring_area, "dedup_command", through_a_client)
+    assert main(["dedup", "--input", "in.jsonl", "--output", "out.jsonl"]) == 2
+    assert capsys.readouterr().err == f"codeinstruct dedup: cannot reach the service at 127.0.0.1:{port}: " \
+                                      "connection refused\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeAlias
@@ -21,7 +22,7 @@ from codeinstruct import __version__
 from codeinstruct.cli import evaluation, generation, pipelines, scoring, serve, training
 from codeinstruct.cli import sandbox as sandbox_area
 from codeinstruct.core import env, progress
-from codeinstruct.core.errors import CodeinstructError, InvalidInput
+from codeinstruct.core.errors import CodeinstructError, InvalidInput, Unavailable
 from codeinstruct.core.methods import METHODS, PIPELINES
 
 logger = logging.getLogger("codeinstruct")
@@ -279,6 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_GRPC_TARGET = re.compile(r"(?:ipv4:|ipv6:|dns:)?(\[?[\w.:-]+?\]?:\d+)")
+
+
+def _unreachable(message: str) -> str | None:
+    """`cannot reach HOST:PORT: <reason>` when a gRPC client could not connect (bad input: the target),
+    else None."""
+    if "failed to connect to all addresses" not in message and "DNS resolution failed" not in message:
+        return None
+    target = _GRPC_TARGET.search(message.split("last error:", 1)[-1])
+    reason = message.rsplit(":", 1)[-1].strip().lower() or "no connection"
+    return f"cannot reach the service at {target.group(1) if target else 'the configured target'}: {reason}"
+
+
 def configure_logging(verbose: bool = False) -> None:
     level = logging.DEBUG if verbose else getattr(logging, env.log_level(), logging.INFO)
     if env.log_json():
@@ -302,6 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInput as exc:
         print(f"codeinstruct {command}: {exc.message}", file=sys.stderr)
         return 2
+    except Unavailable as exc:
+        unreachable = _unreachable(exc.message)
+        print(f"codeinstruct {command}: {unreachable or exc.message}", file=sys.stderr)
+        return 2 if unreachable else 1
     except CodeinstructError as exc:
         print(f"codeinstruct {command}: {exc.message}", file=sys.stderr)
         return 1
