@@ -140,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn code into execution-checked instruction data for code LLMs, train and evaluate on it.",
         epilog=_examples("codeinstruct demo", "codeinstruct generate inverse_instruct --seeds seeds.jsonl "
                          "--output records.jsonl --limit 4", "codeinstruct COMMAND --help") + (
-            "\n\nExit status: 0 when the command worked (whatever a program's verdict), 2 for bad usage or "
-            "bad input\n(one line on stderr says what to fix), 1 for any other failure."))
+            "\n\nExit status: 0 when the command worked (whatever a program's verdict), 2 for bad usage, "
+            "bad input or an\nunreachable host (one line on stderr says what to fix), 1 for any other failure."))
     parser.add_argument("--version", action="version", version=f"codeinstruct {__version__}",
                         help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true",
