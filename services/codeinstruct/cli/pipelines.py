@@ -1,4 +1,4 @@
-"""`codeinstruct demo | run | compile | submit`: the pipelines area of the command line (DESIGN section 6).
+"""`codeinstruct demo | run | compile | submit`: the pipelines area of the command line.
 
 `run PIPELINE --local` and `demo` execute with kfp.local on this machine; `compile` writes KFP IR
 YAML; `submit` sends a compiled pipeline to a Kubeflow Pipelines endpoint with `kfp.Client` (it
