@@ -115,9 +115,11 @@ def test_a_long_batch_still_shows_a_line_every_heartbeat() -> None:
     reporter.beat()
     assert lines == ["semi_instruct: 0/12 seeds (0%); still working, 35s since the start"]
     task.update(1)
+    task.activity = lambda: "3 model calls"
     clock.now += 31.0
     reporter.beat()
-    assert lines[-1] == "semi_instruct: 1/12 seeds (8%), 66 s/seed, ETA 12m06s; still working, 31s since the last seed"
+    assert lines[-1] == ("semi_instruct: 1/12 seeds (8%), 66 s/seed, ETA 12m06s; "
+                         "still working, 31s since the last seed (3 model calls)")
     task.close()
     reporter.beat()
     assert lines[-1] == "semi_instruct: 1/12 seeds done in 1m06s, 66 s/seed"

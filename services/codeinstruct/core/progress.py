@@ -62,6 +62,8 @@ class Task:
         self.label, self.total, self.unit = label, total, unit
         self.done = self.start_done = done
         self.note = ""
+        # what the work is doing between units (e.g. model calls so far), shown by heartbeat lines
+        self.activity: Callable[[], str] | None = None
         self._reporter = reporter
         self._clock = clock
         self.started = self.changed = clock()
@@ -243,7 +245,9 @@ class Reporter:
                     due.append(task)
         for task in due:
             since = f"the last {task.unit}" if task.done > task.start_done else "the start"
-            self.emit(f"{task.line()}; still working, {duration(now - task.changed)} since {since}")
+            activity = task.activity() if task.activity is not None else ""
+            self.emit(f"{task.line()}; still working, {duration(now - task.changed)} since {since}"
+                      + (f" ({activity})" if activity else ""))
 
     def _beat_forever(self) -> None:
         assert self.heartbeat_s is not None
