@@ -211,7 +211,7 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
         with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log, \
                 progress_mod.track(method, total=len(todo), unit="seed") as task:
             task.activity = lambda: (f"{usage.engine_calls} model call{'' if usage.engine_calls == 1 else 's'}, "
-                                     f"{usage.tokens_out:,} tokens out so far")
+                                     f"{usage.tokens_out:,} tokens out so far" if usage.engine_calls else "")
             for number, outcome in enumerate(METHODS[known](todo, ctx), 1):
                 for record in outcome.records:
                     written += writer.write(record)
