@@ -150,3 +150,19 @@ def test_a_scope_names_the_shard_the_work_belongs_to() -> None:
     assert lines[0].startswith("semi_instruct (shard 2/4): 1/2 seeds (50%)")
     assert lines[-1].startswith("semi_instruct (shard 2/4): 1/2 seeds done in")
     assert not any(line.startswith("dedup") for line in lines)
+
+
+def test_a_generation_job_reports_per_seed_with_records_so_far(tmp_path) -> None:
+    import json
+
+    from codeinstruct.generation.run import run_generation
+    from tests.generation.test_evol_rounds import HashEngine, config, seeds
+
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in seeds(6)), encoding="utf-8")
+    lines: list[str] = []
+    with progress.reporting(progress.Reporter(emit=lines.append, interval_s=0.0, heartbeat_s=None)):
+        summary = run_generation("evol_instruct", path, tmp_path / "out.jsonl", config(), engine=HashEngine())
+    assert lines[0].startswith("evol_instruct: 1/6 seeds (17%), ")
+    assert lines[-1].startswith("evol_instruct: 6/6 seeds done in ")
+    assert lines[-1].endswith(f"; {summary['records_written']} records")
