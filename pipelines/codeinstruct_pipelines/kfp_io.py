@@ -46,6 +46,16 @@ def stage_line(title: str, stats: Mapping[str, Any]) -> str:
     """`title: 10/12 kept in 3.2s`; a stage that makes several records per input (generation) reads
     `title: 6 records from 3 seeds in 38.3s`, never `6/3 kept`."""
     kept, given, seconds = stats.get("kept", 0), stats.get("input", 0), stats.get("seconds", 0)
+    scores = {k: v for k, v in stats.items() if k.startswith("pass@") and isinstance(v, int | float)}
+    if stats.get("skipped"):
+        return f"{title}: skipped ({stats['skipped']})"
+    if "steps" in stats:  # training
+        losses = [entry["loss"] for entry in stats.get("losses") or [] if "loss" in entry]
+        trend = f" (loss {losses[0]:.3f} -> {losses[-1]:.3f})" if losses else ""
+        return f"{title}: {stats['steps']:g} steps on {given:g} records in {seconds:.1f}s{trend}"
+    if scores:  # evaluation
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(scores.items()))
+        return f"{title}: {shown} on {given:g} problems in {seconds:.1f}s"
     if "seeds" in stats or (isinstance(kept, int | float) and isinstance(given, int | float) and kept > given):
         noun = "seed" if "seeds" in stats else "input"
         given = stats.get("seeds", given)
