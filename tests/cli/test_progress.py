@@ -70,7 +70,7 @@ def test_a_non_terminal_stream_gets_lines_not_carriage_returns() -> None:
 
 def test_a_terminal_gets_a_redrawn_bar_with_rate() -> None:
     stream = Terminal()
-    reporter = progress.Reporter(stream=stream)
+    reporter = progress.Reporter(stream=stream, bar_delay_s=0.0)
     assert reporter.tty
     with progress.reporting(reporter), progress.track("generate", total=4, unit="seed") as task:
         for _ in range(4):
@@ -166,3 +166,11 @@ def test_a_generation_job_reports_per_seed_with_records_so_far(tmp_path) -> None
     assert lines[0].startswith("evol_instruct: 1/6 seeds (17%), ")
     assert lines[-1].startswith("evol_instruct: 6/6 seeds done in ")
     assert lines[-1].endswith(f"; {summary['records_written']} records")
+
+
+def test_a_terminal_bar_does_not_flash_for_work_shorter_than_its_delay() -> None:
+    stream = Terminal()
+    with progress.reporting(progress.Reporter(stream=stream, bar_delay_s=60.0)):
+        with progress.track("verify", total=8, unit="record") as task:
+            task.advance(8)
+    assert "verify" not in stream.getvalue()

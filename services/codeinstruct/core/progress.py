@@ -146,11 +146,12 @@ class Reporter:
 
     def __init__(self, stream: TextIO | None = None, *, emit: Emit | None = None,
                  interval_s: float = DEFAULT_INTERVAL_S, heartbeat_s: float | None = DEFAULT_HEARTBEAT_S,
-                 tty: bool | None = None, clock: Callable[[], float] = time.monotonic):
+                 bar_delay_s: float = 1.0, tty: bool | None = None, clock: Callable[[], float] = time.monotonic):
         self.stream = stream
         is_tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
         self.tty = (tty if tty is not None else is_tty) and emit is None and stream is not None
         self.interval_s = interval_s
+        self.bar_delay_s = bar_delay_s  # a terminal bar appears once work has run this long (no flashes)
         self._emit = emit
         self._clock = clock
         self._last: dict[int, float] = {}
@@ -190,7 +191,8 @@ class Reporter:
         with self._lock:
             self._bars[id(task)] = tqdm(total=task.total, initial=task.done, desc=task.label, unit=task.unit,
                                         file=self.stream, ncols=size.columns, nrows=size.lines, leave=True,
-                                        position=len(self._bars) or None, mininterval=0.2)
+                                        position=len(self._bars) or None, mininterval=0.2,
+                                        delay=self.bar_delay_s)
 
     def updated(self, task: Task) -> None:
         if self.tty:
