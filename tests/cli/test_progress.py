@@ -170,7 +170,7 @@ def test_a_generation_job_reports_per_seed_with_records_so_far(tmp_path) -> None
 
 def test_a_terminal_bar_does_not_flash_for_work_shorter_than_its_delay() -> None:
     stream = Terminal()
-    with progress.reporting(progress.Reporter(stream=stream, bar_delay_s=60.0)):
-        with progress.track("verify", total=8, unit="record") as task:
-            task.advance(8)
+    reporter = progress.Reporter(stream=stream, bar_delay_s=60.0)
+    with progress.reporting(reporter), progress.track("verify", total=8, unit="record") as task:
+        task.advance(8)
     assert "verify" not in stream.getvalue()
