@@ -75,6 +75,7 @@ def suite_command(args: argparse.Namespace) -> int:
             samples = list(read_jsonl(args.samples, field="samples"))
             result = evaluate_suite(args.suite, sandbox=sandbox, samples=samples, **common)
         else:
+            quiet_library_bars()
             with loaded_engine(args.model, settings.generation.engine) as engine:
                 result = evaluate_suite(args.suite, sandbox=sandbox, engine=engine, n_samples=args.n_samples,
                                         **eval_arguments(settings.training), **common)
