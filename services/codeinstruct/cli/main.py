@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "codeinstruct serve all --config config.yaml --metrics-port 9090",
                  details="The config is checked (and the port bound once) before any model loads, so a bad file "
                          "fails at once.")
-    p.add_argument("service", choices=SERVICES,
+    p.add_argument("service", choices=SERVICES, metavar="SERVICE",
                    help="the service to host: generation, sandbox, scoring, training, or all four on one port")
     p.add_argument("--port", type=int, metavar="N",
                    help="port to bind (default: server.port, else generation 50051, sandbox 50052, scoring 50053, "
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                  generation.generate_command,
                  "codeinstruct generate inverse_instruct --seeds seeds.jsonl --output records.jsonl --limit 4",
                  details="Resumable: rerun the same command after an interruption and finished seeds are skipped.")
-    p.add_argument("method", choices=METHODS, help=f"the generation method: {', '.join(METHODS)}")
+    p.add_argument("method", choices=METHODS, metavar="METHOD", help=f"the generation method: {', '.join(METHODS)}")
     p.add_argument("--seeds", required=True, metavar="FILE",
                    help="seeds JSONL: records with 'code' (human code) or 'instruction', and 'language'")
     p.add_argument("--output", required=True, metavar="FILE", help="records JSONL to write (resumable)")
@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "run", "run a pipeline on this machine with kfp.local", pipelines.run_command,
                  "codeinstruct run semi_instruct --local --seeds seeds.jsonl --output runs/semi",
                  "codeinstruct run evol_instruct --local --param stop_when_worse=true")
-    p.add_argument("pipeline", choices=PIPELINES, help=f"the pipeline: {', '.join(PIPELINES)}")
+    p.add_argument("pipeline", choices=PIPELINES, metavar="PIPELINE", help=f"the pipeline: {', '.join(PIPELINES)}")
     p.add_argument("--local", action="store_true",
                    help="run with kfp.local on this machine (required: cluster runs go through `submit`)")
     p.add_argument("--seeds", metavar="FILE", help="seeds JSONL (default: functions of the local Python stdlib)")
@@ -263,13 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
                  "codeinstruct compile end_to_end -o end_to_end.yaml --config pools.yaml",
                  config="YAML config file whose pipelines section sets node pools and images "
                         "(default: $CODEINSTRUCT_CONFIG, else built-in defaults)")
-    p.add_argument("pipeline", choices=PIPELINES, help=f"the pipeline: {', '.join(PIPELINES)}")
+    p.add_argument("pipeline", choices=PIPELINES, metavar="PIPELINE", help=f"the pipeline: {', '.join(PIPELINES)}")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="YAML file to write")
 
     p = _command(sub, "submit", "compile a pipeline and start a run on a Kubeflow Pipelines endpoint",
                  pipelines.submit_command,
                  "codeinstruct submit end_to_end --host https://kfp.example.com/pipeline --config config.yaml")
-    p.add_argument("pipeline", choices=PIPELINES, help=f"the pipeline: {', '.join(PIPELINES)}")
+    p.add_argument("pipeline", choices=PIPELINES, metavar="PIPELINE", help=f"the pipeline: {', '.join(PIPELINES)}")
     p.add_argument("--host", required=True, metavar="URL",
                    help="Kubeflow Pipelines API endpoint, e.g. https://kfp.example.com/pipeline")
     p.add_argument("--experiment", default="codeinstruct", metavar="NAME",
