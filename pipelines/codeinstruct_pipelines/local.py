@@ -32,6 +32,7 @@ import yaml
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
 from codeinstruct.core.methods import PIPELINES
 from codeinstruct.core.pipelines_config import PipelinesConfig
+from codeinstruct.core.records import read_records
 from codeinstruct.settings import Settings
 from codeinstruct_pipelines import catalog, report
 from codeinstruct_pipelines.kfp_io import PROGRESS_PREFIX
@@ -39,6 +40,7 @@ from codeinstruct_pipelines.kfp_io import PROGRESS_PREFIX
 logger = logging.getLogger(__name__)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ERROR = re.compile(r"^\s*(?:codeinstruct\.core\.errors\.\w+|[A-Za-z_.]*(?:Error|Exception)): (.+)$")
 _TASK = re.compile(r"(Executing task|Task) '([^']+)'( finished with status (\w+))?")
 
 
@@ -51,6 +53,7 @@ class _StepLog(io.TextIOBase):
         self._pending = ""
         self.started = time.monotonic()
         self.failed: list[str] = []
+        self.error = ""  # the last exception line a step printed
 
     def writable(self) -> bool:
         return True
@@ -68,6 +71,9 @@ class _StepLog(io.TextIOBase):
 
     def _line(self, line: str) -> None:
         elapsed = time.monotonic() - self.started
+        error = _ERROR.match(line)
+        if error:
+            self.error = error.group(1).strip()
         if PROGRESS_PREFIX in line:
             self._echo(f"[{elapsed:6.1f}s]   {line.split(PROGRESS_PREFIX, 1)[1]}")
             return
@@ -101,8 +107,16 @@ def _captured(log_path: Path, echo: Callable[[str], None]) -> Iterator[_StepLog]
         warnings.filterwarnings("ignore", message=r".*have no effect in the current local runner.*")
         warnings.filterwarnings("ignore", message=r".*non-Python base image.*")
         sink = _StepLog(log, to_terminal)
-        with contextlib.redirect_stdout(sink):
-            yield sink
+        # kfp.local also logs through the root logger between steps (task outputs, statuses): into the
+        # log file with the rest, so the terminal shows progress lines only.
+        root = logging.getLogger()
+        handlers = root.handlers[:]
+        root.handlers = [logging.StreamHandler(sink)]
+        try:
+            with contextlib.redirect_stdout(sink):
+                yield sink
+        finally:
+            root.handlers = handlers
         sink.flush()
 
 
@@ -121,6 +135,17 @@ def pipeline_arguments(name: str, config: PipelinesConfig, *, seeds_path: str, c
     # Each pipeline takes the subset it declares (end_to_end has no `limit`, method pipelines no training).
     declared = catalog.parameters(name, config)
     return {key: value for key, value in args.items() if key in declared}
+
+
+def _check_seeds(name: str, seeds_path: str | Path) -> None:
+    """A malformed seeds file fails here, naming file and line, not in a step minutes later."""
+    if name == "train_eval":
+        for _ in read_records(seeds_path, field="seeds"):
+            pass
+    else:
+        from codeinstruct.generation.seeds import load_seeds
+
+        load_seeds(seeds_path)
 
 
 def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | None = None,
@@ -144,6 +169,8 @@ def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | Non
                            "dataset.jsonl of `codeinstruct run semi_instruct --local`)", field="seeds")
     if seeds_path and not Path(seeds_path).is_file():
         raise InvalidInput(f"seeds file {str(seeds_path)!r} does not exist", field="seeds")
+    if seeds_path:
+        _check_seeds(name, seeds_path)
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     config_yaml = yaml.safe_dump(dict(settings.source), sort_keys=True) if settings.source else ""
@@ -170,8 +197,9 @@ def run_local(name: str, *, output_dir: str | Path, seeds_path: str | Path | Non
             task = pipeline(**arguments)
         except RuntimeError as exc:
             failed = ", ".join(sink.failed) or "a step"
-            raise FailedPrecondition(f"pipeline {name} failed in {failed}; see {log_path} "
-                                     f"({_ANSI.sub('', str(exc)).splitlines()[0]})", reason="PIPELINE_FAILED") from None
+            cause = sink.error or _ANSI.sub("", str(exc)).splitlines()[0]
+            raise FailedPrecondition(f"pipeline {name} failed in {failed}: {cause} (step logs: {log_path})",
+                                     reason="PIPELINE_FAILED") from None
     outputs = task.outputs
     seconds = round(time.monotonic() - started, 1)
     dataset_out = output_dir / "dataset.jsonl"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.methods import METHODS
+from codeinstruct.core.progress import yield_text
 from codeinstruct.core.records import Record, read_records, write_text_atomic
 
 MODEL_NOTE = """\
@@ -238,7 +239,7 @@ def funnel_markdown(data: Mapping[str, Any]) -> str:
     for entry in data["stages"]:
         n_in, kept = int(entry.get("input", 0)), int(entry.get("kept", 0))
         reasons = ", ".join(f"{k} {v}" for k, v in sorted((entry.get("reasons") or {}).items(), key=lambda kv: -kv[1]))
-        rate = f"{kept / n_in:.0%}" if n_in else "-"
+        rate = yield_text(kept, n_in, "seed" if "seeds" in entry else "input")
         lines.append(f"| {entry.get('stage')} | {n_in} | {kept} | {int(entry.get('dropped', 0))} | {rate} | "
                      f"{reasons} |")
     suites = (data.get("evaluation") or {}).get("suites") or []
@@ -434,8 +435,9 @@ def _html(data: Mapping[str, Any], *, images: Mapping[str, bytes],
     for entry in data["stages"]:
         n_in, kept = int(entry.get("input", 0)), int(entry.get("kept", 0))
         reasons = ", ".join(f"{k} {v}" for k, v in sorted((entry.get("reasons") or {}).items(), key=lambda kv: -kv[1]))
+        rate = yield_text(kept, n_in, "seed" if "seeds" in entry else "input")
         parts.append(f"<tr><td>{esc(str(entry.get('stage')))}</td><td>{n_in}</td><td>{kept}</td>"
-                     f"<td>{int(entry.get('dropped', 0))}</td><td>{f'{kept / n_in:.0%}' if n_in else '-'}</td>"
+                     f"<td>{int(entry.get('dropped', 0))}</td><td>{rate}</td>"
                      f"<td>{esc(reasons)}</td></tr>")
     parts.append("</table>")
     for name, png in images.items():

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from codeinstruct.core import progress
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record, read_jsonl, read_records, write_jsonl_atomic
@@ -145,7 +146,8 @@ def generate_shard(method: str, seeds_path: str | Path, output_path: str | Path,
     with tempfile.TemporaryDirectory(prefix="codeinstruct-shard-") as tmp:
         shard_seeds = Path(tmp) / "seeds.jsonl"
         write_jsonl_atomic(shard_seeds, seeds)
-        summary = services.generate(method, shard_seeds, output_path, settings, target, model=model)
+        with progress.scope(f"shard {shard_index + 1}/{num_shards}"):
+            summary = services.generate(method, shard_seeds, output_path, settings, target, model=model)
     if not output_path.exists():
         write_jsonl_atomic(output_path, [])
     kept = sum(1 for _ in read_jsonl(output_path))
@@ -421,9 +423,9 @@ def markdown_summary(title: str, stats: Stats) -> str:
     """The Markdown the Kubeflow UI shows for one step."""
     lines = [f"## {title}", ""]
     if "input" in stats:
-        rate = stats["kept"] / stats["input"] if stats["input"] else 0.0
+        rate = progress.yield_text(stats["kept"], stats["input"], "seed" if "seeds" in stats else "input")
         lines += ["| in | kept | dropped | yield | seconds |", "|---:|---:|---:|---:|---:|",
-                  f"| {stats['input']} | {stats['kept']} | {stats['dropped']} | {rate:.0%} | {stats['seconds']} |", ""]
+                  f"| {stats['input']} | {stats['kept']} | {stats['dropped']} | {rate} | {stats['seconds']} |", ""]
     if stats.get("reasons"):
         lines += ["**Reject reasons**", "", "| reason | records |", "|---|---:|"]
         lines += [f"| {reason} | {n} |" for reason, n in sorted(stats["reasons"].items(), key=lambda kv: -kv[1])]

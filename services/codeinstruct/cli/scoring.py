@@ -1,4 +1,4 @@
-"""`codeinstruct decontaminate` and `codeinstruct dedup` (DESIGN section 6): read records, run the
+"""`codeinstruct decontaminate` and `codeinstruct dedup`: read records, run the
 scoring core in this process, write the kept records atomically, print a summary.
 
     codeinstruct dedup --input data.jsonl --output clean.jsonl --method rougel

@@ -109,29 +109,43 @@ def record_id(record: Record) -> str:
                        record.source.get("parent_id", ""), record.generator.get("fingerprint", ""))
 
 
-def read_jsonl(path: str | Path, *, field: str = "path") -> Iterator[dict[str, Any]]:
-    """Yield JSON objects from a JSON Lines file (gzip-compressed when it ends in .gz); a bad line
-    raises InvalidInput naming file, line and `field`."""
+def numbered_jsonl(path: str | Path, *, field: str = "path") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, JSON object) for each non-blank line of a JSON Lines file (gzip-compressed when it
+    ends in .gz); a bad line raises InvalidInput naming file, line and `field`."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"{str(path)!r} does not exist or is not a file", field=field)
     handle: IO[str]
     with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")) as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{path}:{number}: not valid JSON ({exc.msg})", field=field) from None
-            if not isinstance(obj, dict):
-                raise InvalidInput(f"{path}:{number}: each line must be a JSON object", field=field)
-            yield obj
+        try:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(f"{path}:{number}: not valid JSON ({exc.msg})", field=field) from None
+                if not isinstance(obj, dict):
+                    raise InvalidInput(f"{path}:{number}: each line must be a JSON object", field=field)
+                yield number, obj
+        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
+            raise InvalidInput(f"{path}: not UTF-8 JSON Lines ({exc})", field=field) from None
 
 
-def read_records(path: str | Path) -> Iterator[Record]:
-    for obj in read_jsonl(path):
-        yield Record.from_dict(obj)
+def read_jsonl(path: str | Path, *, field: str = "path") -> Iterator[dict[str, Any]]:
+    """Yield JSON objects from a JSON Lines file (see `numbered_jsonl`)."""
+    for _, obj in numbered_jsonl(path, field=field):
+        yield obj
+
+
+def read_records(path: str | Path, *, field: str = "path") -> Iterator[Record]:
+    """Records from a JSON Lines file; a line that is not a valid record raises InvalidInput that starts
+    with `<file>:<line>:`."""
+    for number, obj in numbered_jsonl(path, field=field):
+        try:
+            yield Record.from_dict(obj)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path}:{number}: {exc.message}", field=exc.field, reason=exc.reason) from None
 
 
 def _new_file_mode() -> int:

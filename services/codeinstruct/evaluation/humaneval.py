@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from codeinstruct.core import progress
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import read_jsonl, write_jsonl_atomic
@@ -131,8 +132,9 @@ def evaluate_samples(samples: list[dict[str, Any]], *, k: Sequence[int] = (1, 10
             return evaluate_samples(samples, k=k, runner=sandbox, timeout_s=timeout_s, problems=problems,
                                     memory_mb=memory_mb, concurrency=concurrency)
     suite = [as_problem(problem) for problem in problems.values()]
-    verdicts = check_samples(suite, samples, runner, timeout_s=timeout_s, memory_mb=memory_mb,
-                             concurrency=concurrency)
+    with progress.track("humaneval scoring", total=len(samples), unit="sample") as task:
+        verdicts = check_samples(suite, samples, runner, timeout_s=timeout_s, memory_mb=memory_mb,
+                                 concurrency=concurrency, on_batch=task.update)
     results = [{**sample, "result": result_text(v), "passed": v.passed}
                for sample, v in zip(samples, verdicts, strict=True)]
     return pass_at_k(results, k), results

@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codeinstruct.core import progress as progress_mod
 from codeinstruct.core.errors import Cancelled, FailedPrecondition, InvalidInput
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import write_jsonl_atomic
@@ -75,8 +76,10 @@ def require_modules(problems: Sequence[Problem], sandbox: SandboxLike) -> None:
 
 def check_samples(problems: Sequence[Problem], samples: Sequence[Sample], sandbox: SandboxLike, *,
                   timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
-                  concurrency: int | None = None, batch_size: int = 64) -> list[SampleVerdict]:
-    """Verdicts for `samples` (in their order), run in batches of `batch_size` through `execute_batch`."""
+                  concurrency: int | None = None, batch_size: int = 64,
+                  on_batch: Callable[[int], None] | None = None) -> list[SampleVerdict]:
+    """Verdicts for `samples` (in their order), run in batches of `batch_size` through `execute_batch`;
+    `on_batch` gets the number of samples checked so far after each batch."""
     by_id = {p.task_id: p for p in problems}
     for index, sample in enumerate(samples):
         if not isinstance(sample, Mapping) or "task_id" not in sample or "completion" not in sample:
@@ -93,6 +96,8 @@ def check_samples(problems: Sequence[Problem], samples: Sequence[Sample], sandbo
                                 for p, s in zip(chosen, chunk, strict=True)]
         for index, result in sandbox.execute_batch(runs, concurrency):
             verdicts[start + index] = verdict(chosen[index], result)
+        if on_batch is not None:
+            on_batch(start + len(chunk))
     return [v for v in verdicts if v is not None]
 
 
@@ -132,22 +137,28 @@ def run_suite(suite: str, problems: Sequence[Problem], *, sandbox: SandboxLike,
         raise InvalidInput(f"k values must be >= 1, got {list(k)}", field="k")
     if (samples is None) == (engine is None):
         raise InvalidInput("give either samples or an engine to generate them", field="samples")
-    emit = progress or (lambda event: None)
+    emit = progress_mod.Phases(suite, {"generating": "problem", "scoring": "sample"}, then=progress)
     started = time.perf_counter()
-    if samples is not None:
-        given = [dict(s) for s in samples]
-        emit({"phase": "scoring", "done": 0, "total": len(given)})
-        verdicts = check_samples(problems, given, sandbox, timeout_s=timeout_s, memory_mb=memory_mb)
-        emit({"phase": "scoring", "done": len(given), "total": len(given)})
-    else:
-        assert engine is not None
-        n = n_samples or max(k)
-        if n < max(k):
-            raise InvalidInput(f"pass@{max(k)} needs at least {max(k)} samples per problem, got {n}",
-                               field="n_samples")
-        require_modules(problems, sandbox)
-        given, verdicts = _generate_and_check(engine, problems, sandbox, n, style, temperature, max_tokens,
-                                              batch_size, timeout_s, memory_mb, emit, should_stop)
+    try:
+        if samples is not None:
+            given = [dict(s) for s in samples]
+            emit({"phase": "scoring", "done": 0, "total": len(given)})
+            verdicts = check_samples(problems, given, sandbox, timeout_s=timeout_s, memory_mb=memory_mb,
+                                     on_batch=lambda done: emit({"phase": "scoring", "done": done,
+                                                                 "total": len(given)}))
+        else:
+            assert engine is not None
+            n = n_samples or max(k)
+            if n < max(k):
+                raise InvalidInput(f"pass@{max(k)} needs at least {max(k)} samples per problem, got {n}",
+                                   field="n_samples")
+            require_modules(problems, sandbox)
+            given, verdicts = _generate_and_check(engine, problems, sandbox, n, style, temperature, max_tokens,
+                                                  batch_size, timeout_s, memory_mb, emit, should_stop)
+    except BaseException:
+        emit.close(failed=True)
+        raise
+    emit.close()
     result = SuiteResult.from_verdicts(suite, problems, verdicts, k, skipped=skipped, total=total)
     if output:
         by_id = {p.task_id: p for p in problems}
@@ -174,6 +185,7 @@ def _generate_and_check(engine: Engine, problems: Sequence[Problem], sandbox: Sa
         emit({"phase": "scoring", "done": checked[0], "total": expected})
         return out
 
+    emit({"phase": "generating", "done": 0, "total": len(problems)})  # shown while the first batch generates
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eval-check") as checker:
         try:
             for start in range(0, len(problems), max(1, batch_size)):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codeinstruct.core import progress as progress_mod
 from codeinstruct.core.errors import FailedPrecondition, InvalidInput
 from codeinstruct.core.methods import Method
 from codeinstruct.core.records import JsonlWriter, Record, write_text_atomic
@@ -136,16 +137,27 @@ def selection_path(output: Path) -> Path:
     return output.with_name(output.name + ".selection.json")
 
 
-def _seeds(method: Method, seeds_path: str | Path | None, limit: int | None, ctx: Context,
+def _selects(method: Method, config: GenerationConfig) -> bool:
+    return method == "wavecoder" and config.wavecoder.selection != "off"
+
+
+def _pool(method: Method, seeds_path: str | Path | None, limit: int | None,
+          config: GenerationConfig) -> list[dict[str, Any]]:
+    """The seeds read before any engine loads (a bad seeds file fails at once): at most `limit`,
+    or the whole pool when WaveCoder selects from it."""
+    most = None if _selects(method, config) else limit
+    return seeds_mod.load_seeds(seeds_path, most) if seeds_path else seeds_mod.stdlib_seeds(most)
+
+
+def _seeds(method: Method, pool: list[dict[str, Any]], limit: int | None, ctx: Context,
            output: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The seeds of this run and, for WaveCoder's raw-code selection, its stats.
+    """The seeds of this run (from `_pool`) and, for WaveCoder's raw-code selection, its stats.
 
     WaveCoder selects from the whole pool when `selection.applies`; the chosen ids are kept in
     `<output>.selection.json` (with the fingerprint), so a resumed run works on the same seeds.
     """
-    if method != "wavecoder" or ctx.config.wavecoder.selection == "off":
-        return (seeds_mod.load_seeds(seeds_path, limit) if seeds_path else seeds_mod.stdlib_seeds(limit)), None
-    pool = seeds_mod.load_seeds(seeds_path) if seeds_path else seeds_mod.stdlib_seeds()
+    if not _selects(method, ctx.config):
+        return pool, None
     if not selection.applies(ctx.config.wavecoder, len(pool), limit):
         return pool[:limit] if limit is not None else pool, None
     saved = selection_path(output)
@@ -176,6 +188,7 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
     started = time.monotonic()
     config = config or GenerationConfig()
     output = Path(output_path)
+    pool = _pool(known, seeds_path, limit, config)
     own_engine = engine is None
     engine = engine or load_engine(config.engine)
     usage = Usage()
@@ -184,7 +197,7 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
         journal = journal_path(output)
         done = _read_journal(journal, ctx.fingerprint)
         ctx.history = [entry["state"] for entry in done.values() if entry.get("state")]
-        seeds, selected = _seeds(known, seeds_path, limit, ctx, output)
+        seeds, selected = _seeds(known, pool, limit, ctx, output)
         dropped = _drop_unfinished(output, done)
         if dropped:
             logger.info("%s: dropped %d record(s) of seeds an interrupted run did not finish", output, dropped)
@@ -195,7 +208,10 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
             rejected.update(entry.get("rejected", {}))
             notes.update(entry.get("notes", {}))
         written = 0
-        with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log:
+        with JsonlWriter(output) as writer, journal.open("a", encoding="utf-8") as log, \
+                progress_mod.track(method, total=len(todo), unit="seed") as task:
+            task.activity = lambda: (f"{usage.engine_calls} model call{'' if usage.engine_calls == 1 else 's'}, "
+                                     f"{usage.tokens_out:,} tokens out so far" if usage.engine_calls else "")
             for number, outcome in enumerate(METHODS[known](todo, ctx), 1):
                 for record in outcome.records:
                     written += writer.write(record)
@@ -212,7 +228,8 @@ def run_generation(method: str, seeds_path: str | Path | None, output_path: str 
                 notes.update(outcome.notes)
                 if progress is not None:
                     progress({"seeds_done": number, "seeds_total": len(todo), "records": written})
-                logger.info("%s: seed %d/%d -> %d record(s)%s", method, number, len(todo), len(outcome.records),
+                task.update(number, note=f"{written} record{'' if written == 1 else 's'}")
+                logger.debug("%s: seed %d/%d -> %d record(s)%s", method, number, len(todo), len(outcome.records),
                             f", rejected {dict(outcome.rejected)}" if outcome.rejected else "")
             total = len(writer)
         summary = {"method": method, "output": str(output), "fingerprint": ctx.fingerprint,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.core.records import read_jsonl, stable_hash
+from codeinstruct.core.records import numbered_jsonl, stable_hash
 from codeinstruct.generation.parsers import extract_code
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def load_seeds(path: str | Path, limit: int | None = None) -> list[dict[str, Any
     """Seeds from a JSON Lines file (records, {instruction, response} pairs or {code, language})."""
     seeds: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for number, obj in enumerate(read_jsonl(path), 1):
+    for number, obj in numbered_jsonl(path, field="seeds"):
         seed = normalize_seed(obj, where=f"{path}:{number}")
         if seed["id"] in seen:
             continue

@@ -28,7 +28,7 @@ import numpy as np
 
 from codeinstruct.core import deadline
 from codeinstruct.core.errors import InvalidInput
-from codeinstruct.core.records import Record, read_jsonl
+from codeinstruct.core.records import Record, numbered_jsonl
 from codeinstruct.curation.embeddings import embed
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.normalize import words
@@ -84,7 +84,7 @@ def load_humaneval() -> Benchmark:
 def load_benchmark_file(path: str | Path) -> Benchmark:
     path = Path(path)
     items = []
-    for number, row in enumerate(read_jsonl(path), 1):
+    for number, row in numbered_jsonl(path, field="benchmark"):
         texts = []
         for name in TEXT_FIELDS:
             value = row.get(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from codeinstruct.core import deadline
+from codeinstruct.core import deadline, progress
 from codeinstruct.core.records import Record
 from codeinstruct.curation.discriminator import (
     CHECKLIST,
@@ -64,17 +64,20 @@ def discriminate(records: Iterable[Record], engine: object, *, config: ScoringCo
             record.scores["discriminator"] = "rules"
             report.keep(record)
         return report
-    for start in range(0, len(passed), batch_size):
-        deadline.check()
-        batch = passed[start:start + batch_size]
-        for record, (judgment, _text) in zip(batch, judge.judge(batch), strict=True):
-            if judgment.verdict == "yes" or (judgment.verdict is None and config.discriminator_unparsable == "keep"):
-                record.scores["discriminator"] = judgment.verdict or "unparsable"
-                report.keep(record)
-            elif judgment.verdict is None:
-                report.drop(record, "judgment_unparsable: no yes/no verdict in the judge's answer")
-            else:
-                record.scores["discriminator"] = "no"
-                report.drop(record, f"judged_no: {'; '.join(judgment.reasons) or 'overall no'}")
+    with progress.track("discriminate", total=len(passed), unit="record") as task:
+        for start in range(0, len(passed), batch_size):
+            deadline.check()
+            batch = passed[start:start + batch_size]
+            for record, (judgment, _text) in zip(batch, judge.judge(batch), strict=True):
+                keep_unparsable = judgment.verdict is None and config.discriminator_unparsable == "keep"
+                if judgment.verdict == "yes" or keep_unparsable:
+                    record.scores["discriminator"] = judgment.verdict or "unparsable"
+                    report.keep(record)
+                elif judgment.verdict is None:
+                    report.drop(record, "judgment_unparsable: no yes/no verdict in the judge's answer")
+                else:
+                    record.scores["discriminator"] = "no"
+                    report.drop(record, f"judged_no: {'; '.join(judgment.reasons) or 'overall no'}")
+            task.advance(len(batch), note=f"{len(report.kept)} kept")
     report.extra["pools"] = {"good": len(judge.good), "bad": len(judge.bad)}
     return report

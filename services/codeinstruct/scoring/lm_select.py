@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from codeinstruct.core import deadline
+from codeinstruct.core import deadline, progress
 from codeinstruct.core.records import Record, stable_hash
 from codeinstruct.scoring.config import ScoringConfig
 from codeinstruct.scoring.normalize import code_tokens
@@ -36,15 +36,17 @@ def snippet_key(record: Record) -> str:
 def score_records(records: list[Record], engine: Any, batch_size: int = 16) -> list[float]:
     """LM-Score of every record, in batches; also written to `scores.lm_score`."""
     scores: list[float] = []
-    for start in range(0, len(records), batch_size):
-        deadline.check()
-        batch = records[start:start + batch_size]
-        values = engine.lm_score([r.instruction for r in batch], [r.code or r.response for r in batch])
-        if len(values) != len(batch):
-            raise RuntimeError(f"engine returned {len(values)} LM-Scores for {len(batch)} pairs")
-        for record, value in zip(batch, values, strict=True):
-            record.scores["lm_score"] = round(float(value), 6)
-        scores.extend(float(v) for v in values)
+    with progress.track("lm_score", total=len(records), unit="record") as task:
+        for start in range(0, len(records), batch_size):
+            deadline.check()
+            batch = records[start:start + batch_size]
+            values = engine.lm_score([r.instruction for r in batch], [r.code or r.response for r in batch])
+            if len(values) != len(batch):
+                raise RuntimeError(f"engine returned {len(values)} LM-Scores for {len(batch)} pairs")
+            for record, value in zip(batch, values, strict=True):
+                record.scores["lm_score"] = round(float(value), 6)
+            scores.extend(float(v) for v in values)
+            task.advance(len(batch))
     return scores
 
 

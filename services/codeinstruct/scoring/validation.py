@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from codeinstruct.core import deadline
+from codeinstruct.core import deadline, progress
 from codeinstruct.core.interfaces import SandboxLike
 from codeinstruct.core.records import Record
 from codeinstruct.core.statuses import Status
@@ -146,7 +146,8 @@ def _run_all(records: Iterable[Record], sandbox: SandboxLike, work: Callable[[Re
         usage = Usage()
         return work(record, MeteredSandbox(sandbox, usage)), usage
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=stage) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=stage) as pool, \
+            progress.track(stage, total=len(records), unit="record") as task:
         # Submit in windows so a cancelled request stops within one window of work.
         window = concurrency * 4
         for start in range(0, len(records), window):
@@ -163,6 +164,7 @@ def _run_all(records: Iterable[Record], sandbox: SandboxLike, work: Callable[[Re
                     report.drop(record, reason)
                 else:
                     report.keep(kept)
+                task.advance(note=f"{len(report.kept)} kept")
     if stage == "validate_semi_instruct":
         report.extra["dropped_inputs"] = dict(dropped_inputs.most_common())
         report.extra["kept_tests"] = sum(int(r.scores.get("n_tests", 0)) for r in report.kept)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from codeinstruct.core import deadline
+from codeinstruct.core import progress as progress_mod
 from codeinstruct.core.errors import Cancelled, DeadlineExceeded, FailedPrecondition, InvalidInput, Unavailable
 from codeinstruct.core.records import Record, stable_hash, write_text_atomic
 from codeinstruct.training import checkpoints
@@ -216,6 +217,11 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
     total_steps = sum(p.steps for p in plans)
     clock = _Clock(limit=min(total_steps, config.max_steps) if config.max_steps else total_steps,
                    tokens_at_start=state.tokens, first_step=state.global_step, world=dist.world)
+    # one bar for the run: rank 0 reports, the other ranks' tasks are silent
+    task = progress_mod.track("train", total=clock.limit, unit="step", done=state.global_step) if dist.rank == 0 \
+        else progress_mod.Task("train", clock.limit, "step", None)
+    if resumed_from and dist.rank == 0:
+        logger.info("resuming from %s", resumed_from)
     emit({"event": "start", "total_steps": clock.limit, "planned_steps": total_steps, "step": state.global_step,
           "trainable_parameters": n_trainable, "resumed_from": resumed_from, "stages": [p.stage.name for p in plans]})
     stopped, saved_step = "completed", state.global_step if resumed_from else -1
@@ -236,6 +242,7 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
                 if saved_step != state.global_step:
                     _save(output_dir, state, model, optimizer, scheduler, config, dist)
                 emit({"event": "cancelled", "step": state.global_step})
+                task.close(failed=True)
                 raise Cancelled(f"training cancelled at step {state.global_step}")
             step_start = time.perf_counter()
             step_loss, lr, epoch, position = _step(model, params, optimizer, scheduler, sp, position, config, dist,
@@ -244,9 +251,12 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
             state.position = position
             state.losses.append({"step": state.global_step, "stage": sp.stage.name, "loss": step_loss,
                                  "learning_rate": lr, "epoch": epoch})
+            rates = clock.rates(state)
             emit({"event": "step", "step": state.global_step, "total_steps": clock.limit, "stage": sp.stage.name,
-                  "epoch": epoch, "loss": step_loss, "learning_rate": lr, **clock.rates(state),
+                  "epoch": epoch, "loss": step_loss, "learning_rate": lr, **rates,
                   "step_time_s": time.perf_counter() - step_start})
+            task.update(state.global_step, note=f"loss {step_loss:.4f}, lr {lr:.2e}, "
+                                                f"{rates.get('tokens_per_s', 0):.0f} tokens/s")
             if state.global_step % config.save_every_steps == 0:
                 path = _save(output_dir, state, model, optimizer, scheduler, config, dist)
                 saved_step = state.global_step
@@ -255,6 +265,7 @@ def train(data: str | Path | Iterable[Record | Mapping[str, Any]] | Sequence[Sta
             break
         state.stage, state.position = stage_index + 1, 0
 
+    task.close()
     if saved_step != state.global_step and optimizer is not None:
         _save(output_dir, state, model, optimizer, scheduler, config, dist)
     summary = _finish(model, tokenizer, base, output_dir, config, state, plans, dist)
