@@ -77,7 +77,7 @@ def compile_protos() -> descriptor_pb2.FileDescriptorSet:
 
 def _clean(comment: str) -> str:
     lines = [line[1:] if line.startswith(" ") else line for line in comment.strip("\n").split("\n")]
-    return "\n".join(lines).strip()
+    return "\n".join(line for line in lines if not line.startswith("buf:lint:")).strip()
 
 
 def load(descriptor_set: descriptor_pb2.FileDescriptorSet) -> Protos:
@@ -157,7 +157,7 @@ def render_message(protos: Protos, name: str) -> Iterator[str]:
         if f.HasField("oneof_index") and not f.proto3_optional:
             oneof = f"one of `{message.oneof_decl[f.oneof_index].name}`. "
         comment = protos.comments.get((file, (*path, MSG_FIELD, index)), "")
-        yield (f"| `{f.json_name}` | {label}{type_name(protos, f, message)} | {', '.join(behaviors(f))} | "
+        yield (f"| `{f.name}` | {label}{type_name(protos, f, message)} | {', '.join(behaviors(f))} | "
                f"{_cell(oneof + comment)} |")
     yield ""
 
@@ -205,7 +205,7 @@ def example(protos: Protos, name: str, depth: int = 0) -> dict[str, object]:
     message = protos.messages.get(name)
     if message is None or depth > 4:
         return {}
-    return {f.json_name: example_value(protos, f, depth) for f in message.field
+    return {f.name: example_value(protos, f, depth) for f in message.field
             if field_behavior_pb2.REQUIRED in f.options.Extensions[field_behavior_pb2.field_behavior]}
 
 
