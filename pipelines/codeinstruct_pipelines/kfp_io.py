@@ -50,7 +50,9 @@ def stage_line(title: str, stats: Mapping[str, Any]) -> str:
     if stats.get("skipped"):
         return f"{title}: skipped ({stats['skipped']})"
     if "steps" in stats:  # training
-        losses = [entry["loss"] for entry in stats.get("losses") or [] if "loss" in entry]
+        # one training run logs {"step", "loss", ...} entries; a staged schedule logs the losses alone
+        losses = [entry["loss"] if isinstance(entry, Mapping) else entry for entry in stats.get("losses") or []
+                  if isinstance(entry, int | float) or (isinstance(entry, Mapping) and "loss" in entry)]
         trend = f" (loss {losses[0]:.3f} -> {losses[-1]:.3f})" if losses else ""
         return f"{title}: {stats['steps']:g} steps on {given:g} records in {seconds:.1f}s{trend}"
     if scores:  # evaluation

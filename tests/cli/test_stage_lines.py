@@ -49,6 +49,8 @@ def test_the_report_funnel_shows_records_per_seed_not_a_percentage_above_100() -
 def test_training_and_evaluation_read_as_steps_and_scores() -> None:
     train = {"input": 8, "kept": 8, "steps": 12, "seconds": 38.3, "losses": [{"loss": 0.71}, {"loss": 0.4534}]}
     assert stage_line("train", train) == "train: 12 steps on 8 records in 38.3s (loss 0.710 -> 0.453)"
+    staged = {**train, "losses": [0.71, 0.4534]}  # a staged schedule (train_stages) logs bare losses
+    assert stage_line("train", staged) == "train: 12 steps on 8 records in 38.3s (loss 0.710 -> 0.453)"
     evaluation = {"input": 6.0, "kept": 6.0, "pass@1": 0.1667, "humaneval.pass@1": 0.1667, "seconds": 26.8}
     assert stage_line("evaluate before training", evaluation) == \
         "evaluate before training: pass@1 0.167 on 6 problems in 26.8s"
