@@ -18,6 +18,7 @@ from typing import Any
 
 from codeinstruct.core import progress as core_progress
 from codeinstruct.core.errors import FailedPrecondition
+from codeinstruct.core.jsontypes import whole_numbers
 from codeinstruct_pipelines import steps
 
 logger = logging.getLogger(__name__)
@@ -71,21 +72,10 @@ def stage_line(title: str, stats: Mapping[str, Any]) -> str:
     return line
 
 
-def _plain(value: Any) -> Any:
-    """Artifact metadata comes back through protobuf Struct: whole numbers return as floats."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def ledger(artifact: Any) -> list[dict[str, Any]]:
     """The stage ledger an input artifact carries ([] when it has none)."""
     metadata = getattr(artifact, "metadata", None) or {}
-    return [dict(entry) for entry in _plain(list(metadata.get("stages") or []))]
+    return [dict(entry) for entry in whole_numbers(list(metadata.get("stages") or []))]
 
 
 def publish(stats: steps.Stats, *, title: str, metrics: Any, summary: Any, dataset: Any = None,

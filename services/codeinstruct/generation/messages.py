@@ -17,6 +17,7 @@ from google.protobuf import json_format, struct_pb2
 
 from codeinstruct.core.config import updated
 from codeinstruct.core.errors import InvalidInput
+from codeinstruct.core.jsontypes import whole_numbers
 from codeinstruct.core.records import Record
 from codeinstruct.engines.base import SamplingParams
 from codeinstruct.generation.common import SeedOutcome
@@ -43,19 +44,8 @@ def to_struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
-def _whole(value: Any) -> Any:
-    """Struct numbers are doubles: whole numbers back as ints (counts, rounds, sample indexes), at any depth."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole(v) for v in value]
-    return value
-
-
 def from_struct(message: struct_pb2.Struct) -> dict[str, Any]:
-    data: dict[str, Any] = _whole(json_format.MessageToDict(message))
+    data: dict[str, Any] = whole_numbers(json_format.MessageToDict(message))
     return data
 
 
