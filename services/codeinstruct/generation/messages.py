@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -138,19 +137,6 @@ def conversation_from_proto(message: generation_pb2.Conversation) -> list[dict[s
 
 
 # -- request checks (before the engine is used) ---------------------------------------------------------
-def _number(value: float, field: str, minimum: float, maximum: float, *, default: str = "",
-            above: bool = False) -> None:
-    """`value` finite and within [minimum, maximum] ((minimum, maximum] with `above`); with `default`,
-    0 is allowed too and means that default."""
-    if default and value == 0:
-        return
-    low_ok = value > minimum if above else value >= minimum
-    if not (math.isfinite(value) and low_ok and value <= maximum):
-        prefix = f"0 ({default}) or " if default else ""
-        raise InvalidInput(f"{field} must be {prefix}{'>' if above else '>='} {minimum:g} and <= {maximum:g}, "
-                           f"got {value:g}", field=field, reason="OUT_OF_RANGE")
-
-
 def check_items(items: Sequence[object], field: str, what: str) -> None:
     """A required repeated field of at most MAX_ITEMS entries."""
     validate.required(items, field, what)
@@ -165,12 +151,13 @@ def check_sampling(messages: Sequence[generation_pb2.SamplingParams], count: int
                            f"or {count} (one each)", field="sampling", reason="LENGTH_MISMATCH")
     for index, message in enumerate(messages):
         field = f"sampling[{index}]"
-        _number(message.n, f"{field}.n", 1, MAX_N, default="one completion")
-        _number(message.temperature, f"{field}.temperature", 0.0, MAX_TEMPERATURE)
-        _number(message.top_p, f"{field}.top_p", 0.0, 1.0, default="no cut", above=True)
-        _number(message.max_tokens, f"{field}.max_tokens", 1, max_tokens, default="256 tokens")
-        _number(message.repetition_penalty, f"{field}.repetition_penalty", 0.0, MAX_REPETITION_PENALTY,
-                default="no penalty", above=True)
+        validate.in_range(message.n, f"{field}.n", minimum=1, maximum=MAX_N, zero_means="one completion")
+        validate.in_range(message.temperature, f"{field}.temperature", minimum=0.0, maximum=MAX_TEMPERATURE)
+        validate.in_range(message.top_p, f"{field}.top_p", minimum=0.0, maximum=1.0, above=True, zero_means="no cut")
+        validate.in_range(message.max_tokens, f"{field}.max_tokens", minimum=1, maximum=max_tokens,
+                          zero_means="256 tokens")
+        validate.in_range(message.repetition_penalty, f"{field}.repetition_penalty", minimum=0.0,
+                          maximum=MAX_REPETITION_PENALTY, above=True, zero_means="no penalty")
         for number, stop in enumerate(message.stop):
             if not stop:
                 raise InvalidInput(f"{field}.stop[{number}] is empty; stop strings must be non-empty",

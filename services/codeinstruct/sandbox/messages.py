@@ -8,7 +8,6 @@ reported by GetSandboxInfo.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,21 +105,14 @@ def _check_size(text: str, limit: int, field: str) -> None:
                            reason="TOO_LARGE")
 
 
-def _check_limit(value: float, field: str, minimum: float, maximum: float, unit: str = "", *,
-                 above: bool = False) -> None:
-    """0 means the default; anything else must be finite, >= `minimum` (> with `above`) and <= `maximum`."""
-    if value == 0:
-        return
-    low_ok = value > minimum if above else value >= minimum
-    if not (math.isfinite(value) and low_ok and value <= maximum):
-        raise InvalidInput(f"{field} must be 0 (the service default) or {'>' if above else '>='} {minimum:g}{unit} "
-                           f"and <= {maximum:g}{unit}, got {value:g}{unit}", field=field, reason="OUT_OF_RANGE")
-
-
 def check_limits(message: sandbox_pb2.Limits, config: SandboxConfig, field: str) -> None:
-    _check_limit(message.timeout_s, f"{field}.timeout_s", 0, config.max_timeout_s, "s", above=True)
-    _check_limit(message.memory_mb, f"{field}.memory_mb", 16, config.max_memory_mb, " MiB")
-    _check_limit(message.max_output_bytes, f"{field}.max_output_bytes", 1024, config.max_output_bytes, " bytes")
+    default = "the service default"
+    validate.in_range(message.timeout_s, f"{field}.timeout_s", minimum=0, maximum=config.max_timeout_s, unit="s",
+                      above=True, zero_means=default)
+    validate.in_range(message.memory_mb, f"{field}.memory_mb", minimum=16, maximum=config.max_memory_mb,
+                      unit=" MiB", zero_means=default)
+    validate.in_range(message.max_output_bytes, f"{field}.max_output_bytes", minimum=1024,
+                      maximum=config.max_output_bytes, unit=" bytes", zero_means=default)
 
 
 def check_language(language: str, languages: Sequence[str], field: str) -> str:

@@ -16,6 +16,7 @@ Reasons used here (stable, part of the API; docs/api.md lists them):
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Collection, Iterable, Iterator, Sequence, Sized
 
 from google.protobuf.descriptor import EnumDescriptor
@@ -38,15 +39,19 @@ def known_enum(value: int, enum: EnumDescriptor, field: str, *, allow_unspecifie
 
 
 def in_range(value: float, field: str, *, minimum: float | None = None, maximum: float | None = None,
-             unit: str = "") -> None:
-    """Raise OUT_OF_RANGE when `value` is outside [minimum, maximum] (either bound optional)."""
-    low = minimum is not None and value < minimum
+             unit: str = "", above: bool = False, zero_means: str = "") -> None:
+    """Raise OUT_OF_RANGE unless `value` is finite and within [minimum, maximum] (either bound optional;
+    `above` makes the lower bound exclusive). With `zero_means`, 0 is accepted too: it means that default."""
+    if zero_means and value == 0:
+        return
+    low = minimum is not None and (value <= minimum if above else value < minimum)
     high = maximum is not None and value > maximum
-    if low or high:
+    if low or high or not math.isfinite(value):
         bounds = " and ".join(part for part in (
-            f">= {minimum:g}{unit}" if minimum is not None else "",
+            f"{'>' if above else '>='} {minimum:g}{unit}" if minimum is not None else "",
             f"<= {maximum:g}{unit}" if maximum is not None else "") if part)
-        raise InvalidInput(f"{field} must be {bounds}, got {value:g}{unit}", field=field, reason="OUT_OF_RANGE")
+        zero = f"0 ({zero_means}) or " if zero_means else ""
+        raise InvalidInput(f"{field} must be {zero}{bounds}, got {value:g}{unit}", field=field, reason="OUT_OF_RANGE")
 
 
 def one_of(value: str, allowed: Collection[str], field: str, *, reason: str = "INVALID_VALUE") -> None:
