@@ -6,9 +6,7 @@ Chat roles are the `ChatRole` enum on the wire and the plain strings "system" / 
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -195,18 +193,6 @@ def check_apply_template(request: generation_pb2.ApplyChatTemplateRequest) -> No
     check_conversation(request.conversation, "conversation")
 
 
-def _check_sections(cls: type, settings: Mapping[str, Any], path: str) -> None:
-    """A nested config section must be given as an object (the config builder expects a mapping)."""
-    hints = typing.get_type_hints(cls)
-    for key, value in settings.items():
-        hint = hints.get(key)
-        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-            if not isinstance(value, Mapping):
-                raise InvalidInput(f"{path}.{key} is a settings section: give an object, got {value!r}",
-                                   field=f"{path}.{key}", reason="INVALID_SETTING")
-            _check_sections(hint, value, f"{path}.{key}")
-
-
 def check_method(seeds: Sequence[common_pb2.Record], options: generation_pb2.MethodOptions,
                  base: GenerationConfig) -> None:
     """Seeds present, usable and uniquely named; limit >= 0; settings overrides valid for `base`."""
@@ -222,6 +208,5 @@ def check_method(seeds: Sequence[common_pb2.Record], options: generation_pb2.Met
     if "engine" in settings:
         raise InvalidInput("options.settings cannot change the engine: the service hosts one engine",
                            field="options.settings.engine", reason="INVALID_SETTING")
-    _check_sections(GenerationConfig, settings, "options.settings")
     with validate.request_fields({"generation": "options.settings"}):
         updated(base, "generation", settings, origin="request")
