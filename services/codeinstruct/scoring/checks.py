@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from codeinstruct.core.errors import InvalidInput
 from codeinstruct.core.records import Record
-from codeinstruct.server.validate import at_most
+from codeinstruct.server.validate import at_most, unique_ids
 
 # Records per stage call (one request stream). The server holds a stage's whole input in memory.
 MAX_RECORDS = 1_000_000
@@ -49,14 +49,9 @@ REQUIREMENTS: dict[str, Callable[[Record], tuple[str, str] | None]] = {
 
 def check_ids(records: Sequence[Record], field: str = "records") -> None:
     """DUPLICATE_ID when two records share an id (ids left empty were computed from the content)."""
-    seen: dict[str, int] = {}
-    for index, record in enumerate(records):
-        first = seen.setdefault(record.id, index)
-        if first != index:
-            raise InvalidInput(
-                f"{field}[{index}].id {record.id!r} repeats {field}[{first}].id; record ids must be unique within "
-                "a request (a record sent without an id gets its content hash, so two identical records collide: "
-                "send each record once)", field=f"{field}[{index}].id", reason="DUPLICATE_ID")
+    unique_ids((record.id for record in records), field,
+               hint=" (a record sent without an id gets its content hash, so two identical records collide: "
+                    "send each record once)")
 
 
 def check_records(stage: str, records: Sequence[Record], field: str = "records") -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -101,11 +100,9 @@ def read_stream(requests: Iterator[Any], options_cls: Any) -> Stream:
 
 def _dedup_options(options: scoring_pb2.DedupOptions) -> tuple[DedupMethod | None, float | None]:
     known_enum(options.method, scoring_pb2.DedupMethod.DESCRIPTOR, "options.method")
-    threshold = options.threshold
-    if math.isnan(threshold) or not 0.0 <= threshold <= 1.0:
-        raise InvalidInput(f"options.threshold must be in (0, 1] (0: the method's configured threshold), got "
-                           f"{threshold:g}", field="options.threshold", reason="OUT_OF_RANGE")
-    return DEDUP_METHODS.get(options.method), threshold or None
+    in_range(options.threshold, "options.threshold", minimum=0.0, maximum=1.0, above=True,
+             zero_means="the method's configured threshold")
+    return DEDUP_METHODS.get(options.method), options.threshold or None
 
 
 def _benchmarks(stream: Stream) -> list[str | decontamination.Benchmark]:

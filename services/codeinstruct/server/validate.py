@@ -75,11 +75,12 @@ def same_length(items: Sequence[object], other: Sequence[object], field: str, ot
                            field=field, reason="LENGTH_MISMATCH")
 
 
-def unique_ids(ids: Iterable[str], field: str, *, start: int = 0) -> None:
+def unique_ids(ids: Iterable[str], field: str, *, start: int = 0, hint: str = "") -> None:
     """Raise DUPLICATE_ID (naming both positions) when two entries share a non-empty id.
 
     `field` is the repeated field's path; the error names `<field>[i].id`. `start` offsets the index
-    (records spread over several stream messages are numbered across the stream).
+    (records spread over several stream messages are numbered across the stream). `hint` is appended
+    to the message (why two entries may collide).
     """
     seen: dict[str, int] = {}
     for index, value in enumerate(ids, start):
@@ -87,7 +88,7 @@ def unique_ids(ids: Iterable[str], field: str, *, start: int = 0) -> None:
             continue
         if value in seen:
             raise InvalidInput(f"{field}[{index}].id {value!r} repeats {field}[{seen[value]}].id; ids must be unique "
-                               "within a request", field=f"{field}[{index}].id", reason="DUPLICATE_ID")
+                               f"within a request{hint}", field=f"{field}[{index}].id", reason="DUPLICATE_ID")
         seen[value] = index
 
 
