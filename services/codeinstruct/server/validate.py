@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Collection, Iterable, Iterator, Sequence, Sized
 
 from google.protobuf.descriptor import EnumDescriptor
@@ -98,16 +99,21 @@ def request_fields(prefixes: dict[str, str], origin_from: str = "(from flag)",
     """Rewrite InvalidInput field paths raised by config code into request paths.
 
     `prefixes` maps a config path prefix to the request field it came from, e.g.
-    {"training": "config"}: `training.learnin_rate` becomes `config.learnin_rate`.
+    {"training": "config"}: `training.learnin_rate` becomes `config.learnin_rate`, in the field and in
+    the message. List a longer prefix before its parent ({"training.stages": "stages", "training": ...}).
     """
     try:
         yield
     except InvalidInput as exc:
         for old, new in prefixes.items():
-            if exc.field == old or exc.field.startswith(old + "."):
+            if exc.field == old or exc.field.startswith((old + ".", old + "[")):
                 exc.field = new + exc.field[len(old):]
-                exc.message = exc.message.replace(f"{old}.", f"{new}.").replace(f"{old!r}", f"{new!r}")
                 break
+        for old, new in prefixes.items():  # in order: a longer prefix is listed before its parent
+            # In the text, a section name is a path only where one starts (`training.lora_r`, not "unknown
+            # training setting"); a dotted path is one wherever it stands (`training.stages[1]`, `... stages:`).
+            path = rf"\b{re.escape(old)}" + (r"\b" if "." in old else r"(?=\.)")
+            exc.message = re.sub(path, new, exc.message).replace(f"{old!r}", f"{new!r}")
         exc.message = exc.message.replace(origin_from, origin_to)
         exc.args = (exc.message,)
         if exc.reason == InvalidInput.reason:

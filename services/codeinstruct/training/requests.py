@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -113,13 +112,8 @@ def training_overrides(config: Mapping[str, object]) -> None:
 def resolved_config(service: TrainingConfig, overrides: Mapping[str, Any]) -> TrainingConfig:
     """The service's training settings with a request's overrides, checked like a settings file;
     errors name the request path (`config.lora_r`, `stages`) in the field and in the message."""
-    try:
-        with request_fields({"training.stages": "stages", "training": "config"}):
-            return updated(service, "training", overrides, origin="request")
-    except InvalidInput as exc:
-        exc.message = re.sub(r"\btraining\.(stages\b)?", lambda m: "stages" if m.group(1) else "config.", exc.message)
-        exc.args = (exc.message,)
-        raise
+    with request_fields({"training.stages": "stages", "training": "config"}):
+        return updated(service, "training", overrides, origin="request")
 
 
 def training_request(*, output_dir: str, data_path: str, n_records: int, stages: Sequence[Mapping[str, Any]],
